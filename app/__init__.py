@@ -1,0 +1,50 @@
+"""Cart-to-draft-order receiver: the application factory.
+
+Data flows one way: `receiver` (request, signature, cart validation) ->
+`store` (durable event) -> `worker` -> `shopify` -> `store` (status), read
+back by `receiver`'s status endpoint.
+"""
+
+import os
+import sys
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import cli, config, errors, health, receiver
+from .shopify import ShopifyClient
+from .store import Store
+from .worker import Policy, Worker
+
+
+def create_app(overrides=None):
+    """Build the app from the environment; `overrides` (environment-style
+    names to strings) take precedence, for tests and the demo."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    try:
+        app.config.update(config.load({**os.environ, **(overrides or {})}, app.instance_path))
+    except config.ConfigError as error:
+        # One line, no traceback. Exit status 3 is gunicorn's "worker failed to
+        # boot": the master stops instead of respawning the worker forever.
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
+    # PaaS routers terminate TLS: trust their X-Forwarded-Proto/Host so that
+    # status_url comes out as https on the shop-facing host.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+
+    settings = app.config
+    store = Store(settings["DATABASE_PATH"])
+    store.init_schema()
+    client = ShopifyClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
+                           settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
+    policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
+    app.extensions["store"] = store
+    app.extensions["shopify"] = client
+    app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"])
+
+    errors.register(app)
+    app.register_blueprint(receiver.bp)
+    app.register_blueprint(health.bp)
+    cli.register(app)
+    return app

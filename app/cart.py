@@ -1,0 +1,135 @@
+"""The cart contract: which storefront carts we accept, and the draft order
+each one becomes. Pure functions, so every rule can be tested on its own.
+
+Only variant ids, quantities, line properties, the note and cart attributes
+cross over. Prices, titles, discounts and taxes in the browser's cart are
+ignored on purpose: anybody can edit them, and Shopify prices variants itself.
+"""
+
+import re
+
+from .errors import ApiError
+
+MAX_LINES = 250
+MAX_QUANTITY = 999_999
+MAX_NAME_CHARS = 255
+MAX_VALUE_CHARS = 4000
+MAX_NOTE_CHARS = 5000
+
+_VARIANT_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+
+
+def _invalid(code, detail, field, line=None):
+    extra = {"field": field}
+    if line is not None:
+        extra["line"] = line
+    return ApiError(422, code, detail, **extra)
+
+
+def _is_int(value):
+    # bool is a subclass of int in Python, and JSON's true must not pass as 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _variant_id(item, field, line):
+    raw = item.get("variant_id")
+    text = str(raw) if _is_int(raw) or isinstance(raw, str) else ""
+    if not _VARIANT_ID.match(text):
+        raise _invalid("invalid_variant_id",
+                       f"Line {line}: variant_id must be a positive whole number.",
+                       field, line)
+    return int(text)
+
+
+def _quantity(item, field, line):
+    raw = item.get("quantity")
+    if not _is_int(raw) or not 1 <= raw <= MAX_QUANTITY:
+        raise _invalid("invalid_quantity",
+                       f"Line {line}: quantity must be a whole number from 1 to {MAX_QUANTITY}.",
+                       field, line)
+    return raw
+
+
+def _name_value_pairs(raw, field, code, line=None):
+    """Turn a flat {name: value} object into Shopify's [{"name", "value"}] list."""
+    if raw is None:
+        return []
+    where = f"Line {line}: " if line is not None else ""
+    if not isinstance(raw, dict):
+        raise _invalid(code, f"{where}{field} must be an object.", field, line)
+    pairs = []
+    for name, value in raw.items():
+        if len(name) > MAX_NAME_CHARS:
+            raise _invalid(code,
+                           f"{where}a name in {field} is longer than {MAX_NAME_CHARS} characters.",
+                           field, line)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _invalid(code,
+                           f"{where}{field}[{name!r}] must be a string or a number.",
+                           f"{field}.{name}", line)
+        text = value if isinstance(value, str) else repr(value)
+        if len(text) > MAX_VALUE_CHARS:
+            raise _invalid(code,
+                           f"{where}{field}[{name!r}] is longer than {MAX_VALUE_CHARS} characters.",
+                           f"{field}.{name}", line)
+        pairs.append({"name": name, "value": text})
+    return pairs
+
+
+def _line_item(item, index):
+    field = f"cart.items[{index}]"
+    if not isinstance(item, dict):
+        raise _invalid("invalid_line", f"Line {index}: each cart line must be an object.",
+                       field, index)
+    if item.get("selling_plan_allocation") is not None:
+        raise _invalid("subscription_not_supported",
+                       f"Line {index} is a subscription; draft orders cannot carry selling "
+                       f"plans, so remove it or check it out normally.",
+                       f"{field}.selling_plan_allocation", index)
+    return {
+        "variant_id": _variant_id(item, f"{field}.variant_id", index),
+        "quantity": _quantity(item, f"{field}.quantity", index),
+        "properties": _name_value_pairs(item.get("properties"), f"{field}.properties",
+                                         "invalid_properties", index),
+    }
+
+
+def _note(cart):
+    note = cart.get("note")
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+        raise _invalid("invalid_note",
+                       f"cart.note must be text of at most {MAX_NOTE_CHARS} characters.",
+                       "cart.note")
+    return note
+
+
+def draft_order_payload(cart, customer_id=None, tags=""):
+    """Validate a storefront cart and map it to a `POST draft_orders.json` body.
+
+    `customer_id` must already be verified by its signature. Raises ApiError
+    (422) naming the first field or line at fault.
+    """
+    if not isinstance(cart, dict):
+        raise _invalid("invalid_cart", "cart must be an object, as {{ cart | json }} gives it.",
+                       "cart")
+    items = cart.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_LINES:
+        raise _invalid("invalid_items",
+                       f"cart.items must be a list of 1 to {MAX_LINES} lines.", "cart.items")
+
+    draft = {"line_items": [_line_item(item, i) for i, item in enumerate(items)]}
+    if customer_id is not None:
+        draft["customer"] = {"id": customer_id}
+        draft["use_customer_default_address"] = True
+    note = _note(cart)
+    if note.strip():
+        draft["note"] = note
+    attributes = _name_value_pairs(cart.get("attributes"), "cart.attributes",
+                                   "invalid_attributes")
+    if attributes:
+        draft["note_attributes"] = attributes
+    if tags:
+        draft["tags"] = tags
+    return {"draft_order": draft}

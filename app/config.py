@@ -1,0 +1,131 @@
+"""Settings from environment variables, checked once at start-up.
+
+Every rule about a setting lives here, so a merchant who mistypes one gets a
+single line naming it instead of a failure on the first shopper's click.
+"""
+
+import hashlib
+import hmac
+import os
+import re
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+DEFAULT_API_VERSION = "2025-10"
+
+_SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+_API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+
+
+def _shop_base_url(value):
+    """Return the Admin API base URL for a shop domain or a full base URL."""
+    value = value.strip().rstrip("/")
+    if _SHOP_DOMAIN.match(value.lower()):
+        return f"https://{value.lower()}"
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname and parts.path in ("", "/") \
+            and not parts.query and not parts.fragment:
+        return f"{parts.scheme}://{parts.netloc}"
+    raise ConfigError(
+        f"SHOPIFY_SHOP must be 'your-store.myshopify.com' or a base URL such as "
+        f"'http://127.0.0.1:8081', got {value!r}"
+    )
+
+
+def _origins(value):
+    value = value.strip()
+    if value in ("", "*"):
+        return "*"
+    origins = []
+    for origin in value.split(","):
+        origin = origin.strip().rstrip("/")
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ConfigError(
+                f"ALLOWED_ORIGINS must list origins like 'https://shop.example.com', "
+                f"got {origin!r}"
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _number(name, value, kind=float, minimum=0):
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if number <= minimum:
+        raise ConfigError(f"{name} must be greater than {minimum}, got {value!r}")
+    return number
+
+
+def _database_path(url, instance_path):
+    if not url:
+        return os.path.join(instance_path, "events.sqlite3")
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///"):]
+    raise ConfigError(
+        f"DATABASE_URL must be a sqlite:///path URL (PostgreSQL is not supported yet), "
+        f"got a {urlsplit(url).scheme or 'malformed'} URL"
+    )
+
+
+def load(environ, instance_path):
+    """Build the app's settings from `environ` (a mapping of strings)."""
+
+    def required(name):
+        value = environ.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{name} is required but not set")
+        return value
+
+    shared_secret = required("SHARED_SECRET")
+    token = required("SHOPIFY_ACCESS_TOKEN")
+    if any(c.isspace() for c in token):
+        raise ConfigError("SHOPIFY_ACCESS_TOKEN must not contain spaces")
+    api_version = environ.get("SHOPIFY_API_VERSION", "").strip() or DEFAULT_API_VERSION
+    if not _API_VERSION.match(api_version):
+        raise ConfigError(
+            f"SHOPIFY_API_VERSION must look like {DEFAULT_API_VERSION}, got {api_version!r}"
+        )
+    secret_key = environ.get("SECRET_KEY", "").strip() or hmac.new(
+        shared_secret.encode(), b"status-token-key", hashlib.sha256
+    ).hexdigest()
+    tags = ",".join(t.strip() for t in environ.get("DRAFT_ORDER_TAGS", "").split(",") if t.strip())
+
+    timeout = _number("SHOPIFY_TIMEOUT", environ.get("SHOPIFY_TIMEOUT", "30"))
+    lease = _number("LEASE_SECONDS", environ.get("LEASE_SECONDS", "120"))
+    if lease <= 2 * timeout:
+        # A lease shorter than a call would let a second worker repeat that call.
+        raise ConfigError("LEASE_SECONDS must be more than twice SHOPIFY_TIMEOUT")
+
+    return {
+        "SHOPIFY_BASE_URL": _shop_base_url(required("SHOPIFY_SHOP")),
+        "SHOPIFY_ACCESS_TOKEN": token,
+        "SHOPIFY_API_VERSION": api_version,
+        "SHARED_SECRET": shared_secret,
+        "SECRET_KEY": secret_key,
+        "DATABASE_PATH": _database_path(environ.get("DATABASE_URL", "").strip(), instance_path),
+        "ALLOWED_ORIGINS": _origins(environ.get("ALLOWED_ORIGINS", "*")),
+        "GUEST_CARTS": _choice("GUEST_CARTS", environ.get("GUEST_CARTS", "allow").strip(),
+                               ("allow", "reject")),
+        "RUN_WORKER": _choice("RUN_WORKER", environ.get("RUN_WORKER", "1").strip(),
+                              ("0", "1")) == "1",
+        "DRAFT_ORDER_TAGS": tags,
+        "MAX_CONTENT_LENGTH": _number("MAX_BODY_BYTES",
+                                     environ.get("MAX_BODY_BYTES", str(1024 * 1024)), int),
+        "SHOPIFY_TIMEOUT": timeout,
+        "MAX_ATTEMPTS": _number("MAX_ATTEMPTS", environ.get("MAX_ATTEMPTS", "5"), int),
+        "POLL_TIMEOUT": _number("POLL_TIMEOUT", environ.get("POLL_TIMEOUT", "600")),
+        "LEASE_SECONDS": lease,
+    }

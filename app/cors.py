@@ -1,0 +1,43 @@
+"""Cross-origin access for the storefront's script.
+
+The storefront page lives on the shop's domain and calls us from there, so the
+receiver's endpoints answer CORS preflights and tag responses for allowed
+origins. A browser request from any other origin is refused outright: a
+`text/plain` POST needs no preflight, so headers alone would not stop it.
+"""
+
+from flask import current_app, request
+
+from .errors import ApiError
+
+_ALLOWED_HEADERS = "Content-Type"
+_ALLOWED_METHODS = "GET, POST, OPTIONS"
+
+
+def _allowed(origin):
+    allowed = current_app.config["ALLOWED_ORIGINS"]
+    own = request.host_url.rstrip("/")
+    return allowed == "*" or origin == own or origin in allowed
+
+
+def enable(blueprint):
+    @blueprint.before_request
+    def refuse_other_origins():
+        origin = request.headers.get("Origin")
+        if origin and not _allowed(origin):
+            raise ApiError(403, "origin_not_allowed",
+                           "This storefront origin is not in ALLOWED_ORIGINS.")
+        if request.method == "OPTIONS":
+            return "", 204
+
+    @blueprint.after_request
+    def add_cors_headers(response):
+        origin = request.headers.get("Origin")
+        if origin and _allowed(origin):
+            wildcard = current_app.config["ALLOWED_ORIGINS"] == "*"
+            response.headers["Access-Control-Allow-Origin"] = "*" if wildcard else origin
+            response.headers["Access-Control-Allow-Methods"] = _ALLOWED_METHODS
+            response.headers["Access-Control-Allow-Headers"] = _ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = "600"
+            response.vary.add("Origin")
+        return response

@@ -1,0 +1,91 @@
+"""The storefront-facing endpoints: accept a cart, report on it later.
+
+A submission is answered 202 only after its event is committed; every refusal
+happens before anything is written, so a refused cart leaves no trace and never
+reaches Shopify.
+"""
+
+import json
+import time
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from . import cart, cors, signature
+from .errors import ApiError
+
+bp = Blueprint("receiver", __name__)
+cors.enable(bp)
+
+_ACCEPTED_TYPES = ("application/json", "text/plain", "")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_body():
+    """The body as a JSON object that carries a cart (text/plain too, which lets
+    the storefront skip the CORS preflight)."""
+    if request.mimetype not in _ACCEPTED_TYPES:
+        raise ApiError(415, "unsupported_media_type",
+                       "Send the body as application/json or text/plain.")
+    try:
+        body = json.loads(request.get_data(cache=False), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "The body is not valid UTF-8 JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "The body must be a JSON object.")
+    if "cart" not in body:
+        raise ApiError(400, "missing_cart", "The body has no cart.", field="cart")
+    return body
+
+
+def _tokens():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-status")
+
+
+@bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
+def receive_cart():
+    config = current_app.config
+    body = _json_body()
+    customer_id = signature.verified_customer_id(
+        body.get("customerId"), body.get("customerIdSignature"), config["SHARED_SECRET"])
+    if customer_id is None and config["GUEST_CARTS"] == "reject":
+        raise ApiError(403, "guest_cart_rejected",
+                       "Please sign in to your account before sending your cart.",
+                       field="customerId")
+    payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"])
+
+    event_id = str(uuid.uuid4())
+    current_app.extensions["store"].add(event_id, body, payload, customer_id, time.time())
+    current_app.extensions["worker"].notify()
+    status_url = url_for("receiver.event_status", token=_tokens().dumps(event_id), _external=True)
+    return jsonify(id=event_id, status="queued", status_url=status_url), 202
+
+
+def status_document(event):
+    """What a shopper may see of an event: its outcome, nothing of its payload."""
+    draft = None
+    if event["draft_order_id"] is not None:
+        draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
+                 "invoice_url": event["invoice_url"]}
+    error = None
+    if event["error_code"]:
+        error = {"code": event["error_code"], "detail": event["error_detail"]}
+    return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error}
+
+
+@bp.route("/events/<token>", methods=["GET", "OPTIONS"])
+def event_status(token):
+    try:
+        event_id = _tokens().loads(token)
+    except BadSignature:
+        raise ApiError(404, "not_found", "There is no event at this address.") from None
+    event = current_app.extensions["store"].get(event_id)
+    if event is None:
+        raise ApiError(404, "not_found", "There is no event at this address.")
+    response = jsonify(status_document(event))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,155 @@
+"""Talking to the Shopify Admin REST API, and what its answers mean.
+
+The client only does I/O; `classify` is a pure reading of one answer as
+Shopify documents it (201/200 done, 202 poll `Location` after `Retry-After`,
+429 wait `Retry-After`, 5xx try later, other 4xx give up). What to do about
+it over time (backoff, limits, deadlines) is the worker's business.
+"""
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+MAX_BODY_CHARS = 20_000
+MAX_RETRY_AFTER = 300.0
+
+_REJECTIONS = {
+    401: ("shopify_unauthorized",
+          "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
+    402: ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
+    403: ("shopify_forbidden",
+          "The access token lacks the write_draft_orders scope."),
+    404: ("shopify_not_found",
+          "Shopify has no such address; check SHOPIFY_SHOP and SHOPIFY_API_VERSION."),
+    422: ("shopify_rejected", "Shopify rejected the draft order."),
+    423: ("shopify_locked", "Shopify says the shop is locked."),
+}
+
+
+class UntrustedLocation(ValueError):
+    """A `Location` that points away from the shop: following it would leak the token."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP exchange, token-free, ready to be stored in the event log."""
+
+    method: str
+    url: str
+    status: int | None  # None: no answer (timeout, connection error)
+    body: str
+    headers: dict = field(default_factory=dict)
+    json: object = None
+
+    def record(self):
+        return {"method": self.method, "url": self.url, "status": self.status, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # created | pending | throttled | unavailable | rejected
+    retry_after: float | None = None
+    location: str | None = None
+    draft_order: dict | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class ShopifyClient:
+    def __init__(self, base_url, token, api_version, timeout, session=None):
+        self.base_url = base_url
+        self.api_version = api_version
+        self.timeout = timeout
+        self._token = token
+        self._session = session or requests.Session()
+
+    def api_url(self, path):
+        return f"{self.base_url}/admin/api/{self.api_version}/{path}"
+
+    def create_draft_order(self, payload):
+        return self._send("POST", self.api_url("draft_orders.json"), payload)
+
+    def get(self, url):
+        return self._send("GET", url)
+
+    def trusted_url(self, location):
+        """Resolve `location` against the shop and refuse any other host."""
+        url = urljoin(self.base_url + "/", location)
+        shop, target = urlsplit(self.base_url), urlsplit(url)
+        if (target.scheme, target.netloc.lower()) != (shop.scheme, shop.netloc.lower()):
+            raise UntrustedLocation(f"Shopify's Location points to another host: {target.netloc}")
+        return url
+
+    def _send(self, method, url, payload=None):
+        headers = {"X-Shopify-Access-Token": self._token, "Accept": "application/json"}
+        try:
+            response = self._session.request(
+                method, url, json=payload, headers=headers, timeout=self.timeout,
+                # A redirect could carry the token header to another host.
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
+        except requests.RequestException as error:
+            return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+        text = response.text.replace(self._token, "[redacted]")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        return Answer(method, url, response.status_code, text[:MAX_BODY_CHARS],
+                      response.headers, parsed)
+
+
+def _retry_after(answer, default):
+    try:
+        seconds = float(answer.headers.get("Retry-After", default))
+    except ValueError:
+        seconds = default
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _errors_text(parsed):
+    """Shopify's `errors` (a string, a list, or {field: [messages]}) as one line."""
+    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    if isinstance(errors, dict):
+        parts = []
+        for name, messages in errors.items():
+            messages = messages if isinstance(messages, list) else [messages]
+            parts.append(f"{name}: {'; '.join(str(m) for m in messages)}")
+        return "; ".join(parts)[:500]
+    if isinstance(errors, list):
+        return "; ".join(str(e) for e in errors)[:500]
+    return str(errors)[:500] if errors else ""
+
+
+def classify(answer):
+    """Read one Shopify answer as the documented protocol says to."""
+    status = answer.status
+    if status is None:
+        return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
+    if status in (200, 201):
+        draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
+        if not isinstance(draft, dict) or "id" not in draft:
+            return Outcome("rejected", code="shopify_unexpected_answer",
+                           detail=f"Shopify answered {status} without a draft order.")
+        return Outcome("created", draft_order={
+            "id": draft["id"], "name": draft.get("name"), "invoice_url": draft.get("invoice_url"),
+        })
+    if status == 202:
+        location = answer.headers.get("Location")
+        if not location:
+            return Outcome("rejected", code="shopify_unexpected_answer",
+                           detail="Shopify answered 202 without a Location to poll.")
+        return Outcome("pending", location=location, retry_after=_retry_after(answer, 1.0))
+    if status == 429:
+        return Outcome("throttled", retry_after=_retry_after(answer, 2.0))
+    if status >= 500:
+        return Outcome("unavailable", detail=f"Shopify answered {status}.")
+    code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
+    errors = _errors_text(answer.json)
+    if errors:
+        detail = f"{detail} Shopify says: {errors}"
+    return Outcome("rejected", code=code, detail=detail)

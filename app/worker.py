@@ -1,0 +1,136 @@
+"""Delivery: claim a due event, make its one Shopify call, settle what comes next.
+
+No thread ever sleeps on an event's behalf: a 202 or a 429 writes the next
+attempt time into the store and releases the lease, so a restart mid-poll
+loses nothing and the same worker serves other events meanwhile.
+"""
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from .shopify import UntrustedLocation, classify
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 5        # transient failures (5xx, timeouts) before giving up
+    poll_timeout: float = 600.0  # overall time allowed for Shopify's 202 polling
+    max_throttles: int = 50      # 429 answers before giving up
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+
+
+def _failed(code, detail):
+    return {"status": "failed", "error_code": code, "error_detail": detail}
+
+
+def backoff(failures, policy):
+    """Exponential delay after the n-th transient failure, with jitter so that a
+    burst of failed events does not come back all at once."""
+    delay = min(policy.backoff_base * 2 ** (failures - 1), policy.backoff_cap)
+    return delay * (1 + random.random() / 4)
+
+
+def next_state(event, outcome, now, policy, trusted_url):
+    """The columns to change after `outcome`, as a pure function of the event."""
+    if outcome.kind == "created":
+        draft = outcome.draft_order
+        return {"status": "completed", "draft_order_id": draft["id"],
+                "draft_order_name": draft["name"], "invoice_url": draft["invoice_url"],
+                "error_code": None, "error_detail": None}
+    if outcome.kind == "rejected":
+        return _failed(outcome.code, outcome.detail)
+
+    changes = {}
+    if outcome.kind == "pending":
+        try:
+            changes["poll_url"] = trusted_url(outcome.location)
+        except UntrustedLocation as error:
+            return _failed("untrusted_location", str(error))
+        changes["poll_deadline"] = event["poll_deadline"] or now + policy.poll_timeout
+        delay = outcome.retry_after
+    elif outcome.kind == "throttled":
+        changes["throttles"] = event["throttles"] + 1
+        if changes["throttles"] > policy.max_throttles:
+            return _failed("shopify_throttled",
+                           f"Shopify answered 429 (rate limited) {policy.max_throttles} times.")
+        delay = outcome.retry_after
+    else:  # unavailable
+        changes["failures"] = event["failures"] + 1
+        if changes["failures"] >= policy.max_attempts:
+            return _failed("shopify_unavailable",
+                           f"{outcome.detail} Gave up after {changes['failures']} attempts.")
+        delay = backoff(changes["failures"], policy)
+
+    deadline = changes.get("poll_deadline", event["poll_deadline"])
+    if deadline is not None and now + delay > deadline:
+        return _failed("poll_timeout",
+                       f"Shopify did not finish the draft order within {policy.poll_timeout:g} "
+                       f"seconds of polling.")
+    changes["next_attempt_at"] = now + delay
+    return changes
+
+
+class Worker:
+    def __init__(self, store, client, policy, lease_seconds, clock=time.time):
+        self.store = store
+        self.client = client
+        self.policy = policy
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+
+    def notify(self):
+        """Called by the receiver after a commit, so pickup needs no polling."""
+        self._wake.set()
+
+    def run_once(self):
+        """Deliver one due event; return False when none is due."""
+        event = self.store.claim(self.owner, self.clock(), self.lease_seconds)
+        if event is None:
+            return False
+        if event["poll_url"]:
+            answer = self.client.get(event["poll_url"])
+        else:
+            answer = self.client.create_draft_order(event["payload"])
+        now = self.clock()
+        outcome = classify(answer)
+        changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
+        settled = self.store.settle(event["id"], self.owner, now, answer.record(),
+                                    attempts=event["attempts"] + 1, **changes)
+        log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
+                 changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
+        return True
+
+    def run_forever(self, stop):
+        """Drain due events, then wait for a notification or the next due time."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                while not stop.is_set() and self.run_once():
+                    pass
+                due = self.store.next_due_at()
+            except Exception:
+                log.exception("worker loop error; retrying")
+                due = None
+            wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
+            self._wake.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
+
+    def start(self):
+        """Run in a daemon thread of this process (RUN_WORKER=1)."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run_forever, args=(stop,),
+                                  name="draft-order-worker", daemon=True)
+        thread.start()
+        return stop
