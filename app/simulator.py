@@ -1,0 +1,553 @@
+"""A local stand-in for the Shopify Admin REST API: draft orders, scopes, shop.
+
+It exists so the receiver can be tested against Shopify's awkward behaviours
+(202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
+network or a real store. It depends on nothing else in `app`, so it can run
+in another process: `gunicorn 'app.simulator:create_simulator()'`.
+"""
+
+import base64
+import json
+import math
+import re
+import secrets
+import socket
+import threading
+import time
+from copy import deepcopy
+from datetime import datetime, timezone
+from decimal import Decimal
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.serving import make_server
+
+EXTENSION = "shopify_simulator"
+DROP_KEY = "shopify_simulator.drop"
+FIRST_DRAFT_ID = 1069920000
+MAX_LIMIT = 250
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+RATE_LIMITED = "*rate limited*"  # hold key: a 429 asks every path to wait
+REQUIRED_SCOPES = {
+    "shopify_admin.create_draft_order": "write_draft_orders",
+    "shopify_admin.get_draft_order": "read_draft_orders",
+    "shopify_admin.list_draft_orders": "read_draft_orders",
+}
+
+DEFAULT_CONFIG = {
+    "token": "shpat_simulator_token",
+    "shop_id": 548380009,
+    "shop_domain": "simulator.myshopify.com",
+    "api_versions": None,  # None: any YYYY-MM version
+    "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products"],
+    "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
+    "accepted_polls": 2,  # polls answered 202 before the draft is ready
+    "accepted_seconds": None,  # or ready once this many seconds have passed
+    "retry_after": 1.0,
+    "fail_next": 0,
+    "fail_status": 503,
+    "delay_seconds": 0.0,
+    "drop_after_create": 0,
+    "catalogue": None,  # {variant_id: {"title", "price"}}; None: every variant exists
+    "unknown_variants": [],
+    "bucket_size": 40,
+    "leak_rate": 2.0,
+}
+
+
+class ConnectionDropped(Exception):
+    """Raised to in-process callers (the test client), who have no socket to lose."""
+
+
+class SimulatorState:
+    """Everything the fake shop remembers, behind one lock because servers are threaded."""
+
+    def __init__(self, config=None, clock=None):
+        self.clock = clock or time.monotonic
+        self.lock = threading.RLock()
+        self._initial = _normalised({**DEFAULT_CONFIG, **(config or {})})
+        self.reset()
+
+    def reset(self):
+        """Back to the factory configuration, so tests sharing one server stay independent."""
+        with self.lock:
+            self.config = deepcopy(self._initial)
+            self.draft_orders = []
+            self.requests = []
+            self._jobs = {}
+            self._holds = {}
+            self._bucket = 0.0
+            self._bucket_at = self.clock()
+            self._line_item_ids = 0
+
+    def configure(self, **changes):
+        with self.lock:
+            self.config = _normalised({**self.config, **changes})
+
+    def take(self, counter):
+        """Spend one unit of a count-down setting such as `fail_next`."""
+        with self.lock:
+            if self.config[counter] <= 0:
+                return False
+            self.config[counter] -= 1
+            return True
+
+    def accepts_version(self, version):
+        allowed = self.config["api_versions"]
+        return (
+            re.fullmatch(r"\d{4}-\d{2}", version) is not None
+            if allowed is None
+            else version in allowed
+        )
+
+    def find(self, draft_id):
+        with self.lock:
+            return next((deepcopy(d) for d in self.draft_orders if d["id"] == draft_id), None)
+
+    def validation_errors(self, draft):
+        """Shopify's 422 `errors` for this draft, or None when it would be accepted."""
+        items = draft.get("line_items")
+        if not isinstance(items, list) or not items:
+            return {"line_items": ["can't be blank"]}
+        messages = []
+        for item in items:
+            item = item if isinstance(item, dict) else {}
+            variant_id = _as_int(item.get("variant_id"))
+            if self._variant(variant_id) is None:
+                messages.append(f"Variant {item.get('variant_id')} does not exist")
+            elif (_as_int(item.get("quantity")) or 0) < 1:
+                messages.append("Quantity must be greater than or equal to 1")
+        return {"line_items": messages} if messages else None
+
+    def create(self, draft, base_url):
+        """Store a validated draft, priced and titled from the catalogue, never the request."""
+        with self.lock:
+            number = len(self.draft_orders) + 1
+            draft_id = FIRST_DRAFT_ID + number - 1
+            line_items = [self._line_item(item) for item in draft["line_items"]]
+            customer = draft.get("customer") if isinstance(draft.get("customer"), dict) else {}
+            customer_id = _as_int(customer.get("id"))
+            stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            order = {
+                "id": draft_id,
+                "name": f"#D{number}",
+                "status": "open",
+                "invoice_url": (
+                    f"{base_url}{self.config['shop_id']}/invoices/{secrets.token_hex(16)}"
+                ),
+                "admin_graphql_api_id": f"gid://shopify/DraftOrder/{draft_id}",
+                "currency": "USD",
+                "line_items": line_items,
+                "subtotal_price": str(
+                    sum(Decimal(li["price"]) * li["quantity"] for li in line_items)
+                ),
+                "customer": None if customer_id is None else {"id": customer_id},
+                "note": draft.get("note"),
+                "note_attributes": deepcopy(draft.get("note_attributes") or []),
+                "tags": draft.get("tags") or "",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            self.draft_orders.append(order)
+            return deepcopy(order)
+
+    def accept(self, draft):
+        """Queue a draft as Shopify does while still calculating; return the poll token."""
+        with self.lock:
+            token = secrets.token_hex(12)
+            self._jobs[token] = {
+                "draft": deepcopy(draft),
+                "since": self.clock(),
+                "polls": 0,
+                "id": None,
+            }
+            return token
+
+    def poll(self, token, base_url):
+        """The draft once ready (created on that poll, and only then), else None.
+
+        KeyError if the token is unknown."""
+        with self.lock:
+            job = self._jobs[token]
+            if job["id"] is None:
+                waited = self.clock() - job["since"]
+                seconds = self.config["accepted_seconds"]
+                if job["polls"] < self.config["accepted_polls"] and (
+                    seconds is None or waited < seconds
+                ):
+                    job["polls"] += 1
+                    return None
+                job["id"] = self.create(job["draft"], base_url)["id"]
+            return self.find(job["id"])
+
+    def admit(self, now):
+        """Take a slot in the leaky bucket; when it is full, return the seconds until one frees."""
+        with self.lock:
+            level, size = self._leak(now), self.config["bucket_size"]
+            if level + 1 > size + 1e-9:
+                return (level + 1 - size) / self.config["leak_rate"]
+            self._bucket = level + 1
+            return None
+
+    def calls_used(self, now):
+        with self.lock:
+            return math.ceil(self._leak(now) - 1e-9)
+
+    def hold(self, key, until):
+        """Remember a Retry-After promise, so requests arriving earlier can be flagged."""
+        with self.lock:
+            self._holds[key] = until
+
+    def is_early(self, path, now):
+        with self.lock:
+            return now < max(
+                self._holds.get(path, -math.inf), self._holds.get(RATE_LIMITED, -math.inf)
+            )
+
+    def record(self, entry):
+        with self.lock:
+            self.requests.append(entry)
+
+    def snapshot(self, name):
+        with self.lock:
+            return deepcopy(getattr(self, name))
+
+    def _leak(self, now):
+        elapsed = max(0.0, now - self._bucket_at)
+        self._bucket = max(0.0, self._bucket - elapsed * self.config["leak_rate"])
+        self._bucket_at = max(now, self._bucket_at)
+        return self._bucket
+
+    def _variant(self, variant_id):
+        if variant_id is None or variant_id in self.config["unknown_variants"]:
+            return None
+        catalogue = self.config["catalogue"]
+        if catalogue is None:
+            cents = 500 + variant_id * 37 % 9500
+            return {
+                "title": f"Simulated product {variant_id}",
+                "price": f"{cents // 100}.{cents % 100:02d}",
+            }
+        return catalogue.get(variant_id)
+
+    def _line_item(self, item):
+        variant_id = _as_int(item["variant_id"])
+        variant = self._variant(variant_id)
+        self._line_item_ids += 1
+        return {
+            "id": self._line_item_ids,
+            "variant_id": variant_id,
+            "title": variant["title"],
+            "price": variant["price"],
+            "quantity": _as_int(item["quantity"]),
+            "properties": deepcopy(item.get("properties") or []),
+        }
+
+
+def _as_int(value):
+    """Shopify coerces numeric strings; booleans and anything else are not ids."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _normalised(config):
+    """Check settings up front, so a typo in a test fails loudly rather than being ignored."""
+    unknown = set(config) - set(DEFAULT_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown simulator settings: {sorted(unknown)}")
+    if config["mode"] not in ("created", "accepted"):
+        raise ValueError(f"mode must be 'created' or 'accepted', not {config['mode']!r}")
+    for counter in (
+        "fail_next",
+        "drop_after_create",
+        "accepted_polls",
+        "bucket_size",
+        "fail_status",
+    ):
+        config[counter] = int(config[counter])
+    config["leak_rate"] = float(config["leak_rate"])
+    if config["bucket_size"] < 1 or config["leak_rate"] <= 0:
+        raise ValueError("bucket_size must be at least 1 and leak_rate positive")
+    config["unknown_variants"] = sorted(int(v) for v in config["unknown_variants"])
+    if config["catalogue"] is not None:
+        config["catalogue"] = {
+            int(variant_id): {
+                "title": str(entry["title"]),
+                "price": f"{Decimal(str(entry['price'])):.2f}",
+            }
+            for variant_id, entry in config["catalogue"].items()
+        }
+    return config
+
+
+def _state():
+    return current_app.extensions[EXTENSION]
+
+
+def _errors(errors, status):
+    return jsonify(errors=errors), status
+
+
+def _seconds(value):
+    """Retry-After as Shopify writes it ("2.0"), rounded up so waiting that long always suffices."""
+    return f"{math.ceil(value * 10 - 1e-9) / 10:.1f}"
+
+
+admin = Blueprint("shopify_admin", __name__)
+control = Blueprint("shopify_control", __name__, url_prefix="/_sim")
+
+
+@admin.before_app_request
+def _gatekeeper():
+    """Version, token, rate limit and scope come before any endpoint, as at Shopify."""
+    if not request.path.startswith("/admin/"):
+        return None
+    state = _state()
+    g.sim_now = now = state.clock()
+    g.sim_early = state.is_early(request.path, now)
+    version = (request.view_args or {}).get("version")
+    if version is not None and not state.accepts_version(version):
+        return _errors("Not Found", 404)
+    if request.headers.get("X-Shopify-Access-Token") != state.config["token"]:
+        return _errors(INVALID_TOKEN, 401)
+    wait = state.admit(now)
+    if wait is not None:
+        response, status = _errors(
+            f"Exceeded {state.config['leak_rate']:g} calls per second for api "
+            "client. Reduce request rates to resume uninterrupted service.",
+            429,
+        )
+        response.headers["Retry-After"] = _seconds(wait)
+        return response, status
+    scope = REQUIRED_SCOPES.get(request.endpoint)
+    if scope and scope not in state.config["scopes"]:
+        return _errors(f"[API] This action requires merchant approval for {scope} scope.", 403)
+    return None
+
+
+@admin.after_app_request
+def _account(response):
+    """Account for every admin answer, so tests can check the client's manners afterwards."""
+    if not request.path.startswith("/admin/"):
+        return response
+    state = _state()
+    used, size = state.calls_used(g.sim_now), state.config["bucket_size"]
+    response.headers["X-Shopify-Shop-Api-Call-Limit"] = f"{used}/{size}"
+    state.record(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "status": response.status_code,
+            "time": g.sim_now,
+            "early": g.sim_early,
+            "dropped": bool(request.environ.get(DROP_KEY)),
+            "body": request.get_json(silent=True),
+        }
+    )
+    if "Retry-After" in response.headers:
+        key = (
+            urlsplit(response.headers["Location"]).path
+            if response.status_code == 202
+            else RATE_LIMITED
+        )
+        state.hold(key, g.sim_now + float(response.headers["Retry-After"]))
+    if state.config["delay_seconds"] > 0:
+        time.sleep(state.config["delay_seconds"])
+    return response
+
+
+@admin.app_errorhandler(HTTPException)
+def _http_error(error):
+    return _errors(error.name, error.code)
+
+
+@admin.get("/admin/oauth/access_scopes.json")
+def access_scopes():
+    return jsonify(access_scopes=[{"handle": handle} for handle in _state().config["scopes"]])
+
+
+@admin.get("/admin/api/<version>/shop.json")
+def shop(version):
+    config = _state().config
+    return jsonify(
+        shop={
+            "id": config["shop_id"],
+            "name": "Simulated Shop",
+            "currency": "USD",
+            "domain": config["shop_domain"],
+            "myshopify_domain": config["shop_domain"],
+        }
+    )
+
+
+@admin.post("/admin/api/<version>/draft_orders.json")
+def create_draft_order(version):
+    state = _state()
+    body = request.get_json(silent=True)
+    draft = body.get("draft_order") if isinstance(body, dict) else None
+    with state.lock:
+        if state.take("fail_next"):
+            status = state.config["fail_status"]
+            return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
+        if not isinstance(draft, dict):
+            return _errors({"draft_order": "Required parameter missing or invalid"}, 400)
+        errors = state.validation_errors(draft)
+        if errors:
+            return _errors(errors, 422)
+        if state.take("drop_after_create"):
+            request.environ[DROP_KEY] = True
+        if state.config["mode"] == "accepted":
+            return _accepted(version, state.accept(draft), state)
+        return jsonify(draft_order=state.create(draft, request.host_url)), 201
+
+
+def _accepted(version, token, state):
+    response = current_app.response_class(status=202)
+    response.headers["Location"] = (
+        f"{request.host_url}admin/api/{version}/draft_orders/poll/{token}.json"
+    )
+    response.headers["Retry-After"] = _seconds(state.config["retry_after"])
+    return response
+
+
+@admin.get("/admin/api/<version>/draft_orders/poll/<token>.json")
+def poll_draft_order(version, token):
+    state = _state()
+    try:
+        order = state.poll(token, request.host_url)
+    except KeyError:
+        return _errors("Not Found", 404)
+    return _accepted(version, token, state) if order is None else jsonify(draft_order=order)
+
+
+@admin.get("/admin/api/<version>/draft_orders/<int:draft_id>.json")
+def get_draft_order(version, draft_id):
+    order = _state().find(draft_id)
+    return _errors("Not Found", 404) if order is None else jsonify(draft_order=order)
+
+
+@admin.get("/admin/api/<version>/draft_orders.json")
+def list_draft_orders(version):
+    """Ascending by id; a `page_info` cursor carries the filters, as Shopify's does."""
+    args = request.args
+    if "page_info" in args and set(args) - {"page_info", "limit"}:
+        return _errors({"page_info": "page_info cannot be combined with other filters"}, 400)
+    try:
+        limit = int(args.get("limit", 50))
+        filters = (
+            _decode_cursor(args["page_info"])
+            if "page_info" in args
+            else {
+                "since_id": int(args.get("since_id", 0)),
+                "updated_at_min": args.get("updated_at_min"),
+            }
+        )
+        updated_min = filters["updated_at_min"] and _parse_time(filters["updated_at_min"])
+    except (ValueError, TypeError, KeyError):
+        return _errors("Bad Request", 400)
+    if not 1 <= limit <= MAX_LIMIT:
+        return _errors({"limit": f"must be between 1 and {MAX_LIMIT}"}, 400)
+    matching = [
+        d
+        for d in _state().snapshot("draft_orders")
+        if d["id"] > filters["since_id"]
+        and (not updated_min or _parse_time(d["updated_at"]) >= updated_min)
+    ]
+    response = jsonify(draft_orders=matching[:limit])
+    if len(matching) > limit:
+        cursor = _encode_cursor({**filters, "since_id": matching[limit - 1]["id"]})
+        query = urlencode({"limit": limit, "page_info": cursor})
+        response.headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+    return response
+
+
+def _encode_cursor(filters):
+    return base64.urlsafe_b64encode(json.dumps(filters).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    filters = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return {"since_id": int(filters["since_id"]), "updated_at_min": filters["updated_at_min"]}
+
+
+def _parse_time(text):
+    """ISO 8601 with or without an offset; Shopify reads a bare time as UTC here."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@control.route("/config", methods=["GET", "POST"])
+def sim_config():
+    state = _state()
+    if request.method == "POST":
+        try:
+            state.configure(**(request.get_json(silent=True) or {}))
+        except (ValueError, TypeError, KeyError) as error:
+            return _errors(str(error), 400)
+    return jsonify(state.snapshot("config"))
+
+
+@control.post("/reset")
+def sim_reset():
+    _state().reset()
+    return jsonify(state="reset")
+
+
+@control.get("/<any(draft_orders, requests):name>")
+def sim_read_back(name):
+    return jsonify({name: _state().snapshot(name)})
+
+
+class _DropConnection:
+    """Closes the socket instead of answering when a view asked to, after the work is done,
+    so clients see a lost answer for a draft order that does exist."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        body = self.wsgi_app(environ, start_response)
+        if not environ.get(DROP_KEY):
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+        if sock is None:
+            raise ConnectionDropped(
+                "the simulator dropped the connection after creating the draft order"
+            )
+        sock.shutdown(socket.SHUT_RDWR)
+        return []
+
+
+def create_simulator(config=None, clock=None):
+    """A Flask app playing one Shopify shop; its state is `app.extensions["shopify_simulator"]`."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = SimulatorState(config, clock)
+    app.register_blueprint(admin)
+    app.register_blueprint(control)
+    app.wsgi_app = _DropConnection(app.wsgi_app)
+    return app
+
+
+class ServedSimulator:
+    """A simulator on a real port, for clients (timeouts, dropped sockets) that need real HTTP."""
+
+    def __init__(self, server):
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://{server.host}:{server.port}"
+
+    def shutdown(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def serve_in_thread(app, host="127.0.0.1", port=0):
+    return ServedSimulator(make_server(host, port, app, threaded=True))
