@@ -11,7 +11,7 @@ import sys
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, errors, health, receiver
+from . import admin, cli, config, errors, health, receiver, setup
 from .shopify import ShopifyClient
 from .store import Store
 from .worker import Policy, Worker
@@ -46,5 +46,7 @@ def create_app(overrides=None):
     errors.register(app)
     app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(setup.bp)
     cli.register(app)
     return app

@@ -7,6 +7,8 @@ import threading
 import click
 from flask import current_app
 
+from . import doctor
+
 
 def register(app):
     @app.cli.command("worker")
@@ -19,3 +21,12 @@ def register(app):
         click.echo("worker: delivering events; stop with Ctrl-C")
         current_app.extensions["worker"].run_forever(stop)
         click.echo("worker: stopped")
+
+    @app.cli.command("doctor")
+    def doctor_command():
+        """Check settings, database and Shopify (shop, token, scope, API version)."""
+        results = doctor.run(current_app)
+        for result in results:
+            click.echo(result.line())
+        if any(result.failed for result in results):
+            raise SystemExit(1)

@@ -128,4 +128,6 @@ def load(environ, instance_path):
         "MAX_ATTEMPTS": _number("MAX_ATTEMPTS", environ.get("MAX_ATTEMPTS", "5"), int),
         "POLL_TIMEOUT": _number("POLL_TIMEOUT", environ.get("POLL_TIMEOUT", "600")),
         "LEASE_SECONDS": lease,
+        # The merchant's event log at /admin exists only once a password is set.
+        "ADMIN_PASSWORD": environ.get("ADMIN_PASSWORD", "").strip() or None,
     }

@@ -175,3 +175,44 @@ class Store:
                 "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM events"
                 " WHERE status IN ('queued', 'processing')"
             ).fetchone()[0]
+
+    # --- The merchant's event log (app/admin.py) and `flask doctor`. ---
+
+    _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
+                " draft_order_name, error_code, error_detail, created_at, updated_at")
+
+    def list_events(self, limit, offset=0):
+        """One page of events, newest first, without the bulky cart and payload."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT {self._SUMMARY} FROM events ORDER BY created_at DESC, rowid DESC"
+                " LIMIT ? OFFSET ?", (limit, offset),
+            ).fetchall()
+        return [dict(row) for row in rows]
+
+    def count_events(self):
+        with self._connect() as conn:
+            return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+    def retry(self, event_id, now):
+        """Queue a failed event again, as if new but keeping `attempts` and its answers.
+
+        Only a failed event moves (one UPDATE guarded by its status), so a retry
+        can never disturb an event a worker holds; returns whether it moved.
+        """
+        with self._connect(write=True) as conn:
+            updated = conn.execute(
+                "UPDATE events SET status = 'queued', error_code = NULL, error_detail = NULL,"
+                " failures = 0, throttles = 0, poll_url = NULL, poll_deadline = NULL,"
+                " lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'failed'",
+                (now, now, event_id),
+            ).rowcount
+        return bool(updated)
+
+    def missing_tables(self):
+        """Tables of the schema that the database lacks (none once init_schema ran)."""
+        with self._connect() as conn:
+            present = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return sorted({"events", "answers"} - present)

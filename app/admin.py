@@ -1,0 +1,164 @@
+"""The merchant's event log at /admin, like Mechanic's event and run log.
+
+It lets the merchant see what each cart became and what Shopify answered,
+and re-queue a failed event. It is off unless ADMIN_PASSWORD is set and sits
+behind HTTP basic auth. Browsers attach basic-auth credentials to any request,
+cross-site ones included, so the one write (retry) also demands a signed,
+event-bound, expiring form token and a same-origin request.
+"""
+
+import hmac
+import json
+import math
+import time
+from datetime import datetime, timezone
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
+REALM = 'Basic realm="Draft orders"'
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    # Not "no-referrer": with it browsers send `Origin: null` on our own form posts.
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@bp.before_request
+def require_password():
+    """404 while no password is set, so a default deployment exposes no carts."""
+    password = current_app.config.get("ADMIN_PASSWORD")
+    if not password:
+        abort(404)
+    auth = request.authorization
+    given = auth.password if auth is not None and auth.type == "basic" else None
+    if given is None or not hmac.compare_digest(given.encode(), password.encode()):
+        return Response("Enter the admin password (any user name) to see the event log.\n",
+                        401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
+    return None
+
+
+@bp.after_request
+def harden(response):
+    """No caching of customer data, no framing (clickjacking the retry button)."""
+    response.headers.update(_HEADERS)
+    return response
+
+
+@bp.context_processor
+def helpers():
+    return {"utc": _utc, "draft_url": _draft_url, "is_web_url": _is_web_url}
+
+
+def _utc(timestamp):
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _draft_url(event):
+    base = current_app.config["SHOPIFY_BASE_URL"]
+    return f"{base}/admin/draft_orders/{event['draft_order_id']}"
+
+
+def _is_web_url(url):
+    """Only http(s) links: autoescaping does not stop a `javascript:` href."""
+    return url.lower().startswith(("https://", "http://"))
+
+
+def _pretty(value):
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _pretty_body(body):
+    """Shopify's answer re-indented when it is JSON, as received otherwise."""
+    try:
+        return _pretty(json.loads(body))
+    except ValueError:
+        return body
+
+
+def _message(status, text):
+    return render_template("admin/message.html", message=text), status
+
+
+def _retry_tokens():
+    # Its own salt: a shopper's status token (same key) can never pass for one.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-retry")
+
+
+def retry_token(event_id):
+    """The retry form's CSRF token: signed with SECRET_KEY, naming the event and the time."""
+    return _retry_tokens().dumps(event_id)
+
+
+def _valid_retry_token(token, event_id):
+    try:
+        return _retry_tokens().loads(token, max_age=RETRY_TOKEN_MAX_AGE) == event_id
+    except BadData:
+        return False
+
+
+def _cross_site():
+    """Whether the browser says the request comes from another site; absent headers
+    (old browsers, scripts) leave the decision to the form token."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.lower() != f"{request.scheme}://{request.host}".lower()
+
+
+@bp.get("")
+def events():
+    store = current_app.extensions["store"]
+    total = store.count_events()
+    pages = max(math.ceil(total / PAGE_SIZE), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = store.list_events(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render_template("admin/events.html", events=rows, page=page, pages=pages, total=total)
+
+
+@bp.get("/events/<event_id>")
+def event(event_id):
+    store = current_app.extensions["store"]
+    found = store.get(event_id)
+    if found is None:
+        return _message(404, "There is no event with this id.")
+    answers = [{**answer, "body": _pretty_body(answer["body"])}
+               for answer in store.answers(event_id)]
+    token = retry_token(event_id) if found["status"] == "failed" else None
+    return render_template("admin/event.html", event=found, answers=answers, retry_token=token,
+                           received=_pretty(found["received"]), payload=_pretty(found["payload"]))
+
+
+@bp.post("/events/<event_id>/retry")
+def retry(event_id):
+    if _cross_site():
+        return _message(403, "Refused: this request was sent from another site.")
+    if not _valid_retry_token(request.form.get("csrf_token", ""), event_id):
+        return _message(403, "Refused: the retry form has expired or did not come from this "
+                             "event's page. Reload the event and try again.")
+    store = current_app.extensions["store"]
+    if not store.retry(event_id, time.time()):
+        found = store.get(event_id)
+        if found is None:
+            return _message(404, "There is no event with this id.")
+        return _message(409, f"Only failed events can be retried; this one is {found['status']}.")
+    current_app.extensions["worker"].notify()
+    return redirect(url_for(".event", event_id=event_id), 303)

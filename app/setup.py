@@ -1,0 +1,76 @@
+"""The merchant's landing page (`GET /`): how to install the storefront button,
+the snippet ready to paste, and whether this deployment is configured well.
+
+A merchant can check a deploy from the browser without a shell, so the page
+shows settings; it never shows a secret (access token, SHARED_SECRET,
+SECRET_KEY), only that they are set. Required settings need no row of their
+own: without them the app refuses to start.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, render_template, request
+
+bp = Blueprint("setup", __name__)
+
+SNIPPET_PATH = Path(__file__).resolve().parent.parent / "templates" / "snippet.liquid"
+RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"
+SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
+
+
+def snippet(receiver_url, secret=None):
+    """templates/snippet.liquid with this app's address filled in; the secret
+    stays a placeholder unless given (only tests give one)."""
+    text = SNIPPET_PATH.read_text(encoding="utf-8")
+    text = text.replace(RECEIVER_PLACEHOLDER, receiver_url.rstrip("/"))
+    return text if secret is None else text.replace(SECRET_PLACEHOLDER, secret)
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    value: str
+    ok: bool = True
+    hint: str = ""
+
+
+def _database(settings):
+    path = Path(settings["DATABASE_PATH"]).resolve()
+    if Path(current_app.instance_path).resolve() in path.parents:
+        return Check("Event database", "SQLite, default file in the instance folder", False,
+                     "If your host's disk is wiped on deploy, set DATABASE_URL to "
+                     "sqlite:/// on a persistent volume.")
+    return Check("Event database", "SQLite, from DATABASE_URL")
+
+
+def checks(settings):
+    """One row per setting a merchant should look at, secrets only as 'set'."""
+    origins = settings["ALLOWED_ORIGINS"]
+    guests = settings["GUEST_CARTS"] == "allow"
+    return [
+        Check("Shop", urlsplit(settings["SHOPIFY_BASE_URL"]).netloc),
+        Check("Admin API version", settings["SHOPIFY_API_VERSION"]),
+        Check("Access token", "set (hidden)"),
+        Check("Shared secret", "set (hidden)"),
+        Check("Guest carts", "allowed: guests get draft orders without a customer" if guests
+              else "rejected: shoppers must sign in first"),
+        Check("Allowed origins", "any website (*)", False,
+              "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
+              "https://your-store.com,https://your-store.myshopify.com.")
+        if origins == "*" else Check("Allowed origins", ", ".join(origins)),
+        Check("Delivery worker", "runs in this web process") if settings["RUN_WORKER"]
+        else Check("Delivery worker", "not in this process (RUN_WORKER=0)", False,
+                   "Make sure a separate `flask --app app worker` process runs."),
+        _database(settings),
+    ]
+
+
+@bp.get("/")
+def index():
+    receiver_url = request.url_root.rstrip("/")
+    rows = checks(current_app.config)
+    return render_template("setup.html", receiver_url=receiver_url, snippet=snippet(receiver_url),
+                           checks=rows, complete=all(row.ok for row in rows),
+                           secret_placeholder=SECRET_PLACEHOLDER)

@@ -1,0 +1,372 @@
+/*
+ * Cart -> draft order, storefront side. Loaded by templates/snippet.liquid with
+ * <script src="https://YOUR-APP/static/send-cart.js" defer>.
+ *
+ * Why it is written this way:
+ * - It reads the cart from /cart.js at click time, because the data-cart
+ *   attribute rendered with the page goes stale as soon as the shopper edits
+ *   the cart without reloading; data-cart is only the fallback.
+ * - It posts the body as text/plain, a CORS "simple" request, so no OPTIONS
+ *   preflight round trip is needed; the receiver checks the Origin header on
+ *   every request and the customer id carries an HMAC signature, so nothing
+ *   is lost by skipping the preflight.
+ * - Clicks are handled by delegation on the document, so buttons re-rendered
+ *   by an AJAX cart drawer keep working, and several buttons can coexist.
+ * - Every failure ends as a sentence for the shopper; nothing is thrown.
+ *
+ * Plain ES2017 in one IIFE; the only global is window.CartDraftOrder.
+ */
+(function () {
+  "use strict";
+
+  if (window.CartDraftOrder) {
+    return; // Included twice: a second click listener would send the cart twice.
+  }
+
+  var SELECTOR = "#mechanic_cart_submit, [data-cart-draft-order]";
+  var STATUS_ATTRIBUTE = "data-cart-draft-order-status";
+  var WEBHOOK_PATH = "/webhooks/cart";
+  var FIRST_POLL_MS = 500;
+  var POLL_EVERY_MS = 1000;
+  var POLL_LIMIT_MS = 2 * 60 * 1000;
+  var REQUEST_TIMEOUT_MS = 15000;
+  var MAX_POLL_MISSES = 5; // consecutive unanswered polls before giving up
+
+  var DEFAULT_MESSAGES = {
+    sending: "Sending your cart\u2026",
+    success: "Your cart was sent: draft order {name}",
+    error: "{reason}"
+  };
+
+  var REASONS = {
+    network: "We couldn't reach the store's draft order service. " +
+      "Please check your connection and try again.",
+    timeout: "The store is taking longer than usual to prepare your draft order. " +
+      "Please check back later or contact the store.",
+    empty: "Your cart is empty.",
+    unreadable: "Your cart couldn't be read. Please reload the page and try again.",
+    signIn: "Please sign in to your account before sending your cart.",
+    signature: "We couldn't confirm your customer account.",
+    tooLarge: "Your cart is too large to send.",
+    invalid: "Your cart couldn't be sent.",
+    failed: "Your cart was received, but the draft order couldn't be created.",
+    server: "Something went wrong on the store's side. Please try again in a moment.",
+    setup: "This button isn't set up yet: its receiver address is missing or invalid."
+  };
+
+  var busy = new WeakSet();
+  var scriptBase = baseOfThisScript();
+
+  function warn(message, detail) {
+    if (window.console && console.warn) {
+      console.warn("[cart-draft-order] " + message, detail === undefined ? "" : String(detail));
+    }
+  }
+
+  /* The app's base URL, from this script's own src, for buttons without data-receiver-url. */
+  function baseOfThisScript() {
+    var script = document.currentScript;
+    if (!script || !script.src) {
+      return "";
+    }
+    return script.src.split(/[?#]/)[0].replace(/\/static\/send-cart\.js$/, "");
+  }
+
+  /* data-receiver-url may be the app's base URL or the full webhook URL. */
+  function webhookUrl(button) {
+    var raw = (button.getAttribute("data-receiver-url") || scriptBase || "").trim();
+    if (!raw) {
+      return null;
+    }
+    try {
+      var url = new URL(raw, window.location.href);
+      if (url.protocol !== "https:" && url.protocol !== "http:") {
+        return null;
+      }
+      var path = url.pathname.replace(/\/+$/, "");
+      url.pathname = path.slice(-WEBHOOK_PATH.length) === WEBHOOK_PATH ? path : path + WEBHOOK_PATH;
+      return url.href;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function message(button, kind, values) {
+    var text = button.getAttribute("data-message-" + kind) || DEFAULT_MESSAGES[kind];
+    Object.keys(values || {}).forEach(function (key) {
+      text = text.split("{" + key + "}").join(values[key]);
+    });
+    return text;
+  }
+
+  /* The aria-live element that talks to the shopper: data-status-id, else the
+   * [data-cart-draft-order-status] right after the button, else a new one. */
+  function statusFor(button) {
+    var id = button.getAttribute("data-status-id");
+    var element = id ? document.getElementById(id) : null;
+    var next = button.nextElementSibling;
+    if (!element && next && next.hasAttribute(STATUS_ATTRIBUTE)) {
+      element = next;
+    }
+    if (!element) {
+      element = document.createElement("p");
+      element.setAttribute(STATUS_ATTRIBUTE, "");
+      button.insertAdjacentElement("afterend", element);
+    }
+    element.setAttribute("role", "status");
+    element.setAttribute("aria-live", "polite");
+    return element;
+  }
+
+  function say(status, state, text) {
+    status.setAttribute("data-state", state);
+    status.textContent = text;
+  }
+
+  function sleep(ms) {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
+  }
+
+  /* fetch that never rejects: {status: 0} stands for "no answer" (offline,
+   * refused, blocked by CORS, timed out); body is the parsed JSON or null. */
+  async function call(url, init) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () {
+      controller.abort();
+    }, REQUEST_TIMEOUT_MS) : 0;
+    try {
+      var options = Object.assign({}, init, controller ? {signal: controller.signal} : {});
+      var response = await fetch(url, options);
+      var body = null;
+      try {
+        body = await response.json();
+      } catch (error) {
+        body = null;
+      }
+      return {status: response.status, ok: response.ok, body: body};
+    } catch (error) {
+      warn("no answer from " + url + ":", error);
+      return {status: 0, ok: false, body: null};
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function Failure(reason, code) {
+    this.reason = reason;
+    this.code = code || null;
+  }
+
+  /* A shopper's sentence for an HTTP answer or a failed event: a lead chosen by
+   * status, followed by the server's own detail when it sent one. */
+  function failureFrom(status, error) {
+    var code = error && typeof error.code === "string" ? error.code : null;
+    var detail = error && typeof error.detail === "string" ? error.detail.trim() : "";
+    var lead;
+    if (code === "guest_cart_rejected") {
+      lead = detail ? "" : REASONS.signIn;
+    } else if (status === "failed") {
+      lead = REASONS.failed;
+    } else if (status === 0) {
+      return new Failure(REASONS.network, "network");
+    } else if (status === 401) {
+      lead = REASONS.signature;
+    } else if (status === 413) {
+      lead = REASONS.tooLarge;
+    } else if (status === 400 || status === 415) {
+      lead = REASONS.unreadable;
+    } else if (status === 422) {
+      lead = REASONS.invalid;
+    } else {
+      lead = REASONS.server;
+    }
+    return new Failure([lead, detail].filter(Boolean).join(" "), code);
+  }
+
+  function parseAttribute(button, name) {
+    var raw = button.getAttribute(name);
+    if (raw === null || raw === "") {
+      return null;
+    }
+    try {
+      return JSON.parse(raw);
+    } catch (error) {
+      return raw; // a bare value, e.g. data-customer-id="207119551"
+    }
+  }
+
+  function hasItems(cart) {
+    return cart !== null && typeof cart === "object" && Array.isArray(cart.items);
+  }
+
+  /* The cart as it is now, from the storefront's /cart.js (same origin). */
+  async function currentCart(button) {
+    var routes = window.Shopify && window.Shopify.routes;
+    var root = (routes && typeof routes.root === "string" && routes.root) || "/";
+    var answer = await call(root.replace(/\/?$/, "/") + "cart.js", {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: {Accept: "application/json"}
+    });
+    if (answer.ok && hasItems(answer.body)) {
+      return answer.body;
+    }
+    warn("/cart.js did not answer with a cart; sending the cart rendered with the page, status",
+      answer.status);
+    var rendered = parseAttribute(button, "data-cart");
+    return hasItems(rendered) ? rendered : null;
+  }
+
+  async function waitForDraftOrder(statusUrl) {
+    var deadline = Date.now() + POLL_LIMIT_MS;
+    var misses = 0;
+    await sleep(FIRST_POLL_MS);
+    for (;;) {
+      var answer = await call(statusUrl, {credentials: "omit", cache: "no-store"});
+      var doc = answer.body;
+      if (answer.ok && doc && doc.status === "completed" && doc.draft_order) {
+        return doc.draft_order;
+      }
+      if (answer.ok && doc && doc.status === "failed") {
+        throw failureFrom("failed", doc.error);
+      }
+      if (answer.status === 404) {
+        throw failureFrom(404, doc && doc.error);
+      }
+      misses = answer.ok ? 0 : misses + 1;
+      if (misses >= MAX_POLL_MISSES) {
+        throw failureFrom(answer.status, doc && doc.error);
+      }
+      if (Date.now() + POLL_EVERY_MS > deadline) {
+        throw new Failure(REASONS.timeout, "timeout");
+      }
+      await sleep(POLL_EVERY_MS);
+    }
+  }
+
+  async function send(button, status) {
+    var endpoint = webhookUrl(button);
+    if (!endpoint) {
+      throw new Failure(REASONS.setup, "setup");
+    }
+    var cart = await currentCart(button);
+    if (!cart) {
+      throw new Failure(REASONS.unreadable, "unreadable");
+    }
+    if (cart.items.length === 0) {
+      throw new Failure(REASONS.empty, "empty");
+    }
+    var answer = await call(endpoint, {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      headers: {"Content-Type": "text/plain;charset=UTF-8"},
+      body: JSON.stringify({
+        cart: cart,
+        customerId: parseAttribute(button, "data-customer-id"),
+        customerIdSignature: parseAttribute(button, "data-customer-id-signature")
+      })
+    });
+    var queued = answer.body;
+    if (answer.status !== 202 || !queued || typeof queued.status_url !== "string") {
+      throw failureFrom(answer.status, queued && queued.error);
+    }
+    say(status, "waiting", message(button, "sending"));
+    return waitForDraftOrder(queued.status_url);
+  }
+
+  function invoiceUrl(draftOrder) {
+    try {
+      var url = new URL(draftOrder.invoice_url);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function announce(button, name, detail) {
+    try {
+      var event = new CustomEvent("cart-draft-order:" + name, {bubbles: true, detail: detail});
+      button.dispatchEvent(event);
+    } catch (error) {
+      warn("a cart-draft-order:" + name + " listener failed:", error);
+    }
+  }
+
+  async function submit(button) {
+    if (busy.has(button)) {
+      return;
+    }
+    busy.add(button);
+    var wasDisabled = button.disabled === true;
+    var leaving = false;
+    var status = null;
+    try {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      status = statusFor(button);
+      say(status, "sending", message(button, "sending"));
+      var draftOrder = await send(button, status);
+      var name = String(draftOrder.name || draftOrder.id || "");
+      say(status, "success", message(button, "success", {name: name}));
+      announce(button, "success", {draftOrder: draftOrder});
+      var target = invoiceUrl(draftOrder);
+      if (button.getAttribute("data-redirect-to-invoice") === "true" && target) {
+        leaving = true;
+        window.location.assign(target);
+      }
+    } catch (error) {
+      var failure = error instanceof Failure ? error : new Failure(REASONS.server, "script");
+      if (!(error instanceof Failure)) {
+        warn("unexpected error:", error);
+      }
+      if (status) {
+        say(status, "error", message(button, "error", {reason: failure.reason}));
+      }
+      announce(button, "error", {code: failure.code, reason: failure.reason});
+    } finally {
+      busy.delete(button);
+      if (!leaving) {
+        button.disabled = wasDisabled;
+        button.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  function onClick(event) {
+    var target = event.target;
+    var button = target && target.closest ? target.closest(SELECTOR) : null;
+    if (!button) {
+      return;
+    }
+    event.preventDefault(); // the button may sit inside the cart's <form>
+    submit(button);
+  }
+
+  /* Live regions must exist before they change to be announced, so make them now. */
+  function prepareStatusElements() {
+    Array.prototype.forEach.call(document.querySelectorAll(SELECTOR), function (button) {
+      try {
+        statusFor(button);
+      } catch (error) {
+        warn("could not add a status element:", error);
+      }
+    });
+  }
+
+  document.addEventListener("click", onClick);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", prepareStatusElements);
+  } else {
+    prepareStatusElements();
+  }
+
+  window.CartDraftOrder = Object.freeze({
+    /* Send the cart as if `element` (a button with the data- attributes) was clicked. */
+    send: function (element) {
+      return submit(element);
+    }
+  });
+})();

@@ -1,0 +1,95 @@
+"""Three loopback origins for real-browser tests, as in production: the Shopify
+simulator (a thread), the receiver (real gunicorn, in-process worker) and a fake
+storefront (a thread) that renders templates/snippet.liquid with a real Liquid
+engine and serves /cart.js. Headless Debian Chromium drives the storefront page.
+
+Servers and the browser start once per session; each test gets a reset
+simulator and storefront, and a fresh page.
+"""
+
+import pytest
+from servers import gunicorn_receiver
+
+from app.simulator import create_simulator, serve_in_thread
+from browser.fake_storefront import SECRET, Storefront
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run")
+TOKEN = "shpat_browser_test_token"
+
+
+@pytest.fixture(scope="session")
+def simulator_server():
+    app = create_simulator({"token": TOKEN})
+    server = serve_in_thread(app)
+    server.state = app.extensions["shopify_simulator"]
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def storefront_server():
+    storefront = Storefront()
+    server = serve_in_thread(storefront.app())
+    storefront.url = server.url
+    yield storefront
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def receiver(simulator_server, storefront_server, tmp_path_factory):
+    with gunicorn_receiver(tmp_path_factory.mktemp("receiver"), simulator_server.url, TOKEN,
+                           SECRET, allowed_origins=storefront_server.url) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    except (WebDriverException, OSError) as error:
+        pytest.skip(f"Chromium could not start ({CHROMIUM}, {CHROMEDRIVER}): {error}")
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def simulator(simulator_server):
+    simulator_server.state.reset()
+    return simulator_server
+
+
+@pytest.fixture
+def storefront(storefront_server, receiver, simulator):
+    storefront_server.reset()
+    storefront_server.receiver_url = receiver.url
+    return storefront_server
+
+
+@pytest.fixture
+def open_cart(browser, storefront):
+    """Load the cart page and wait for our script; the console log starts empty."""
+
+    def open_page():
+        browser.get(f"{storefront.url}/cart")
+        WebDriverWait(browser, 10).until(
+            lambda driver: driver.execute_script("return !!window.CartDraftOrder"))
+        browser.get_log("browser")  # drain what earlier pages logged
+        return browser
+
+    return open_page
+

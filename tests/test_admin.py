@@ -1,0 +1,318 @@
+"""The merchant's event log at /admin: auth, listing, detail, and retrying a failed event."""
+
+import html
+import re
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from app import admin
+from conftest import API, SECRET, SHOP, TOKEN, cart_body
+
+PASSWORD = "correct horse battery staple"
+AUTH = ("merchant", PASSWORD)
+CREATE = f"{API}/draft_orders.json"
+DRAFT = {"draft_order": {"id": 1069920479, "name": "#D5", "status": "open",
+                         "invoice_url": f"{SHOP}/548380009/invoices/b21e68f2"}}
+REJECTED = {"errors": {"line_items": ["Variant 39072856 does not exist"]}}
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(ADMIN_PASSWORD=PASSWORD)
+
+
+def page(client, path):
+    response = client.get(path, auth=AUTH)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return html.unescape(response.get_data(as_text=True))
+
+
+def table_rows(text):
+    return re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>", 1)[1], re.S)
+
+
+def add_event(store, event_id, now, customer_id=None, lines=1):
+    payload = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}] * lines}}
+    store.add(event_id, {"cart": {"items": []}}, payload, customer_id, now)
+
+
+def submit(client):
+    response = client.post("/webhooks/cart", json=cart_body())
+    assert response.status_code == 202
+    return response.get_json()["id"]
+
+
+def failed_event(client, worker):
+    """A cart Shopify rejects; the test registers the 422 on `shopify` first."""
+    event_id = submit(client)
+    assert worker.run_once()
+    return event_id
+
+
+def form_token(client, event_id):
+    match = re.search(r'name="csrf_token" value="([^"]+)"',
+                      page(client, f"/admin/events/{event_id}"))
+    assert match, "no retry form on the event page"
+    return match.group(1)
+
+
+def post_retry(client, event_id, token, headers=SAME_ORIGIN):
+    data = {} if token is None else {"csrf_token": token}
+    return client.post(f"/admin/events/{event_id}/retry", data=data, auth=AUTH, headers=headers)
+
+
+def test_no_credentials_get_401_with_a_basic_challenge(client):
+    response = client.get("/admin")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Draft orders"'
+
+
+def test_wrong_password_gets_401(client):
+    response = client.get("/admin", auth=("merchant", "guess"))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="Draft orders"'
+
+
+def test_right_password_with_any_user_name_gets_the_log(client):
+    assert client.get("/admin", auth=("anyone", PASSWORD)).status_code == 200
+
+
+def test_retry_requires_the_password(client, store):
+    add_event(store, "e1", 1000.0)
+    response = client.post("/admin/events/e1/retry", data={"csrf_token": "x"})
+    assert response.status_code == 401
+
+
+def test_admin_is_404_when_no_password_is_set(make_app):
+    client = make_app(ADMIN_PASSWORD="").test_client()
+    assert client.get("/admin", auth=AUTH).status_code == 404
+    assert client.get("/admin/events/e1", auth=AUTH).status_code == 404
+
+
+def test_list_shows_newest_first(client, store):
+    for number, now in enumerate((1000.0, 3000.0, 2000.0), start=1):
+        add_event(store, f"event-{number}", now)
+    text = page(client, "/admin")
+    positions = [text.index(f"/admin/events/event-{n}") for n in (2, 3, 1)]
+    assert positions == sorted(positions)
+
+
+def test_list_shows_received_time_in_utc_lines_and_status(client, store):
+    add_event(store, "e1", 1_700_000_000.0, lines=3)
+    [row] = table_rows(page(client, "/admin"))
+    assert "2023-11-14 22:13:20 UTC" in row
+    assert "<td>3</td>" in row
+    assert ">queued<" in row
+
+
+def test_list_shows_guest_or_verified_customer(client, store):
+    add_event(store, "guest-cart", 1000.0, customer_id=None)
+    add_event(store, "customer-cart", 2000.0, customer_id=207119551)
+    customer_row, guest_row = table_rows(page(client, "/admin"))
+    assert "207119551" in customer_row and "guest" not in customer_row
+    assert "guest" in guest_row
+
+
+def test_list_links_the_draft_order_to_the_shop_admin(client, worker, shopify):
+    shopify.post(CREATE, status=201, json=DRAFT)
+    submit(client)
+    worker.run_once()
+    [row] = table_rows(page(client, "/admin"))
+    assert f'<a href="{SHOP}/admin/draft_orders/1069920479" rel="noreferrer">#D5</a>' in row
+    assert ">completed<" in row
+
+
+def test_list_shows_a_failed_event_with_its_error(client, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    failed_event(client, worker)
+    [row] = table_rows(page(client, "/admin"))
+    assert ">failed<" in row
+    assert "shopify_rejected" in row
+    assert "Variant 39072856 does not exist" in row
+
+
+def test_list_is_paginated_with_next_and_previous_links(client, store, monkeypatch):
+    monkeypatch.setattr(admin, "PAGE_SIZE", 2)
+    for number in range(1, 6):
+        add_event(store, f"event-{number}", 1000.0 + number)
+
+    first = page(client, "/admin")
+    assert [n for n in range(1, 6) if f"events/event-{n}\"" in first] == [4, 5]
+    assert 'href="/admin?page=2"' in first and 'rel="prev"' not in first
+
+    last = page(client, "/admin?page=3")
+    assert [n for n in range(1, 6) if f"events/event-{n}\"" in last] == [1]
+    assert 'href="/admin?page=2"' in last and 'rel="next"' not in last
+
+
+def test_page_numbers_out_of_range_show_the_nearest_page(client, store):
+    add_event(store, "e1", 1000.0)
+    assert "events/e1" in page(client, "/admin?page=99")
+    assert "events/e1" in page(client, "/admin?page=-4")
+
+
+def test_detail_shows_received_cart_payload_and_attempts(client, worker, shopify):
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = submit(client)
+    worker.run_once()
+    text = page(client, f"/admin/events/{event_id}")
+    assert '"token": "c1-abc"' in text
+    assert '"Engraving": "Für dich ♥"' in text                      # the cart as received
+    assert '"name": "Engraving",\n' in text                         # the payload as sent
+    assert "<dt>Attempts</dt><dd>1</dd>" in text
+
+
+def test_detail_shows_every_shopify_answer(client, worker, shopify, clock):
+    shopify.post(CREATE, status=503, body="upstream unavailable")
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = submit(client)
+    worker.run_once()
+    clock.advance(600)
+    worker.run_once()
+    text = page(client, f"/admin/events/{event_id}")
+    answers = re.findall(r'<section class="answer">(.*?)</section>', text, re.S)
+    assert len(answers) == 2
+    assert f"POST {CREATE}" in answers[0] and "<strong>503</strong>" in answers[0]
+    assert "upstream unavailable" in answers[0]
+    assert "<strong>201</strong>" in answers[1] and '"name": "#D5"' in answers[1]
+
+
+def test_detail_of_unknown_event_is_404(client):
+    assert client.get("/admin/events/nope", auth=AUTH).status_code == 404
+
+
+def test_retry_requeues_a_failed_event_and_the_worker_completes_it(client, store, worker,
+                                                                   shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = failed_event(client, worker)
+
+    response = post_retry(client, event_id, form_token(client, event_id))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/events/{event_id}"
+    event = store.get(event_id)
+    assert (event["status"], event["error_code"], event["error_detail"]) == ("queued", None, None)
+    assert event["attempts"] == 1
+
+    assert worker.run_once()
+    event = store.get(event_id)
+    assert (event["status"], event["draft_order_name"]) == ("completed", "#D5")
+    assert event["attempts"] == 2
+    assert [answer["status"] for answer in store.answers(event_id)] == [422, 201]
+
+
+def test_retry_resets_counters_and_polling(store):
+    add_event(store, "e1", 1000.0)
+    event = store.claim("w", 1000.0, 60)
+    store.settle("e1", "w", 1001.0, attempts=3, failures=2, throttles=4, poll_url="x",
+                 poll_deadline=2000.0, status="failed", error_code="poll_timeout",
+                 error_detail="gave up")
+    assert store.retry(event["id"], 5000.0)
+    event = store.get("e1")
+    assert (event["failures"], event["throttles"], event["poll_url"], event["poll_deadline"],
+            event["next_attempt_at"], event["attempts"]) == (0, 0, None, None, 5000.0, 3)
+
+
+def test_retry_without_the_form_token_is_refused(client, store, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    event_id = failed_event(client, worker)
+    assert post_retry(client, event_id, None).status_code == 403
+    assert store.get(event_id)["status"] == "failed"
+
+
+def test_retry_with_a_token_signed_by_another_key_is_refused(client, store, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    event_id = failed_event(client, worker)
+    forged = URLSafeTimedSerializer("guessed-key", salt="admin-retry").dumps(event_id)
+    assert post_retry(client, event_id, forged).status_code == 403
+    assert store.get(event_id)["status"] == "failed"
+
+
+def test_retry_with_another_events_token_is_refused(app, client, store, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    event_id = failed_event(client, worker)
+    with app.app_context():
+        other = admin.retry_token("another-event")
+    assert post_retry(client, event_id, other).status_code == 403
+
+
+def test_retry_with_an_expired_token_is_refused(client, worker, shopify, monkeypatch):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    event_id = failed_event(client, worker)
+    token = form_token(client, event_id)
+    monkeypatch.setattr(admin, "RETRY_TOKEN_MAX_AGE", -1)
+    assert post_retry(client, event_id, token).status_code == 403
+
+
+def test_a_shoppers_status_token_is_not_a_retry_token(client, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    response = client.post("/webhooks/cart", json=cart_body())
+    event_id, status_url = response.get_json()["id"], response.get_json()["status_url"]
+    worker.run_once()
+    assert post_retry(client, event_id, status_url.rsplit("/", 1)[1]).status_code == 403
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+], ids=["foreign-origin", "null-origin", "cross-site", "same-site"])
+def test_retry_from_another_site_is_refused_even_with_a_valid_token(client, store, worker,
+                                                                    shopify, headers):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    event_id = failed_event(client, worker)
+    assert post_retry(client, event_id, form_token(client, event_id), headers).status_code == 403
+    assert store.get(event_id)["status"] == "failed"
+
+
+def test_retry_of_a_completed_event_is_refused(app, client, store, worker, shopify):
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = submit(client)
+    worker.run_once()
+    with app.app_context():
+        token = admin.retry_token(event_id)
+    response = post_retry(client, event_id, token)
+    assert response.status_code == 409
+    assert "this one is completed" in response.get_data(as_text=True)
+    assert store.get(event_id)["status"] == "completed"
+
+
+def test_only_failed_events_offer_a_retry_form(client, store):
+    add_event(store, "e1", 1000.0)
+    assert "csrf_token" not in page(client, "/admin/events/e1")
+
+
+def test_pages_are_neither_cached_nor_framable(client):
+    response = client.get("/admin", auth=AUTH)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_cart_content_is_escaped(client, store):
+    store.add("e1", {"cart": {"note": "<script>alert(1)</script>"}},
+              {"draft_order": {"line_items": []}}, None, 1000.0)
+    text = client.get("/admin/events/e1", auth=AUTH).get_data(as_text=True)
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+
+
+def test_no_secret_appears_on_any_page(app, client, worker, shopify):
+    shopify.post(CREATE, status=422, json=REJECTED)
+    shopify.post(CREATE, status=201, json=DRAFT)
+    failed_id = failed_event(client, worker)
+    completed_id = submit(client)
+    worker.run_once()
+    texts = [page(client, path) for path in
+             ("/admin", f"/admin/events/{failed_id}", f"/admin/events/{completed_id}")]
+    texts.append(client.get("/admin").get_data(as_text=True))
+    texts.append(post_retry(client, completed_id, "x").get_data(as_text=True))
+    for secret in (TOKEN, SECRET, app.config["SECRET_KEY"], PASSWORD):
+        assert not any(secret in text for text in texts)
+
+
+def test_non_ascii_password_is_accepted(make_app):
+    client = make_app(ADMIN_PASSWORD="pässwörd ♥").test_client()
+    assert client.get("/admin", auth=("merchant", "pässwörd ♥")).status_code == 200

@@ -1,0 +1,146 @@
+"""`flask doctor` against the Shopify simulator served on loopback."""
+
+import socket
+
+import pytest
+
+from app import doctor
+from app.simulator import create_simulator, serve_in_thread
+from app.store import Store
+from conftest import SECRET, TOKEN
+
+SIMULATOR_TOKEN = "shpat_simulator_token"
+
+
+@pytest.fixture(scope="module")
+def served():
+    """One server for the module: its shutdown waits out a half-second poll."""
+    app = create_simulator()
+    server = serve_in_thread(app)
+    yield app.extensions["shopify_simulator"], server.url
+    server.shutdown()
+
+
+@pytest.fixture
+def simulator(served):
+    state, url = served
+    state.reset()
+    return state, url
+
+
+@pytest.fixture
+def doctor_app(make_app, simulator):
+    """An app pointed at the simulator; overrides change its settings."""
+    _, url = simulator
+    return lambda **overrides: make_app(**{
+        "SHOPIFY_SHOP": url, "SHOPIFY_ACCESS_TOKEN": SIMULATOR_TOKEN, "SHOPIFY_TIMEOUT": "2",
+        **overrides,
+    })
+
+
+def by_name(results):
+    return {result.name: result for result in results}
+
+
+def statuses(results):
+    return [result.status for result in results]
+
+
+def test_good_settings_pass_every_check(doctor_app):
+    results = doctor.run(doctor_app())
+    assert statuses(results) == ["PASS"] * 6
+    assert [r.name for r in results] == [
+        "configuration", "database", "Shopify answers", "access token is valid",
+        "token has the write_draft_orders scope", "API version 2025-10 is accepted"]
+
+
+def test_shop_check_names_the_shop(doctor_app):
+    check = by_name(doctor.run(doctor_app()))["Shopify answers"]
+    assert check.what == "Simulated Shop (simulator.myshopify.com)"
+
+
+def test_wrong_token_fails_with_a_token_hint(doctor_app):
+    results = by_name(doctor.run(doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")))
+    check = results["access token is valid"]
+    assert check.failed
+    assert "401" in check.what
+    assert "SHOPIFY_ACCESS_TOKEN" in check.hint
+
+
+def test_wrong_token_skips_the_checks_that_need_it(doctor_app):
+    results = by_name(doctor.run(doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")))
+    assert results["token has the write_draft_orders scope"].status == "SKIP"
+    assert results["API version 2025-10 is accepted"].status == "SKIP"
+
+
+def test_missing_write_scope_fails_with_a_reinstall_hint(doctor_app, simulator):
+    state, _ = simulator
+    state.configure(scopes=["read_draft_orders", "read_products"])
+    check = by_name(doctor.run(doctor_app()))["token has the write_draft_orders scope"]
+    assert check.failed
+    assert check.what == "the token has read_draft_orders, read_products"
+    assert "add write_draft_orders" in check.hint and "reinstall" in check.hint
+
+
+def test_rejected_api_version_fails_with_a_version_hint(doctor_app, simulator):
+    state, _ = simulator
+    state.configure(api_versions=["2025-07"])
+    results = doctor.run(doctor_app())
+    check = by_name(results)["API version 2025-10 is accepted"]
+    assert check.failed
+    assert "SHOPIFY_API_VERSION" in check.hint
+    assert statuses(results) == ["PASS"] * 5 + ["FAIL"]
+
+
+def closed_port_url():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens once closed
+
+
+def test_unreachable_shop_fails_with_a_shop_hint(make_app):
+    results = by_name(doctor.run(make_app(SHOPIFY_SHOP=closed_port_url())))
+    check = results["Shopify answers"]
+    assert check.failed
+    assert "connection failed" in check.what
+    assert "SHOPIFY_SHOP" in check.hint
+    assert results["access token is valid"].status == "SKIP"
+
+
+def test_shop_that_answers_too_slowly_fails_with_a_shop_hint(doctor_app, simulator):
+    state, _ = simulator
+    state.configure(delay_seconds=0.5)
+    check = by_name(doctor.run(doctor_app(SHOPIFY_TIMEOUT="0.2")))["Shopify answers"]
+    assert check.failed
+    assert "no answer within 0.2 seconds" in check.what
+    assert "SHOPIFY_SHOP" in check.hint
+
+
+def test_database_without_the_schema_fails(tmp_path):
+    check = doctor.check_database(Store(str(tmp_path / "empty.sqlite3")))
+    assert check.failed
+    assert "DATABASE_URL" in check.hint
+
+
+def test_cli_prints_one_pass_line_per_check_and_exits_0(doctor_app):
+    result = doctor_app().test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 6
+    assert all(line.startswith("PASS  ") for line in lines)
+    assert lines[3] == "PASS  access token is valid"
+
+
+def test_cli_prints_fail_with_hint_and_exits_1(doctor_app):
+    app = doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    assert ("FAIL  access token is valid: Shopify refused the token (401) — hint: set "
+            "SHOPIFY_ACCESS_TOKEN") in result.output
+
+
+def test_cli_output_contains_no_secret(doctor_app):
+    app = doctor_app(SHARED_SECRET=SECRET, ADMIN_PASSWORD="admin-password-1")
+    output = app.test_cli_runner().invoke(args=["doctor"]).output
+    for secret in (SIMULATOR_TOKEN, TOKEN, SECRET, app.config["SECRET_KEY"], "admin-password-1"):
+        assert secret not in output

@@ -1,0 +1,118 @@
+"""The merchant's setup page, the snippet it shows, and the script the snippet loads."""
+
+import html
+import json
+import re
+
+from liquid_filters import render_snippet
+
+from app.setup import SECRET_PLACEHOLDER, snippet
+from app.signature import sign
+from conftest import SECRET, TOKEN
+
+CART = {"token": "c1", "items": [{"variant_id": 39072856, "quantity": 2,
+                                  "properties": {"Note": 'say "hi" <b>&</b>'}}]}
+
+
+def shown_snippet(page):
+    """The snippet as the merchant copies it: the <pre> text, unescaped."""
+    match = re.search(r'<code id="snippet">(.*?)</code>', page, re.S)
+    return html.unescape(match.group(1))
+
+
+def attribute(rendered, name):
+    return html.unescape(re.search(rf'{name}="([^"]*)"', rendered).group(1))
+
+
+def test_setup_page_explains_the_three_installation_steps(client):
+    page = client.get("/").get_data(as_text=True)
+
+    steps = re.search(r"<ol>(.*?)</ol>", page, re.S).group(1)
+    assert steps.count("<li>") == 3
+    assert "Paste the snippet into your cart template" in steps
+
+
+def test_setup_page_shows_the_snippet_with_this_apps_url(client):
+    page = client.get("/", base_url="https://drafts.example.com").get_data(as_text=True)
+
+    assert shown_snippet(page) == snippet("https://drafts.example.com")
+    assert '{%- assign draft_order_receiver = "https://drafts.example.com" -%}' \
+        in shown_snippet(page)
+    assert '<script src="{{ draft_order_receiver }}/static/send-cart.js" defer>' \
+        in shown_snippet(page)
+
+
+def test_setup_page_leaves_the_secret_a_placeholder(client):
+    page = client.get("/").get_data(as_text=True)
+
+    assert f'{{%- assign draft_order_secret = "{SECRET_PLACEHOLDER}" -%}}' in shown_snippet(page)
+
+
+def test_setup_page_reveals_no_secret(make_app):
+    app = make_app(SECRET_KEY="explicit-secret-key-value")
+    derived_key = make_app().config["SECRET_KEY"]
+
+    page = app.test_client().get("/").get_data(as_text=True)
+
+    for secret in (TOKEN, SECRET, "explicit-secret-key-value", derived_key):
+        assert secret not in page
+
+
+def test_setup_page_flags_allowed_origins_left_open(make_app):
+    page = make_app(ALLOWED_ORIGINS="*").test_client().get("/").get_data(as_text=True)
+
+    assert "Set ALLOWED_ORIGINS to your storefront" in page
+    assert "Configuration complete" not in page
+
+
+def test_setup_page_flags_a_worker_outside_this_process(make_app):
+    page = make_app(RUN_WORKER="0").test_client().get("/").get_data(as_text=True)
+
+    assert "flask --app app worker" in page
+
+
+def test_setup_page_says_complete_when_nothing_needs_a_look(make_app):
+    app = make_app(ALLOWED_ORIGINS="https://shop.example.com", RUN_WORKER="1")
+
+    page = app.test_client().get("/").get_data(as_text=True)
+
+    assert "Configuration complete" in page
+    assert "https://shop.example.com" in page
+
+
+def test_send_cart_script_is_served_as_javascript(client):
+    response = client.get("/static/send-cart.js")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert "#mechanic_cart_submit" in response.get_data(as_text=True)
+
+
+def test_snippet_renders_the_cart_as_json_in_data_cart():
+    rendered = render_snippet("https://drafts.example.com", SECRET, CART,
+                              customer={"id": 207119551})
+
+    assert json.loads(attribute(rendered, "data-cart")) == CART
+
+
+def test_snippet_signs_the_customer_id_with_the_shared_secret():
+    rendered = render_snippet("https://drafts.example.com", SECRET, CART,
+                              customer={"id": 207119551})
+
+    assert json.loads(attribute(rendered, "data-customer-id")) == 207119551
+    assert json.loads(attribute(rendered, "data-customer-id-signature")) \
+        == sign(207119551, SECRET)
+
+
+def test_snippet_sends_null_customer_and_signature_for_a_guest():
+    rendered = render_snippet("https://drafts.example.com", SECRET, CART, customer=None)
+
+    assert attribute(rendered, "data-customer-id") == "null"
+    assert attribute(rendered, "data-customer-id-signature") == "null"
+
+
+def test_snippet_loads_the_script_from_the_receiver():
+    rendered = render_snippet("https://drafts.example.com", SECRET, CART)
+
+    assert '<script src="https://drafts.example.com/static/send-cart.js" defer>' in rendered
+    assert 'data-receiver-url="https://drafts.example.com"' in rendered
