@@ -3,10 +3,10 @@
 import html
 import json
 import re
+from pathlib import Path
 
-from liquid_filters import render_snippet
-
-from app.setup import SECRET_PLACEHOLDER, snippet
+from app.demo import render_snippet
+from app.setup import SECRET_PLACEHOLDER, SNIPPET_PATH, snippet
 from app.signature import sign
 from conftest import SECRET, TOKEN
 
@@ -116,3 +116,8 @@ def test_snippet_loads_the_script_from_the_receiver():
 
     assert '<script src="https://drafts.example.com/static/send-cart.js" defer>' in rendered
     assert 'data-receiver-url="https://drafts.example.com"' in rendered
+
+
+def test_readme_shows_the_snippet_verbatim():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert SNIPPET_PATH.read_text(encoding="utf-8") in readme

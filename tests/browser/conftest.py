@@ -10,8 +10,8 @@ simulator and storefront, and a fresh page.
 import pytest
 from servers import gunicorn_receiver
 
+from app.demo import SECRET, Storefront
 from app.simulator import create_simulator, serve_in_thread
-from browser.fake_storefront import SECRET, Storefront
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
@@ -25,6 +25,13 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--disable-sync", "--no-first-run")
 TOKEN = "shpat_browser_test_token"
 
+# Records what the page's own scripts throw, independently of Chrome's log format.
+ERROR_HOOK = """<script>
+  window.__pageErrors = [];
+  addEventListener("error", function (e) { __pageErrors.push(String(e.message)); });
+  addEventListener("unhandledrejection", function (e) { __pageErrors.push(String(e.reason)); });
+</script>"""
+
 
 @pytest.fixture(scope="session")
 def simulator_server():
@@ -37,7 +44,7 @@ def simulator_server():
 
 @pytest.fixture(scope="session")
 def storefront_server():
-    storefront = Storefront()
+    storefront = Storefront(head=ERROR_HOOK)
     server = serve_in_thread(storefront.app())
     storefront.url = server.url
     yield storefront

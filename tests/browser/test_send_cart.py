@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from servers import free_port
 
-from browser.fake_storefront import CUSTOMER, sample_cart
+from app.demo import CUSTOMER, sample_cart
 
 WAIT = 15
 

@@ -1,0 +1,205 @@
+"""`flask --app app demo`: the whole product on loopback, no Shopify store needed.
+
+Three servers on three origins, as in production: the Admin API simulator
+(Shopify), the receiver pointed at it, and a demo storefront whose cart page
+renders templates/snippet.liquid with a real Liquid engine. The browser tests
+use the same storefront, so what a newcomer sees is what the tests check.
+
+It is a plugin command (see pyproject.toml) so that it runs before any
+SHOPIFY_* variable is set: the demo brings its own settings.
+"""
+
+import copy
+import hashlib
+import hmac
+import json
+import tempfile
+import threading
+from pathlib import Path
+
+import click
+from flask import Flask, jsonify, redirect
+from markupsafe import escape
+
+from . import create_app
+from .setup import snippet
+from .simulator import create_simulator, serve_in_thread
+
+SECRET = "demo-shared-secret"
+TOKEN = "shpat_demo_token"
+ADMIN_PASSWORD = "demo"
+CUSTOMER = {"id": 207119551, "email": "bob.norman@example.com", "first_name": "Bob"}
+
+
+def sample_cart():
+    """A cart as Shopify's /cart.js gives it: the fields we read and some we ignore."""
+    return {
+        "token": "c1-7a2f4e9d0b", "note": "Gift wrap, please", "attributes": {"Deliver": "Friday"},
+        "item_count": 3, "currency": "USD", "total_price": 5900, "requires_shipping": True,
+        "items": [
+            {"id": 39072856, "key": "39072856:9f1c", "variant_id": 39072856, "quantity": 2,
+             "product_id": 7513594, "title": "Shirt - M", "price": 1950,
+             "properties": {"Engraving": 'Für dich ♥ "quoted" <b>&amp;</b>'}},
+            {"id": 457924702, "key": "457924702:1b2c", "variant_id": 457924702, "quantity": 1,
+             "product_id": 632910392, "title": "Mug", "price": 2000, "properties": {}},
+        ],
+    }
+
+
+# --- Liquid, as a Shopify theme renders it -------------------------------------------------
+
+def _liquid():
+    """python-liquid, a dev dependency: imported on use, so that production's
+    flask commands (which load this plugin module) never need it."""
+    try:
+        import liquid
+    except ImportError:
+        raise click.ClickException(
+            'the demo renders Liquid with python-liquid: pip install -e ".[dev]"') from None
+    return liquid
+
+
+def _liquid_text(value):
+    """Liquid's string form of a filter input: nil and undefined are ''."""
+    if value is None or _liquid().is_undefined(value):
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def hmac_sha256(value, key=None):
+    """Shopify's filter: hex HMAC-SHA256 of the input, keyed by the argument."""
+    return hmac.new(_liquid_text(key).encode(), _liquid_text(value).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def json_filter(value):
+    """Shopify's `json`: nil and undefined become null (python-liquid's would fail)."""
+    return json.dumps(None if _liquid().is_undefined(value) else value)
+
+
+def render_snippet(receiver_url, secret, cart, customer=None):
+    """The snippet's HTML with the merchant's two values filled in as the setup
+    page tells them to, for a shopper with this cart (and account)."""
+    env = _liquid().Environment()
+    env.add_filter("hmac_sha256", hmac_sha256)
+    env.add_filter("json", json_filter)
+    return env.from_string(snippet(receiver_url, secret)).render(cart=cart, customer=customer)
+
+
+# --- The storefront ------------------------------------------------------------------------
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Your cart</title>{head}
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
+li{{margin:.25rem 0}}</style></head>
+<body><h1>Your cart</h1>
+<p>Signed in as {who}. Shopify renders this page; the button below is our snippet.</p>
+<ul>{lines}</ul>
+<p><a href="/cart/add-mug">Add a mug</a> (changes the cart without re-rendering the button's
+<code>data-cart</code>: the script still sends the current cart)</p>
+{snippet}
+</body></html>"""
+
+
+class Storefront:
+    """The shop's theme: one cart page with our snippet, and a live /cart.js."""
+
+    def __init__(self, head=""):
+        self.head = head  # extra <head> markup, e.g. a test's error hook
+        self.receiver_url = None
+        self.reset()
+
+    def reset(self):
+        self.cart = sample_cart()
+        self.customer = copy.deepcopy(CUSTOMER)
+        self.secret = SECRET
+        self.cart_js_fails = False
+
+    def _page(self):
+        lines = "".join(f"<li>{item['quantity']} × {escape(item.get('title', item['variant_id']))}"
+                        f"</li>" for item in self.cart["items"])
+        who = f"customer {self.customer['id']}" if self.customer else "a guest"
+        html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer)
+        return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html)
+
+    def app(self):
+        app = Flask(__name__)
+
+        @app.get("/")
+        def home():
+            return redirect("/cart")
+
+        @app.get("/cart")
+        def cart_page():
+            return self._page()
+
+        @app.get("/cart.js")
+        def cart_js():
+            if self.cart_js_fails:
+                return jsonify(status=500, message="Internal error"), 500
+            return jsonify(self.cart)
+
+        @app.get("/cart/add-mug")
+        def add_mug():
+            self.cart["items"][-1]["quantity"] += 1
+            return redirect("/cart")
+
+        @app.get("/favicon.ico")
+        def favicon():
+            return "", 204
+
+        return app
+
+
+# --- Putting the three together --------------------------------------------------------------
+
+def start(directory, ports=(0, 0, 0), simulator_config=None):
+    """Start simulator, receiver (with its worker thread) and storefront; return
+    their servers and the simulator's state. Port 0 picks a free port."""
+    receiver_port, simulator_port, storefront_port = ports
+    simulator_app = create_simulator({"token": TOKEN, **(simulator_config or {})})
+    simulator = serve_in_thread(simulator_app, port=simulator_port)
+    storefront = Storefront()
+    storefront_server = serve_in_thread(storefront.app(), port=storefront_port)
+    receiver_app = create_app({
+        "SHOPIFY_SHOP": simulator.url, "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHARED_SECRET": SECRET,
+        "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
+        "ALLOWED_ORIGINS": storefront_server.url, "RUN_WORKER": "1",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
+    })
+    receiver = serve_in_thread(receiver_app, port=receiver_port)
+    storefront.receiver_url = receiver.url
+    stop_worker = receiver_app.extensions["worker"].start()
+    return {"simulator": simulator, "storefront": storefront_server, "receiver": receiver,
+            "shop": simulator_app.extensions["shopify_simulator"], "stop_worker": stop_worker}
+
+
+@click.command("demo")
+@click.option("--port", default=8080, show_default=True,
+              help="Receiver port; the simulator and the storefront take the next two.")
+@click.option("--polling/--no-polling", default=True, show_default=True,
+              help="Have the simulator answer 202 and make the receiver poll, as busy shops do.")
+def demo_command(port, polling):
+    """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
+    config = {"mode": "accepted", "accepted_polls": 1} if polling else {}
+    with tempfile.TemporaryDirectory(prefix="cart-draft-demo-") as directory:
+        try:
+            running = start(directory, (port, port + 1, port + 2), config)
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on ports {port}-{port + 2}: {error}; "
+                                       f"try --port 9080") from None
+        click.echo(
+            "Demo running on loopback (Ctrl-C to stop):\n"
+            f"  storefront  {running['storefront'].url}/cart   <- open this, press the button\n"
+            f"  receiver    {running['receiver'].url}/   (event log: /admin, "
+            f"password '{ADMIN_PASSWORD}')\n"
+            f"  simulator   {running['simulator'].url}/_sim/draft_orders   "
+            f"(the draft orders 'Shopify' holds)")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("\ndemo stopped")
+        finally:
+            running["stop_worker"].set()
+            for name in ("receiver", "storefront", "simulator"):
+                running[name].shutdown()
