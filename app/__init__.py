@@ -12,6 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, cli, config, errors, health, receiver, setup
+from .pacing import CallPacer
 from .shopify import ShopifyClient
 from .store import Store
 from .worker import Policy, Worker
@@ -29,15 +30,19 @@ def create_app(overrides=None):
         # boot": the master stops instead of respawning the worker forever.
         print(f"configuration error: {error}", file=sys.stderr)
         raise SystemExit(3) from None
-    # PaaS routers terminate TLS: trust their X-Forwarded-Proto/Host so that
-    # status_url comes out as https on the shop-facing host.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+    # Behind a PaaS router (TRUSTED_PROXIES=1), trust its X-Forwarded-* so that
+    # status_url comes out as https on the public host and rate limits see the
+    # shopper's address; with no proxy, those headers would be anybody's to forge.
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     settings = app.config
     store = Store(settings["DATABASE_PATH"])
     store.init_schema()
     client = ShopifyClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
-                           settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
+                           settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"],
+                           pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))
     policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
     app.extensions["store"] = store
     app.extensions["shopify"] = client

@@ -6,6 +6,8 @@ cross over. Prices, titles, discounts and taxes in the browser's cart are
 ignored on purpose: anybody can edit them, and Shopify prices variants itself.
 """
 
+import hashlib
+import json
 import re
 
 from .errors import ApiError
@@ -15,6 +17,10 @@ MAX_QUANTITY = 999_999
 MAX_NAME_CHARS = 255
 MAX_VALUE_CHARS = 4000
 MAX_NOTE_CHARS = 5000
+
+# The note attribute that marks each draft order with the event it came from,
+# so that a worker unsure whether its POST went through can find the draft.
+EVENT_MARKER = "_cart_event_id"
 
 _VARIANT_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 
@@ -105,8 +111,9 @@ def _note(cart):
     return note
 
 
-def draft_order_payload(cart, customer_id=None, tags=""):
-    """Validate a storefront cart and map it to a `POST draft_orders.json` body.
+def draft_order_payload(cart, customer_id=None, tags="", event_id=None):
+    """Validate a storefront cart and map it to a `POST draft_orders.json` body,
+    marked with `event_id`.
 
     `customer_id` must already be verified by its signature. Raises ApiError
     (422) naming the first field or line at fault.
@@ -128,8 +135,22 @@ def draft_order_payload(cart, customer_id=None, tags=""):
         draft["note"] = note
     attributes = _name_value_pairs(cart.get("attributes"), "cart.attributes",
                                    "invalid_attributes")
+    if any(pair["name"] == EVENT_MARKER for pair in attributes):
+        raise _invalid("invalid_attributes", f"cart.attributes may not use the reserved name "
+                       f"{EVENT_MARKER}.", f"cart.attributes.{EVENT_MARKER}")
+    if event_id is not None:
+        attributes.append({"name": EVENT_MARKER, "value": event_id})
     if attributes:
         draft["note_attributes"] = attributes
     if tags:
         draft["tags"] = tags
     return {"draft_order": draft}
+
+
+def fingerprint(cart, payload):
+    """What makes two submissions the same: the cart token, the lines and the
+    customer (the note and attributes may differ by a keystroke)."""
+    draft = payload["draft_order"]
+    same = {"token": cart.get("token"), "lines": draft["line_items"],
+            "customer": draft.get("customer")}
+    return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()

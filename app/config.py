@@ -69,6 +69,13 @@ def _number(name, value, kind=float, minimum=0):
     return number
 
 
+def _count(name, value):
+    """A whole number of at least 0, where 0 switches the feature off."""
+    if not value.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
+    return int(value)
+
+
 def _database_path(url, instance_path):
     if not url:
         return os.path.join(instance_path, "events.sqlite3")
@@ -128,6 +135,20 @@ def load(environ, instance_path):
         "MAX_ATTEMPTS": _number("MAX_ATTEMPTS", environ.get("MAX_ATTEMPTS", "5"), int),
         "POLL_TIMEOUT": _number("POLL_TIMEOUT", environ.get("POLL_TIMEOUT", "600")),
         "LEASE_SECONDS": lease,
+        "SIGNATURE_MODE": _choice("SIGNATURE_MODE",
+                                  environ.get("SIGNATURE_MODE", "mechanic").strip(),
+                                  ("mechanic", "timestamped")),
+        # An hour by default: a shopper may leave a cart page open a while.
+        "SIGNATURE_TOLERANCE": _number("SIGNATURE_TOLERANCE",
+                                       environ.get("SIGNATURE_TOLERANCE", "3600"), int),
         # The merchant's event log at /admin exists only once a password is set.
         "ADMIN_PASSWORD": environ.get("ADMIN_PASSWORD", "").strip() or None,
+        "DEDUPE_WINDOW": _count("DEDUPE_WINDOW", environ.get("DEDUPE_WINDOW", "600")),
+        "RATE_LIMIT_PER_IP": _count("RATE_LIMIT_PER_IP",
+                                    environ.get("RATE_LIMIT_PER_IP", "30")),
+        "RATE_LIMIT_PER_CUSTOMER": _count("RATE_LIMIT_PER_CUSTOMER",
+                                          environ.get("RATE_LIMIT_PER_CUSTOMER", "10")),
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
+        "SHOPIFY_LEAK_RATE": _number("SHOPIFY_LEAK_RATE",
+                                     environ.get("SHOPIFY_LEAK_RATE", "2")),
     }

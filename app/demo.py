@@ -15,6 +15,7 @@ import hmac
 import json
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 import click
@@ -77,13 +78,17 @@ def json_filter(value):
     return json.dumps(None if _liquid().is_undefined(value) else value)
 
 
-def render_snippet(receiver_url, secret, cart, customer=None):
-    """The snippet's HTML with the merchant's two values filled in as the setup
-    page tells them to, for a shopper with this cart (and account)."""
+def render_snippet(receiver_url, secret, cart, customer=None, signature_mode="mechanic"):
+    """The snippet's HTML with the merchant's values filled in as the setup
+    page tells them to, for a shopper with this cart (and account).
+
+    python-liquid's own `date` already renders `"now" | date: "%s"` as Shopify
+    does (the current unix seconds), which the timestamped signature needs."""
     env = _liquid().Environment()
     env.add_filter("hmac_sha256", hmac_sha256)
     env.add_filter("json", json_filter)
-    return env.from_string(snippet(receiver_url, secret)).render(cart=cart, customer=customer)
+    text = snippet(receiver_url, secret, signature_mode)
+    return env.from_string(text).render(cart=cart, customer=customer)
 
 
 # --- The storefront ------------------------------------------------------------------------
@@ -110,16 +115,20 @@ class Storefront:
         self.reset()
 
     def reset(self):
-        self.cart = sample_cart()
+        """A new shopping session: a cart with a token of its own, as Shopify gives
+        each new cart (the receiver treats the same token and lines as a resubmission)."""
+        self.cart = {**sample_cart(), "token": f"c1-{uuid.uuid4().hex[:12]}"}
         self.customer = copy.deepcopy(CUSTOMER)
         self.secret = SECRET
+        self.signature_mode = "mechanic"
         self.cart_js_fails = False
 
     def _page(self):
         lines = "".join(f"<li>{item['quantity']} × {escape(item.get('title', item['variant_id']))}"
                         f"</li>" for item in self.cart["items"])
         who = f"customer {self.customer['id']}" if self.customer else "a guest"
-        html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer)
+        html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer,
+                              self.signature_mode)
         return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html)
 
     def app(self):

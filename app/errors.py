@@ -5,18 +5,20 @@ from werkzeug.exceptions import HTTPException
 
 
 class ApiError(Exception):
-    """A request we refuse; `extra` names the field or line at fault."""
+    """A request we refuse; `extra` names the field or line at fault, `headers`
+    go on the answer (e.g. Retry-After)."""
 
-    def __init__(self, status, code, detail, **extra):
+    def __init__(self, status, code, detail, headers=None, **extra):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
-def error_response(status, code, detail, **extra):
-    return jsonify({"error": {"code": code, "detail": detail, **extra}}), status
+def error_response(status, code, detail, headers=None, **extra):
+    return jsonify({"error": {"code": code, "detail": detail, **extra}}), status, headers or {}
 
 
 _HTTP_CODES = {
@@ -31,7 +33,8 @@ def register(app):
 
     @app.errorhandler(ApiError)
     def api_error(error):
-        return error_response(error.status, error.code, error.detail, **error.extra)
+        return error_response(error.status, error.code, error.detail, error.headers,
+                              **error.extra)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -12,7 +12,7 @@ import uuid
 from flask import Blueprint, current_app, jsonify, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from . import cart, cors, signature
+from . import cart, cors, limits, signature
 from .errors import ApiError
 
 bp = Blueprint("receiver", __name__)
@@ -50,19 +50,31 @@ def _tokens():
 def receive_cart():
     config = current_app.config
     body = _json_body()
-    customer_id = signature.verified_customer_id(
-        body.get("customerId"), body.get("customerIdSignature"), config["SHARED_SECRET"])
+    customer_id = signature.signed_customer_id(
+        body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
+        tolerance=config["SIGNATURE_TOLERANCE"], now=time.time())
     if customer_id is None and config["GUEST_CARTS"] == "reject":
         raise ApiError(403, "guest_cart_rejected",
                        "Please sign in to your account before sending your cart.",
                        field="customerId")
-    payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"])
-
     event_id = str(uuid.uuid4())
-    current_app.extensions["store"].add(event_id, body, payload, customer_id, time.time())
-    current_app.extensions["worker"].notify()
+    payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
+                                       event_id)
+
+    store, now = current_app.extensions["store"], time.time()
+    limits.check_submission_rate(store, now, request.remote_addr, customer_id,
+                                 config["RATE_LIMIT_PER_IP"], config["RATE_LIMIT_PER_CUSTOMER"])
+    window = config["DEDUPE_WINDOW"]
+    event_id, new = store.add(event_id, body, payload, customer_id, now,
+                              fingerprint=cart.fingerprint(body["cart"], payload),
+                              client_ip=request.remote_addr,
+                              dedupe_since=now - window if window else None)
+    if new:
+        current_app.extensions["worker"].notify()
+    # A double click or a browser retry gets the first submission's event back.
+    status = "queued" if new else store.get(event_id)["status"]
     status_url = url_for("receiver.event_status", token=_tokens().dumps(event_id), _external=True)
-    return jsonify(id=event_id, status="queued", status_url=status_url), 202
+    return jsonify(id=event_id, status=status, status_url=status_url), 202
 
 
 def status_document(event):

@@ -18,13 +18,15 @@ bp = Blueprint("setup", __name__)
 SNIPPET_PATH = Path(__file__).resolve().parent.parent / "templates" / "snippet.liquid"
 RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"
 SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
+MODE_ASSIGN = 'assign draft_order_signature_mode = "{}"'
 
 
-def snippet(receiver_url, secret=None):
-    """templates/snippet.liquid with this app's address filled in; the secret
-    stays a placeholder unless given (only tests give one)."""
+def snippet(receiver_url, secret=None, signature_mode="mechanic"):
+    """templates/snippet.liquid with this app's address and signature mode
+    filled in; the secret stays a placeholder unless given (only tests give one)."""
     text = SNIPPET_PATH.read_text(encoding="utf-8")
     text = text.replace(RECEIVER_PLACEHOLDER, receiver_url.rstrip("/"))
+    text = text.replace(MODE_ASSIGN.format("mechanic"), MODE_ASSIGN.format(signature_mode))
     return text if secret is None else text.replace(SECRET_PLACEHOLDER, secret)
 
 
@@ -71,6 +73,7 @@ def checks(settings):
 def index():
     receiver_url = request.url_root.rstrip("/")
     rows = checks(current_app.config)
-    return render_template("setup.html", receiver_url=receiver_url, snippet=snippet(receiver_url),
+    shown = snippet(receiver_url, signature_mode=current_app.config["SIGNATURE_MODE"])
+    return render_template("setup.html", receiver_url=receiver_url, snippet=shown,
                            checks=rows, complete=all(row.ok for row in rows),
                            secret_placeholder=SECRET_PLACEHOLDER)

@@ -8,12 +8,17 @@ it over time (backoff, limits, deadlines) is the worker's business.
 
 import json
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime, timezone
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from requests.utils import parse_header_links
+
+from .pacing import CallPacer
 
 MAX_BODY_CHARS = 20_000
 MAX_RETRY_AFTER = 300.0
+MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
 
 _REJECTIONS = {
     401: ("shopify_unauthorized",
@@ -49,19 +54,21 @@ class Answer:
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # created | pending | throttled | unavailable | rejected
+    kind: str  # created | absent | pending | throttled | unavailable | rejected
     retry_after: float | None = None
     location: str | None = None
     draft_order: dict | None = None
     code: str | None = None
     detail: str | None = None
+    nothing_created: bool = False  # a 4xx (429 included): this call created no draft
 
 
 class ShopifyClient:
-    def __init__(self, base_url, token, api_version, timeout, session=None):
+    def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None):
         self.base_url = base_url
         self.api_version = api_version
         self.timeout = timeout
+        self.pacer = pacer or CallPacer()
         self._token = token
         self._session = session or requests.Session()
 
@@ -74,6 +81,35 @@ class ShopifyClient:
     def get(self, url):
         return self._send("GET", url)
 
+    def find_draft_order(self, attribute, value, since):
+        """Page through draft orders updated since `since` (epoch seconds) for the
+        one whose note attribute `attribute` is `value`: (last answer, draft or None).
+
+        This is how a worker learns whether a POST whose answer it lost went
+        through, before it posts again.
+        """
+        updated_at_min = datetime.fromtimestamp(since, timezone.utc).isoformat(timespec="seconds")
+        url = self.api_url("draft_orders.json?" + urlencode(
+            {"updated_at_min": updated_at_min, "limit": 250}))
+        for _ in range(MAX_LOOKUP_PAGES):
+            answer = self.get(url)
+            drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
+            if answer.status != 200 or not isinstance(drafts, list):
+                return answer, None
+            for draft in drafts:
+                if isinstance(draft, dict) and {"name": attribute, "value": value} in (
+                        draft.get("note_attributes") or []):
+                    return answer, draft
+            links = parse_header_links(answer.headers.get("Link", ""))
+            following = [link["url"] for link in links if link.get("rel") == "next"]
+            if not following:
+                break
+            try:
+                url = self.trusted_url(following[0])
+            except UntrustedLocation as error:
+                return Answer("GET", following[0], None, str(error)), None
+        return answer, None
+
     def trusted_url(self, location):
         """Resolve `location` against the shop and refuse any other host."""
         url = urljoin(self.base_url + "/", location)
@@ -84,6 +120,7 @@ class ShopifyClient:
 
     def _send(self, method, url, payload=None):
         headers = {"X-Shopify-Access-Token": self._token, "Accept": "application/json"}
+        self.pacer.wait()
         try:
             response = self._session.request(
                 method, url, json=payload, headers=headers, timeout=self.timeout,
@@ -94,6 +131,9 @@ class ShopifyClient:
             return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
         except requests.RequestException as error:
             return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+        self.pacer.observe(response.headers.get("X-Shopify-Shop-Api-Call-Limit"),
+                           _retry_after_seconds(response.headers, 2.0)
+                           if response.status_code == 429 else None)
         text = response.text.replace(self._token, "[redacted]")
         try:
             parsed = json.loads(text)
@@ -103,9 +143,9 @@ class ShopifyClient:
                       response.headers, parsed)
 
 
-def _retry_after(answer, default):
+def _retry_after_seconds(headers, default):
     try:
-        seconds = float(answer.headers.get("Retry-After", default))
+        seconds = float(headers.get("Retry-After", default))
     except ValueError:
         seconds = default
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
@@ -125,6 +165,12 @@ def _errors_text(parsed):
     return str(errors)[:500] if errors else ""
 
 
+def _created(draft):
+    return Outcome("created", draft_order={
+        "id": draft["id"], "name": draft.get("name"), "invoice_url": draft.get("invoice_url"),
+    })
+
+
 def classify(answer):
     """Read one Shopify answer as the documented protocol says to."""
     status = answer.status
@@ -135,21 +181,30 @@ def classify(answer):
         if not isinstance(draft, dict) or "id" not in draft:
             return Outcome("rejected", code="shopify_unexpected_answer",
                            detail=f"Shopify answered {status} without a draft order.")
-        return Outcome("created", draft_order={
-            "id": draft["id"], "name": draft.get("name"), "invoice_url": draft.get("invoice_url"),
-        })
+        return _created(draft)
     if status == 202:
         location = answer.headers.get("Location")
         if not location:
             return Outcome("rejected", code="shopify_unexpected_answer",
                            detail="Shopify answered 202 without a Location to poll.")
-        return Outcome("pending", location=location, retry_after=_retry_after(answer, 1.0))
+        return Outcome("pending", location=location,
+                       retry_after=_retry_after_seconds(answer.headers, 1.0))
     if status == 429:
-        return Outcome("throttled", retry_after=_retry_after(answer, 2.0))
+        return Outcome("throttled", retry_after=_retry_after_seconds(answer.headers, 2.0),
+                       nothing_created=True)
     if status >= 500:
         return Outcome("unavailable", detail=f"Shopify answered {status}.")
     code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
     errors = _errors_text(answer.json)
     if errors:
         detail = f"{detail} Shopify says: {errors}"
-    return Outcome("rejected", code=code, detail=detail)
+    return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
+
+
+def classify_lookup(answer, draft):
+    """Read the answer to `find_draft_order`: found, surely absent, or a failure."""
+    if draft is not None:
+        return _created(draft)
+    if answer.status == 200:
+        return Outcome("absent")
+    return classify(answer)

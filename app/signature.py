@@ -3,6 +3,12 @@
 
 Shopify renders `{{ customer.id | hmac_sha256: secret }}` as the lowercase hex
 HMAC-SHA256 of the id's decimal text, so that is exactly what we recompute.
+
+That Mechanic form never expires: whoever once saw a page's source can replay
+it. The timestamped form, modelled on Stripe's webhook signatures, signs
+"<unix seconds>.<customer id>" at render time instead, and is refused once older
+than a tolerance. The two messages cannot be mistaken for each other: an id
+has no ".".
 """
 
 import hashlib
@@ -11,17 +17,28 @@ import re
 
 from .errors import ApiError
 
+# A page rendered by Shopify a little "in the future" of our clock is clock skew;
+# anything further ahead means a clock to fix, not a page to trust.
+MAX_CLOCK_SKEW = 300
+
 _CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+_SIGNED_AT = re.compile(r"[1-9][0-9]{0,11}")
 
 
-def sign(customer_id, secret):
-    """The signature the storefront snippet renders for `customer_id`."""
-    return hmac.new(secret.encode(), str(customer_id).encode(), hashlib.sha256).hexdigest()
+def sign(customer_id, secret, signed_at=None):
+    """The signature the storefront snippet renders for `customer_id`, in the
+    Mechanic form, or in the timestamped form when `signed_at` is given."""
+    message = str(customer_id) if signed_at is None else f"{signed_at}.{customer_id}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _absent(raw):
+    return raw is None or raw == ""
 
 
 def _customer_id_text(raw):
     """The decimal text of a submitted customer id, or None for a guest."""
-    if raw is None or raw == "":
+    if _absent(raw):
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
             or not _CUSTOMER_ID.match(str(raw)):
@@ -31,8 +48,9 @@ def _customer_id_text(raw):
     return str(raw)
 
 
-def verified_customer_id(raw_id, raw_signature, secret):
-    """Return the customer id the signature vouches for, or None for a guest.
+def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
+    """Return the customer id the signature vouches for, or None for a guest;
+    `signed_at` (the timestamped form's parsed seconds) is part of what was signed.
 
     A customer id with a missing or wrong signature is refused outright rather
     than quietly turned into a guest order: it means a misconfigured secret or
@@ -41,15 +59,58 @@ def verified_customer_id(raw_id, raw_signature, secret):
     customer_id = _customer_id_text(raw_id)
     if customer_id is None:
         return None
-    if raw_signature is None or raw_signature == "":
+    if _absent(raw_signature):
         raise ApiError(401, "signature_missing",
                        "customerId was sent without customerIdSignature.",
                        field="customerIdSignature")
     given = raw_signature if isinstance(raw_signature, str) else ""
-    if not hmac.compare_digest(sign(customer_id, secret).encode(),
+    if not hmac.compare_digest(sign(customer_id, secret, signed_at).encode(),
                                given.lower().encode("utf-8", "replace")):
         raise ApiError(401, "signature_invalid",
                        "customerIdSignature does not match customerId; check that the "
                        "snippet's secret equals SHARED_SECRET.",
                        field="customerIdSignature")
     return int(customer_id)
+
+
+def _signed_at(raw):
+    """The unix seconds a timestamped signature was rendered at."""
+    if _absent(raw):
+        raise ApiError(401, "signature_missing",
+                       "customerIdSignedAt is required: this store accepts only timestamped "
+                       "signatures (SIGNATURE_MODE=timestamped); use the snippet's "
+                       "timestamped form.", field="customerIdSignedAt")
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
+            or not _SIGNED_AT.fullmatch(str(raw)):
+        raise ApiError(401, "signature_invalid",
+                       "customerIdSignedAt must be the unix time, in whole seconds, at which "
+                       "the page was rendered.", field="customerIdSignedAt")
+    return int(raw)
+
+
+def signed_customer_id(body, secret, *, mode, tolerance, now):
+    """The customer id a submission's signature vouches for, or None for a guest.
+
+    A body carrying `customerIdSignedAt` is always checked as timestamped, in
+    either mode: accepting it costs nothing (the Mechanic form is accepted
+    anyway) and lets a merchant switch the snippet before SIGNATURE_MODE.
+    Only `mode="mechanic"` accepts a body without it. The HMAC is checked
+    before the age, so an expired answer always means a genuine old page.
+    """
+    raw_id, raw_signature = body.get("customerId"), body.get("customerIdSignature")
+    raw_signed_at = body.get("customerIdSignedAt")
+    if _absent(raw_signed_at) and mode == "mechanic":
+        return verified_customer_id(raw_id, raw_signature, secret)
+    if _customer_id_text(raw_id) is None:
+        return None
+    signed_at = _signed_at(raw_signed_at)
+    customer_id = verified_customer_id(raw_id, raw_signature, secret, signed_at)
+    if now - signed_at > tolerance:
+        raise ApiError(401, "signature_expired",
+                       "This page was signed too long ago; please reload the page and "
+                       "try again.", field="customerIdSignedAt")
+    if signed_at - now > MAX_CLOCK_SKEW:
+        raise ApiError(401, "signature_invalid",
+                       "customerIdSignedAt is in the future; check that the receiver's clock "
+                       "is right.", field="customerIdSignedAt")
+    return customer_id

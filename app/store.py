@@ -34,11 +34,17 @@ CREATE TABLE IF NOT EXISTS events (
     invoice_url      TEXT,
     error_code       TEXT,
     error_detail     TEXT,
+    fingerprint      TEXT,
+    client_ip        TEXT,
+    maybe_posted     INTEGER NOT NULL DEFAULT 0,
     created_at       REAL NOT NULL,
     updated_at       REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
+CREATE INDEX IF NOT EXISTS events_fingerprint ON events (fingerprint, created_at);
+CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip, created_at);
+CREATE INDEX IF NOT EXISTS events_customer ON events (customer_id, created_at);
 CREATE TABLE IF NOT EXISTS answers (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id  TEXT NOT NULL REFERENCES events (id),
@@ -55,8 +61,11 @@ CREATE INDEX IF NOT EXISTS answers_event ON answers (event_id, id);
 _SETTLEABLE = {
     "status", "attempts", "failures", "throttles", "next_attempt_at", "poll_url",
     "poll_deadline", "draft_order_id", "draft_order_name", "invoice_url",
-    "error_code", "error_detail",
+    "error_code", "error_detail", "maybe_posted",
 }
+
+# Columns a submission rate can be counted by.
+_RATE_KEYS = {"client_ip", "customer_id"}
 
 
 def _event(row):
@@ -104,16 +113,52 @@ class Store:
         with self._connect() as conn:
             conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
 
-    def add(self, event_id, received, payload, customer_id, now):
+    def add(self, event_id, received, payload, customer_id, now, fingerprint=None,
+            client_ip=None, dedupe_since=None):
+        """Store a submission, unless the same one (same fingerprint) arrived
+        since `dedupe_since`: return (the id that stands for it, whether it is new).
+
+        The look-up and the insert share one write transaction, so a double
+        click's two requests cannot both insert.
+        """
         with self._connect(write=True) as conn:
+            if fingerprint is not None and dedupe_since is not None:
+                row = conn.execute(
+                    "SELECT id FROM events WHERE fingerprint = ? AND created_at >= ?"
+                    " ORDER BY created_at DESC LIMIT 1", (fingerprint, dedupe_since),
+                ).fetchone()
+                if row is not None:
+                    return row["id"], False
             conn.execute(
                 "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
-                " next_attempt_at, created_at, updated_at)"
-                " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
+                " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (event_id, customer_id, len(payload["draft_order"]["line_items"]),
-                 json.dumps(received), json.dumps(payload),
+                 json.dumps(received), json.dumps(payload), fingerprint, client_ip,
                  now, now, now),
             )
+        return event_id, True
+
+    def submissions_since(self, key, value, since):
+        """How many events `key` (client_ip or customer_id) made since `since`,
+        and when the oldest of them arrived (None when there are none)."""
+        if key not in _RATE_KEYS:
+            raise ValueError(f"not a rate key: {key}")
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT COUNT(*), MIN(created_at) FROM events WHERE {key} = ? AND created_at >= ?",
+                (value, since),
+            ).fetchone()
+        return row[0], row[1]
+
+    def mark_posting(self, event_id, owner):
+        """Record, before a POST leaves, that Shopify may create a draft order for
+        this event: whoever takes it over next must look before posting again."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE events SET maybe_posted = 1 WHERE id = ? AND lease_owner = ?",
+                (event_id, owner),
+            ).rowcount)
 
     def get(self, event_id):
         with self._connect() as conn:

@@ -3,6 +3,12 @@
 No thread ever sleeps on an event's behalf: a 202 or a 429 writes the next
 attempt time into the store and releases the lease, so a restart mid-poll
 loses nothing and the same worker serves other events meanwhile.
+
+Exactly one draft order per event: every draft carries the event id as a note
+attribute, and the event is flagged `maybe_posted` before each POST leaves.
+Whoever next holds a flagged event (after a timeout, a dropped connection, a
+5xx or a worker killed mid-call) first looks for the marked draft, and posts
+again only once Shopify's list shows there is none.
 """
 
 import logging
@@ -14,11 +20,13 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from .shopify import UntrustedLocation, classify
+from .cart import EVENT_MARKER
+from .shopify import UntrustedLocation, classify, classify_lookup
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.5
+LOOKUP_MARGIN_SECONDS = 300  # clock skew between us and Shopify's updated_at
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,22 @@ def backoff(failures, policy):
     return delay * (1 + random.random() / 4)
 
 
+def call_kind(event):
+    """Which Shopify call the event needs next: poll, lookup or post."""
+    if event["poll_url"]:
+        return "poll"
+    return "lookup" if event["maybe_posted"] else "post"
+
+
 def next_state(event, outcome, now, policy, trusted_url):
     """The columns to change after `outcome`, as a pure function of the event."""
+    changes = _transition(event, outcome, now, policy, trusted_url)
+    if outcome.nothing_created and call_kind(event) == "post":
+        changes["maybe_posted"] = 0  # no lookup needed before the next POST
+    return changes
+
+
+def _transition(event, outcome, now, policy, trusted_url):
     if outcome.kind == "created":
         draft = outcome.draft_order
         return {"status": "completed", "draft_order_id": draft["id"],
@@ -52,7 +74,10 @@ def next_state(event, outcome, now, policy, trusted_url):
         return _failed(outcome.code, outcome.detail)
 
     changes = {}
-    if outcome.kind == "pending":
+    if outcome.kind == "absent":  # the lookup found no draft: safe to post
+        changes["maybe_posted"] = 0
+        delay = 0.0
+    elif outcome.kind == "pending":
         try:
             changes["poll_url"] = trusted_url(outcome.location)
         except UntrustedLocation as error:
@@ -100,18 +125,33 @@ class Worker:
         event = self.store.claim(self.owner, self.clock(), self.lease_seconds)
         if event is None:
             return False
-        if event["poll_url"]:
-            answer = self.client.get(event["poll_url"])
-        else:
-            answer = self.client.create_draft_order(event["payload"])
+        answer, outcome = self._call(event)
+        if answer is None:
+            log.info("event %s: lease lost before posting", event["id"])
+            return True
         now = self.clock()
-        outcome = classify(answer)
         changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
                                     attempts=event["attempts"] + 1, **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
         return True
+
+    def _call(self, event):
+        """Make the event's one Shopify call: (answer, outcome), or (None, None)
+        when the lease was lost before a POST could be flagged."""
+        kind = call_kind(event)
+        if kind == "poll":
+            answer = self.client.get(event["poll_url"])
+            return answer, classify(answer)
+        if kind == "lookup":
+            answer, draft = self.client.find_draft_order(
+                EVENT_MARKER, event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
+            return answer, classify_lookup(answer, draft)
+        if not self.store.mark_posting(event["id"], self.owner):
+            return None, None
+        answer = self.client.create_draft_order(event["payload"])
+        return answer, classify(answer)
 
     def run_forever(self, stop):
         """Drain due events, then wait for a notification or the next due time."""

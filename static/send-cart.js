@@ -47,6 +47,7 @@
     unreadable: "Your cart couldn't be read. Please reload the page and try again.",
     signIn: "Please sign in to your account before sending your cart.",
     signature: "We couldn't confirm your customer account.",
+    expired: "This page has been open too long; please reload it and try again.",
     tooLarge: "Your cart is too large to send.",
     invalid: "Your cart couldn't be sent.",
     failed: "Your cart was received, but the draft order couldn't be created.",
@@ -165,6 +166,9 @@
     var code = error && typeof error.code === "string" ? error.code : null;
     var detail = error && typeof error.detail === "string" ? error.detail.trim() : "";
     var lead;
+    if (code === "signature_expired") {
+      return new Failure(REASONS.expired, code); // the server's detail says the same
+    }
     if (code === "guest_cart_rejected") {
       lead = detail ? "" : REASONS.signIn;
     } else if (status === "failed") {
@@ -258,16 +262,21 @@
     if (cart.items.length === 0) {
       throw new Failure(REASONS.empty, "empty");
     }
+    var submission = {
+      cart: cart,
+      customerId: parseAttribute(button, "data-customer-id"),
+      customerIdSignature: parseAttribute(button, "data-customer-id-signature")
+    };
+    // Only the snippet's timestamped form renders this; the Mechanic body stays as it was.
+    if (button.hasAttribute("data-customer-id-signed-at")) {
+      submission.customerIdSignedAt = parseAttribute(button, "data-customer-id-signed-at");
+    }
     var answer = await call(endpoint, {
       method: "POST",
       mode: "cors",
       credentials: "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"},
-      body: JSON.stringify({
-        cart: cart,
-        customerId: parseAttribute(button, "data-customer-id"),
-        customerIdSignature: parseAttribute(button, "data-customer-id-signature")
-      })
+      body: JSON.stringify(submission)
     });
     var queued = answer.body;
     if (answer.status !== 202 || !queued || typeof queued.status_url !== "string") {

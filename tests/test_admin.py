@@ -38,8 +38,8 @@ def add_event(store, event_id, now, customer_id=None, lines=1):
     store.add(event_id, {"cart": {"items": []}}, payload, customer_id, now)
 
 
-def submit(client):
-    response = client.post("/webhooks/cart", json=cart_body())
+def submit(client, items=None):
+    response = client.post("/webhooks/cart", json=cart_body(items=items))
     assert response.status_code == 202
     return response.get_json()["id"]
 
@@ -166,17 +166,20 @@ def test_detail_shows_received_cart_payload_and_attempts(client, worker, shopify
 
 def test_detail_shows_every_shopify_answer(client, worker, shopify, clock):
     shopify.post(CREATE, status=503, body="upstream unavailable")
+    shopify.get(CREATE, json={"draft_orders": []})
     shopify.post(CREATE, status=201, json=DRAFT)
     event_id = submit(client)
     worker.run_once()
     clock.advance(600)
     worker.run_once()
+    worker.run_once()
     text = page(client, f"/admin/events/{event_id}")
     answers = re.findall(r'<section class="answer">(.*?)</section>', text, re.S)
-    assert len(answers) == 2
+    assert len(answers) == 3
     assert f"POST {CREATE}" in answers[0] and "<strong>503</strong>" in answers[0]
     assert "upstream unavailable" in answers[0]
-    assert "<strong>201</strong>" in answers[1] and '"name": "#D5"' in answers[1]
+    assert f"GET {CREATE}?updated_at_min=" in answers[1] and "<strong>200</strong>" in answers[1]
+    assert "<strong>201</strong>" in answers[2] and '"name": "#D5"' in answers[2]
 
 
 def test_detail_of_unknown_event_is_404(client):
@@ -303,7 +306,7 @@ def test_no_secret_appears_on_any_page(app, client, worker, shopify):
     shopify.post(CREATE, status=422, json=REJECTED)
     shopify.post(CREATE, status=201, json=DRAFT)
     failed_id = failed_event(client, worker)
-    completed_id = submit(client)
+    completed_id = submit(client, items=[{"variant_id": 457924702, "quantity": 1}])
     worker.run_once()
     texts = [page(client, path) for path in
              ("/admin", f"/admin/events/{failed_id}", f"/admin/events/{completed_id}")]

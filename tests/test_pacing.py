@@ -1,0 +1,82 @@
+"""Pacing calls by Shopify's X-Shopify-Shop-Api-Call-Limit header."""
+
+import pytest
+
+from app.pacing import CallPacer
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def pacer(clock, **kwargs):
+    return CallPacer(leak_rate=2.0, headroom=1, clock=clock, **kwargs)
+
+
+def test_calls_go_at_once_until_shopify_reports_a_level(clock):
+    unpaced = pacer(clock)
+    assert [unpaced.delay() for _ in range(100)] == [0.0] * 100
+
+
+def test_a_nearly_full_bucket_makes_the_next_call_wait_for_the_leak(clock):
+    paced = pacer(clock)
+    paced.observe("38/40")
+    assert paced.delay() == 0.0          # 39 of 40, one slot kept free
+    assert paced.delay() == pytest.approx(0.5)  # waits for one call to leak at 2/s
+    assert paced.delay() == pytest.approx(1.0)
+
+
+def test_reserved_calls_leak_away_with_time(clock):
+    paced = pacer(clock)
+    paced.observe("39/40")
+    clock.now += 10
+    assert paced.delay() == 0.0
+
+
+def test_a_429_holds_every_call_back_for_retry_after(clock):
+    paced = pacer(clock)
+    paced.observe("40/40", retry_after=2.0)
+    assert paced.delay() >= 2.0
+
+
+def test_a_429_before_any_header_still_honours_retry_after(clock):
+    paced = pacer(clock)
+    paced.observe(None, retry_after=3.0)
+    assert paced.delay() == pytest.approx(3.0)
+
+
+def test_a_malformed_header_is_ignored(clock):
+    paced = pacer(clock)
+    paced.observe("lots")
+    assert paced.delay() == 0.0
+
+
+def test_wait_sleeps_for_the_delay(clock):
+    slept = []
+    paced = pacer(clock, sleep=slept.append)
+    paced.observe("39/40")
+    paced.wait()
+    assert slept == [pytest.approx(0.5)]
+
+
+def test_a_backlog_drains_at_the_leak_rate_without_overflowing(clock):
+    """Simulate Shopify's bucket: the pacer must never push it past its size."""
+    paced = pacer(clock, sleep=lambda seconds: setattr(clock, "now", clock.now + seconds))
+    level, last, start = 0.0, clock.now, clock.now
+    for _ in range(200):
+        paced.wait()
+        level = max(0.0, level - (clock.now - last) * 2.0) + 1
+        last = clock.now
+        assert level <= 40
+        paced.observe(f"{round(level)}/40")
+    calls_per_second = 200 / (clock.now - start)
+    assert 1.9 <= calls_per_second <= 2.5
