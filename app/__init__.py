@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import admin, cli, config, errors, health, receiver, setup
 from .pacing import CallPacer
 from .shopify import ShopifyClient
-from .store import Store
+from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
 
 
@@ -38,8 +38,13 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     settings = app.config
-    store = Store(settings["DATABASE_PATH"])
-    store.init_schema()
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        # Additive migrations only: code still running elsewhere keeps working.
+        store.migrate(only_additive=True)
+    except SchemaUpgradeRequired as error:
+        print(f"database error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
     client = ShopifyClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
                            settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"],
                            pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))

@@ -1,13 +1,34 @@
 """Commands for the merchant's processes: `flask --app app <command>`."""
 
 import logging
+import os
 import signal
 import threading
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 
-from . import doctor
+from . import config, doctor
+from .store import open_store
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create or upgrade the event database's schema, and say what was done.
+
+    A plugin command (see pyproject.toml): it must run where the app would not
+    start, with only DATABASE_URL set or with a migration pending that start-up
+    refuses to apply.
+    """
+    instance_path = Flask(__package__, instance_relative_config=True).instance_path
+    try:
+        database = config.database_settings(os.environ.get("DATABASE_URL", "").strip(),
+                                            instance_path)
+    except config.ConfigError as error:
+        raise SystemExit(f"configuration error: {error}") from None
+    click.echo(f"init-db: database {database['DATABASE_PATH']}")
+    for line in open_store(database["DATABASE_URL"]).migrate():
+        click.echo(f"init-db: {line}")
 
 
 def register(app):

@@ -76,14 +76,21 @@ def _count(name, value):
     return int(value)
 
 
-def _database_path(url, instance_path):
+def database_settings(url, instance_path):
+    """DATABASE_URL as the store opens it, and DATABASE_PATH: what the setup page
+    and the doctor show of it (the SQLite file, or the server without its password)."""
     if not url:
-        return os.path.join(instance_path, "events.sqlite3")
+        path = os.path.join(instance_path, "events.sqlite3")
+        return {"DATABASE_URL": f"sqlite:///{path}", "DATABASE_PATH": path}
     if url.startswith("sqlite:///"):
-        return url[len("sqlite:///"):]
+        return {"DATABASE_URL": url, "DATABASE_PATH": url[len("sqlite:///"):]}
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):  # Heroku, Render and Railway say postgres://
+        server = parts.netloc.rpartition("@")[2]
+        return {"DATABASE_URL": url, "DATABASE_PATH": f"postgresql://{server}{parts.path}"}
     raise ConfigError(
-        f"DATABASE_URL must be a sqlite:///path URL (PostgreSQL is not supported yet), "
-        f"got a {urlsplit(url).scheme or 'malformed'} URL"
+        f"DATABASE_URL must be a sqlite:///path or postgresql:// URL, "
+        f"got a {parts.scheme or 'malformed'} URL"
     )
 
 
@@ -122,7 +129,7 @@ def load(environ, instance_path):
         "SHOPIFY_API_VERSION": api_version,
         "SHARED_SECRET": shared_secret,
         "SECRET_KEY": secret_key,
-        "DATABASE_PATH": _database_path(environ.get("DATABASE_URL", "").strip(), instance_path),
+        **database_settings(environ.get("DATABASE_URL", "").strip(), instance_path),
         "ALLOWED_ORIGINS": _origins(environ.get("ALLOWED_ORIGINS", "*")),
         "GUEST_CARTS": _choice("GUEST_CARTS", environ.get("GUEST_CARTS", "allow").strip(),
                                ("allow", "reject")),

@@ -57,14 +57,14 @@ def check_configuration(config):
 
 def check_database(store):
     try:
-        store.ping()
         missing = store.missing_tables()
     except Exception as error:
         return Check("database", FAIL, f"{type(error).__name__}: {error}",
-                     "DATABASE_URL must be sqlite:///path to a file this process can write")
+                     "DATABASE_URL must be sqlite:///path to a file this process can write, "
+                     "or postgresql://user:password@host:port/database of a server it can reach")
     if missing:
         return Check("database", FAIL, f"tables missing: {', '.join(missing)}",
-                     "restart the app once (it creates the schema) or check DATABASE_URL")
+                     "run `flask --app app init-db` (it creates them), or check DATABASE_URL")
     return Check("database", PASS, "reachable, schema present")
 
 

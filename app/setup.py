@@ -39,6 +39,8 @@ class Check:
 
 
 def _database(settings):
+    if settings["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        return Check("Event database", f"PostgreSQL, {settings['DATABASE_PATH']}")
     path = Path(settings["DATABASE_PATH"]).resolve()
     if Path(current_app.instance_path).resolve() in path.parents:
         return Check("Event database", "SQLite, default file in the instance folder", False,

@@ -51,7 +51,7 @@ def test_missing_required_variable_is_named(name):
     ("SHOPIFY_SHOP", "https://my-store.myshopify.com/admin"),
     ("SHOPIFY_API_VERSION", "2025-11"), ("SHOPIFY_API_VERSION", "latest"),
     ("GUEST_CARTS", "maybe"), ("RUN_WORKER", "yes"), ("ALLOWED_ORIGINS", "shop.example.com"),
-    ("DATABASE_URL", "postgres://u@h/db"), ("MAX_BODY_BYTES", "lots"), ("MAX_ATTEMPTS", "0"),
+    ("DATABASE_URL", "mysql://u@h/db"), ("MAX_BODY_BYTES", "lots"), ("MAX_ATTEMPTS", "0"),
     ("SHOPIFY_ACCESS_TOKEN", "shpat x"), ("LEASE_SECONDS", "30"),
 ])
 def test_malformed_variable_is_named(name, value):

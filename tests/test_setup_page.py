@@ -121,3 +121,14 @@ def test_snippet_loads_the_script_from_the_receiver():
 def test_readme_shows_the_snippet_verbatim():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert SNIPPET_PATH.read_text(encoding="utf-8") in readme
+
+
+def test_a_postgresql_database_is_named_without_its_password():
+    from app.setup import checks
+
+    settings = {"SHOPIFY_BASE_URL": "https://s.myshopify.com", "SHOPIFY_API_VERSION": "2025-10",
+                "GUEST_CARTS": "allow", "ALLOWED_ORIGINS": ("https://s.com",), "RUN_WORKER": True,
+                "DATABASE_URL": "postgresql://u:pw@db.example:5432/events",
+                "DATABASE_PATH": "postgresql://db.example:5432/events"}
+    [database] = [row for row in checks(settings) if row.label == "Event database"]
+    assert database.value == "PostgreSQL, postgresql://db.example:5432/events" and database.ok

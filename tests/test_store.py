@@ -1,40 +1,68 @@
+"""The event store's contract: every test runs on SQLite and on PostgreSQL."""
+
 import threading
 import time
 
-from app.store import Store
+import pytest
+
+from app.store import open_store
+
+pytest_plugins = ["postgres"]
 
 PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
+ANSWER = {"method": "POST", "url": "https://shop/admin/draft_orders.json", "status": 201,
+          "body": '{"draft_order": {}}'}
 
 
-def make_store(tmp_path):
-    store = Store(str(tmp_path / "events.sqlite3"))
-    store.init_schema()
-    return store
+@pytest.fixture
+def make_store(database_url):
+    """A migrated store on the test's database; each call is another process's view."""
+
+    def make():
+        store = open_store(database_url)
+        store.init_schema()
+        return store
+
+    return make
 
 
-def test_two_workers_never_claim_the_same_event(tmp_path):
-    store = make_store(tmp_path)
+@pytest.fixture
+def store(make_store):
+    return make_store()
+
+
+def in_threads(target, count):
+    """Run target(0) ... target(count - 1) in threads that all start at once."""
+    barrier = threading.Barrier(count)
+
+    def run(number):
+        barrier.wait()
+        target(number)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_two_workers_never_claim_the_same_event(store):
     now = time.time()
     for n in range(60):
         store.add(f"e{n}", {"cart": {}}, PAYLOAD, None, now)
     claimed = {}
 
-    def claimer(owner):
-        mine = claimed.setdefault(owner, [])
-        while (event := store.claim(owner, time.time(), 60)) is not None:
+    def claimer(number):
+        mine = claimed.setdefault(number, [])
+        while (event := store.claim(f"w{number}", time.time(), 60)) is not None:
             mine.append(event["id"])
 
-    threads = [threading.Thread(target=claimer, args=(f"w{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(claimer, 4)
     all_claims = [event_id for ids in claimed.values() for event_id in ids]
     assert sorted(all_claims) == sorted(f"e{n}" for n in range(60))
 
 
-def test_event_is_not_due_before_its_next_attempt(tmp_path):
-    store = make_store(tmp_path)
+def test_event_is_not_due_before_its_next_attempt(store):
     now = time.time()
     store.add("e1", {}, PAYLOAD, None, now)
     event = store.claim("w", now, 60)
@@ -43,8 +71,7 @@ def test_event_is_not_due_before_its_next_attempt(tmp_path):
     assert store.claim("w", now + 10, 60)["id"] == "e1"
 
 
-def test_settled_events_are_never_claimed_again(tmp_path):
-    store = make_store(tmp_path)
+def test_settled_events_are_never_claimed_again(store):
     now = time.time()
     store.add("e1", {}, PAYLOAD, None, now)
     store.claim("w", now, 60)
@@ -53,9 +80,137 @@ def test_settled_events_are_never_claimed_again(tmp_path):
     assert store.next_due_at() is None
 
 
-def test_next_due_at_waits_for_a_running_lease(tmp_path):
-    store = make_store(tmp_path)
+def test_next_due_at_waits_for_a_running_lease(store):
     now = time.time()
     store.add("e1", {}, PAYLOAD, None, now)
     store.claim("w", now, 60)
     assert store.next_due_at() == now + 60
+
+
+def test_an_expired_lease_passes_the_event_to_another_worker(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("dead", now, 60)
+    assert store.claim("w", now + 59, 60) is None
+    assert store.claim("w", now + 60, 60)["lease_owner"] == "w"
+
+
+def test_a_former_owner_cannot_settle(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("dead", now, 60)
+    store.claim("w", now + 60, 60)
+    assert not store.settle("e1", "dead", now + 61, ANSWER, status="completed")
+    assert store.get("e1")["status"] == "processing" and store.answers("e1") == []
+
+
+def test_a_stored_event_reads_back_as_it_was_given(store):
+    received = {"cart": {"note": "Für dich ♥", "items": [{"variant_id": 39072856}]}}
+    store.add("e1", received, PAYLOAD, 7_420_000_000_123, 1_700_000_000.123456,
+              fingerprint="f1", client_ip="203.0.113.9")
+    event = store.get("e1")
+    assert (event["received"], event["payload"]) == (received, PAYLOAD)
+    assert (event["customer_id"], event["created_at"]) == (7_420_000_000_123, 1_700_000_000.123456)
+    assert (event["status"], event["line_count"], event["maybe_posted"]) == ("queued", 1, 0)
+
+
+def test_an_unknown_event_is_none(store):
+    assert store.get("nope") is None
+
+
+def test_a_settled_answer_is_kept_with_its_event_in_order(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    for number in range(2):
+        store.claim("w", now, 60)
+        store.settle("e1", "w", now, {**ANSWER, "status": 202 - number}, attempts=number + 1)
+    answers = store.answers("e1")
+    assert [(a["status"], a["method"], a["body"]) for a in answers] == [
+        (202, "POST", ANSWER["body"]), (201, "POST", ANSWER["body"])]
+
+
+def test_a_settled_draft_order_id_keeps_shopifys_64_bit_size(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    store.settle("e1", "w", now, status="completed", draft_order_id=1_125_899_906_842_624,
+                 draft_order_name="#D1")
+    assert store.get("e1")["draft_order_id"] == 1_125_899_906_842_624
+
+
+def test_settling_an_unknown_column_is_refused(store):
+    with pytest.raises(ValueError, match="payload"):
+        store.settle("e1", "w", time.time(), payload="{}")
+
+
+def test_the_same_fingerprint_added_at_once_is_stored_once(store):
+    now = time.time()
+    results = []
+    in_threads(lambda n: results.append(store.add(
+        f"e{n}", {}, PAYLOAD, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
+    new = [event_id for event_id, is_new in results if is_new]
+    assert len(new) == 1 and {event_id for event_id, _ in results} == set(new)
+    assert store.count_events() == 1
+
+
+def test_a_fingerprint_older_than_the_window_is_stored_again(store):
+    store.add("e1", {}, PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    assert store.add("e2", {}, PAYLOAD, None, 1700.0, fingerprint="same",
+                     dedupe_since=1100.0) == ("e2", True)
+
+
+def test_submissions_are_counted_by_client_ip_within_the_window(store):
+    for number, at in enumerate((100.0, 200.0, 300.0)):
+        store.add(f"e{number}", {}, PAYLOAD, None, at, client_ip="203.0.113.9")
+    store.add("other", {}, PAYLOAD, None, 300.0, client_ip="198.51.100.1")
+    assert store.submissions_since("client_ip", "203.0.113.9", 150.0) == (2, 200.0)
+
+
+def test_submissions_are_counted_by_customer(store):
+    store.add("e1", {}, PAYLOAD, 7_420_000_000_123, 100.0)
+    assert store.submissions_since("customer_id", 7_420_000_000_123, 0.0) == (1, 100.0)
+    assert store.submissions_since("customer_id", 5, 0.0) == (0, None)
+
+
+def test_mark_posting_needs_the_lease(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    assert not store.mark_posting("e1", "other")
+    assert store.mark_posting("e1", "w") and store.get("e1")["maybe_posted"] == 1
+
+
+def test_event_log_pages_newest_first(store):
+    for number, at in enumerate((1000.0, 3000.0, 2000.0, 3000.0)):
+        store.add(f"e{number}", {}, PAYLOAD, None, at)
+    pages = [store.list_events(2, 0), store.list_events(2, 2)]
+    assert [[row["id"] for row in page] for page in pages] == [["e3", "e1"], ["e2", "e0"]]
+    assert store.count_events() == 4 and "payload" not in pages[0][0]
+
+
+def test_retry_queues_a_failed_event_again(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    store.settle("e1", "w", now, status="failed", error_code="shopify_rejected", failures=2)
+    assert store.retry("e1", now + 5)
+    event = store.get("e1")
+    assert (event["status"], event["error_code"], event["failures"]) == ("queued", None, 0)
+    assert store.claim("w", now + 5, 60)["id"] == "e1"
+
+
+def test_retry_leaves_an_event_that_has_not_failed(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    assert not store.retry("e1", now)
+    assert store.get("e1")["lease_owner"] == "w"
+
+
+def test_a_migrated_database_answers_and_has_every_table(store):
+    store.ping()
+    assert store.missing_tables() == []
+
+
+def test_a_database_without_the_schema_lacks_both_tables(database_url):
+    assert open_store(database_url).missing_tables() == ["answers", "events"]

@@ -1,61 +1,15 @@
-"""Durable events: the one place that knows SQL.
+"""Every statement of the event store, written once for SQLite and PostgreSQL.
 
-The receiver adds an event and the worker claims, settles and re-schedules it.
-Everything goes through the small `Store` interface below, so a PostgreSQL
-store can stand beside this SQLite one without the callers changing.
-
-SQLite runs in WAL mode with synchronous=FULL: a 202 is only answered after
-the event is on disk, and readers (the status endpoint) never block writers.
+Statements use `?` placeholders and the SQL both dialects share. A backend
+supplies what differs: `_connect(write)` (a connection; a transaction that
+serializes writers where needed when `write`), `_migrating()` (a transaction
+holding the schema lock), and the dialect words in capitals below.
 """
 
 import json
-import os
-import sqlite3
-from contextlib import contextmanager
+import time
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id               TEXT PRIMARY KEY,
-    status           TEXT NOT NULL,
-    customer_id      INTEGER,
-    line_count       INTEGER NOT NULL,
-    received         TEXT NOT NULL,
-    payload          TEXT NOT NULL,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    failures         INTEGER NOT NULL DEFAULT 0,
-    throttles        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  REAL NOT NULL,
-    lease_owner      TEXT,
-    lease_until      REAL,
-    poll_url         TEXT,
-    poll_deadline    REAL,
-    draft_order_id   INTEGER,
-    draft_order_name TEXT,
-    invoice_url      TEXT,
-    error_code       TEXT,
-    error_detail     TEXT,
-    fingerprint      TEXT,
-    client_ip        TEXT,
-    maybe_posted     INTEGER NOT NULL DEFAULT 0,
-    created_at       REAL NOT NULL,
-    updated_at       REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
-CREATE INDEX IF NOT EXISTS events_fingerprint ON events (fingerprint, created_at);
-CREATE INDEX IF NOT EXISTS events_client_ip ON events (client_ip, created_at);
-CREATE INDEX IF NOT EXISTS events_customer ON events (customer_id, created_at);
-CREATE TABLE IF NOT EXISTS answers (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id  TEXT NOT NULL REFERENCES events (id),
-    at        REAL NOT NULL,
-    method    TEXT NOT NULL,
-    url       TEXT NOT NULL,
-    status    INTEGER,
-    body      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS answers_event ON answers (event_id, id);
-"""
+from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
 # Columns the worker may change when it settles an event.
 _SETTLEABLE = {
@@ -67,6 +21,10 @@ _SETTLEABLE = {
 # Columns a submission rate can be counted by.
 _RATE_KEYS = {"client_ip", "customer_id"}
 
+# The merchant's event log lists these, without the bulky cart and payload.
+_SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
+            " draft_order_name, error_code, error_detail, created_at, updated_at")
+
 
 def _event(row):
     if row is None:
@@ -77,52 +35,82 @@ def _event(row):
     return event
 
 
-class Store:
-    def __init__(self, path):
-        self.path = path
+class SqlStore:
+    GREATEST = None          # the larger of two values
+    SKIP_LOCKED = None       # ends the claim's choice of event
+    FINGERPRINT_LOCK = None  # makes `add` wait for others adding this fingerprint
+    TABLES = None            # names the tables, as `name`
+    SERIAL = None            # an auto-numbered primary key
 
-    @contextmanager
-    def _connect(self, write=False):
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("PRAGMA synchronous=FULL")
-            if write:
-                # Take the write lock up front so two claimers serialize
-                # instead of both reading the same due event.
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            else:
-                yield conn
-        finally:
-            conn.close()
+    migrations = MIGRATIONS
+
+    # --- Schema. ---
 
     def init_schema(self):
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
+        """Apply every pending migration, as `flask --app app init-db` does."""
+        self.migrate()
+
+    def migrate(self, only_additive=False):
+        """Apply the pending migrations in order, in one transaction under the
+        schema lock, so processes starting together apply each exactly once.
+
+        With `only_additive` (start-up), raise SchemaUpgradeRequired, changing
+        nothing, if a pending one is not additive. Returns what was done, as lines.
+        """
+        done = []
+        with self._migrating() as conn:
+            present = self._tables(conn)
+            if "schema_migrations" not in present:
+                conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                             " applied_at DOUBLE PRECISION NOT NULL)")
+                if "events" in present:
+                    # Made by the release before migrations existed: that schema is 1.
+                    self._record(conn, 1)
+                    done.append("recorded the existing tables as schema version 1")
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) AS version"
+                                   " FROM schema_migrations").fetchone()["version"]
+            pending = [m for m in self.migrations if m.version > version]
+            unsafe = [m for m in pending if not m.additive]
+            if only_additive and unsafe:
+                raise SchemaUpgradeRequired(unsafe[0])
+            for migration in pending:
+                for statement in migration.statements:
+                    conn.execute(statement.replace("{serial}", self.SERIAL))
+                self._record(conn, migration.version)
+                done.append(f"applied migration {migration.version}: {migration.description}")
+        return done or [f"the schema is up to date (version {version})"]
+
+    def _record(self, conn, version):
+        conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                     (version, time.time()))
+
+    def _tables(self, conn):
+        return {row["name"] for row in conn.execute(self.TABLES)}
+
+    def missing_tables(self):
+        """Tables of the schema that the database lacks (none once migrated)."""
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            return sorted({"events", "answers"} - self._tables(conn))
 
     def ping(self):
         with self._connect() as conn:
             conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
+
+    # --- Submissions (app/receiver.py). ---
 
     def add(self, event_id, received, payload, customer_id, now, fingerprint=None,
             client_ip=None, dedupe_since=None):
         """Store a submission, unless the same one (same fingerprint) arrived
         since `dedupe_since`: return (the id that stands for it, whether it is new).
 
-        The look-up and the insert share one write transaction, so a double
-        click's two requests cannot both insert.
+        The look-up and the insert share one write transaction, taken after any
+        other adding the same fingerprint, so a double click's two requests
+        cannot both insert.
         """
         with self._connect(write=True) as conn:
             if fingerprint is not None and dedupe_since is not None:
+                if self.FINGERPRINT_LOCK:
+                    conn.execute(self.FINGERPRINT_LOCK, (fingerprint,))
                 row = conn.execute(
                     "SELECT id FROM events WHERE fingerprint = ? AND created_at >= ?"
                     " ORDER BY created_at DESC LIMIT 1", (fingerprint, dedupe_since),
@@ -146,19 +134,10 @@ class Store:
             raise ValueError(f"not a rate key: {key}")
         with self._connect() as conn:
             row = conn.execute(
-                f"SELECT COUNT(*), MIN(created_at) FROM events WHERE {key} = ? AND created_at >= ?",
-                (value, since),
+                f"SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM events"
+                f" WHERE {key} = ? AND created_at >= ?", (value, since),
             ).fetchone()
-        return row[0], row[1]
-
-    def mark_posting(self, event_id, owner):
-        """Record, before a POST leaves, that Shopify may create a draft order for
-        this event: whoever takes it over next must look before posting again."""
-        with self._connect(write=True) as conn:
-            return bool(conn.execute(
-                "UPDATE events SET maybe_posted = 1 WHERE id = ? AND lease_owner = ?",
-                (event_id, owner),
-            ).rowcount)
+        return row["n"], row["oldest"]
 
     def get(self, event_id):
         with self._connect() as conn:
@@ -169,6 +148,8 @@ class Store:
             rows = conn.execute("SELECT * FROM answers WHERE event_id = ? ORDER BY id",
                                 (event_id,)).fetchall()
         return [dict(row) for row in rows]
+
+    # --- Delivery (app/worker.py). ---
 
     def claim(self, owner, now, lease_seconds):
         """Lease the most overdue active event to `owner`, or return None.
@@ -182,11 +163,20 @@ class Store:
                 " WHERE id = (SELECT id FROM events"
                 "             WHERE status IN ('queued', 'processing') AND next_attempt_at <= ?"
                 "               AND (lease_until IS NULL OR lease_until <= ?)"
-                "             ORDER BY next_attempt_at LIMIT 1)"
+                f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
                 " RETURNING *",
                 (owner, now + lease_seconds, now, now, now),
             ).fetchone()
         return _event(row)
+
+    def mark_posting(self, event_id, owner):
+        """Record, before a POST leaves, that Shopify may create a draft order for
+        this event: whoever takes it over next must look before posting again."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE events SET maybe_posted = 1 WHERE id = ? AND lease_owner = ?",
+                (event_id, owner),
+            ).rowcount)
 
     def settle(self, event_id, owner, now, answer=None, **changes):
         """Record Shopify's answer and the event's next state, releasing the lease.
@@ -217,27 +207,24 @@ class Store:
         """When the earliest active event becomes claimable, or None if none is active."""
         with self._connect() as conn:
             return conn.execute(
-                "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM events"
-                " WHERE status IN ('queued', 'processing')"
-            ).fetchone()[0]
+                f"SELECT MIN({self.GREATEST}(next_attempt_at, COALESCE(lease_until, 0))) AS due"
+                " FROM events WHERE status IN ('queued', 'processing')"
+            ).fetchone()["due"]
 
     # --- The merchant's event log (app/admin.py) and `flask doctor`. ---
 
-    _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
-                " draft_order_name, error_code, error_detail, created_at, updated_at")
-
     def list_events(self, limit, offset=0):
-        """One page of events, newest first, without the bulky cart and payload."""
+        """One page of events, newest first (the id breaks ties, so pages never overlap)."""
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT {self._SUMMARY} FROM events ORDER BY created_at DESC, rowid DESC"
+                f"SELECT {_SUMMARY} FROM events ORDER BY created_at DESC, id DESC"
                 " LIMIT ? OFFSET ?", (limit, offset),
             ).fetchall()
         return [dict(row) for row in rows]
 
     def count_events(self):
         with self._connect() as conn:
-            return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            return conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
 
     def retry(self, event_id, now):
         """Queue a failed event again, as if new but keeping `attempts` and its answers.
@@ -254,10 +241,3 @@ class Store:
                 (now, now, event_id),
             ).rowcount
         return bool(updated)
-
-    def missing_tables(self):
-        """Tables of the schema that the database lacks (none once init_schema ran)."""
-        with self._connect() as conn:
-            present = {row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return sorted({"events", "answers"} - present)

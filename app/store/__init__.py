@@ -1,0 +1,24 @@
+"""Durable events: the one place that knows SQL.
+
+The receiver adds an event and the worker claims, settles and re-schedules it,
+through one interface (`base.SqlStore`) with two backends: a SQLite file, the
+zero-set-up default, and PostgreSQL, which several processes on several
+machines can share. `open_store(DATABASE_URL)` picks one.
+"""
+
+from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
+from .postgres import PostgresStore
+from .sqlite import SqliteStore
+
+# The name from when SQLite was the only backend: `Store(path)`.
+Store = SqliteStore
+
+__all__ = ["MIGRATIONS", "Migration", "PostgresStore", "SchemaUpgradeRequired", "SqliteStore",
+           "Store", "open_store"]
+
+
+def open_store(url):
+    """The store for a DATABASE_URL as app/config.py checked it."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresStore(url)
+    return SqliteStore(url.removeprefix("sqlite:///"))

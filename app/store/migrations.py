@@ -1,0 +1,78 @@
+"""The event store's schema, as an ordered list of changes.
+
+A deploy that adds a column must not break the processes still running the
+previous release, nor the database they share: each change is recorded in
+`schema_migrations`, applied once, under a lock, and marked `additive` when
+code written before it keeps working afterwards (new tables, columns with a
+default or NULL, indexes). Only additive changes are applied at start-up; any
+other waits for the merchant's `flask --app app init-db`.
+
+Statements are written once for SQLite and PostgreSQL: `{serial}` stands for
+the one column type the two spell differently.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple
+    additive: bool = True
+
+
+class SchemaUpgradeRequired(Exception):
+    """A pending migration is not safe to apply while older code runs."""
+
+    def __init__(self, migration):
+        super().__init__(
+            f"the event database needs migration {migration.version} ({migration.description}),"
+            " which is not applied at start-up: run `flask --app app init-db`")
+
+
+MIGRATIONS = (
+    Migration(1, "events and answers tables", (
+        """CREATE TABLE events (
+            id               TEXT PRIMARY KEY,
+            status           TEXT NOT NULL,
+            customer_id      BIGINT,
+            line_count       INTEGER NOT NULL,
+            received         TEXT NOT NULL,
+            payload          TEXT NOT NULL,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            failures         INTEGER NOT NULL DEFAULT 0,
+            throttles        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at  DOUBLE PRECISION NOT NULL,
+            lease_owner      TEXT,
+            lease_until      DOUBLE PRECISION,
+            poll_url         TEXT,
+            poll_deadline    DOUBLE PRECISION,
+            draft_order_id   BIGINT,
+            draft_order_name TEXT,
+            invoice_url      TEXT,
+            error_code       TEXT,
+            error_detail     TEXT,
+            fingerprint      TEXT,
+            client_ip        TEXT,
+            maybe_posted     INTEGER NOT NULL DEFAULT 0,
+            created_at       DOUBLE PRECISION NOT NULL,
+            updated_at       DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX events_due ON events (status, next_attempt_at)",
+        "CREATE INDEX events_created ON events (created_at)",
+        "CREATE INDEX events_fingerprint ON events (fingerprint, created_at)",
+        "CREATE INDEX events_client_ip ON events (client_ip, created_at)",
+        "CREATE INDEX events_customer ON events (customer_id, created_at)",
+        """CREATE TABLE answers (
+            id        {serial},
+            event_id  TEXT NOT NULL REFERENCES events (id),
+            at        DOUBLE PRECISION NOT NULL,
+            method    TEXT NOT NULL,
+            url       TEXT NOT NULL,
+            status    INTEGER,
+            body      TEXT NOT NULL
+        )""",
+        "CREATE INDEX answers_event ON answers (event_id, id)",
+    )),
+)

@@ -1,0 +1,89 @@
+"""What only PostgreSQL does: claims that skip locked rows instead of waiting,
+many connections at once, and connections kept per thread."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from app.store import PostgresStore
+
+pytest_plugins = ["postgres"]
+
+PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}]}}
+
+
+@pytest.fixture
+def store(postgres_url):
+    store = PostgresStore(postgres_url)
+    store.init_schema()
+    return store
+
+
+def backends(postgres_url):
+    """How many connections this test's database has, not counting the one asking."""
+    with psycopg.connect(postgres_url) as conn:
+        return conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_a_claim_passes_over_a_locked_event_without_waiting(store, postgres_url):
+    now = time.time()
+    store.add("locked", {}, PAYLOAD, None, now - 10)
+    store.add("free", {}, PAYLOAD, None, now)
+    claimed = []
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT id FROM events WHERE id = 'locked' FOR UPDATE")
+        thread = threading.Thread(target=lambda: claimed.append(store.claim("w", now, 60)),
+                                  daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+    assert claimed and claimed[0]["id"] == "free"
+
+
+def test_workers_on_separate_connections_claim_each_event_exactly_once(store, postgres_url):
+    now = time.time()
+    for number in range(400):
+        store.add(f"e{number}", {}, PAYLOAD, None, now)
+    barrier, claims = threading.Barrier(8), []
+
+    def worker(owner):
+        own_store = PostgresStore(postgres_url)  # as another process would have
+        barrier.wait()
+        while (event := own_store.claim(owner, time.time(), 60)) is not None:
+            claims.append((event["id"], owner))
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(event_id for event_id, _ in claims) == sorted(f"e{n}" for n in range(400))
+    assert len({owner for _, owner in claims}) > 1
+
+
+def test_a_connection_the_server_dropped_is_replaced_on_the_next_call(store, postgres_url):
+    store.ping()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    with pytest.raises(psycopg.OperationalError):
+        store.ping()
+    store.ping()
+
+
+def test_a_thread_reuses_its_connection(store, postgres_url):
+    for _ in range(20):
+        store.ping()
+    assert backends(postgres_url) == 1
+
+
+def test_a_thread_that_ends_closes_its_connection(store, postgres_url):
+    thread = threading.Thread(target=store.ping)
+    thread.start()
+    thread.join()
+    deadline = time.monotonic() + 5
+    while backends(postgres_url) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backends(postgres_url) == 0
