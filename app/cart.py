@@ -22,7 +22,7 @@ MAX_NOTE_CHARS = 5000
 # so that a worker unsure whether its POST went through can find the draft.
 EVENT_MARKER = "_cart_event_id"
 
-_VARIANT_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+_VARIANT_ID = re.compile(r"[1-9][0-9]{0,19}")
 
 
 def _invalid(code, detail, field, line=None):
@@ -40,7 +40,7 @@ def _is_int(value):
 def _variant_id(item, field, line):
     raw = item.get("variant_id")
     text = str(raw) if _is_int(raw) or isinstance(raw, str) else ""
-    if not _VARIANT_ID.match(text):
+    if not _VARIANT_ID.fullmatch(text):
         raise _invalid("invalid_variant_id",
                        f"Line {line}: variant_id must be a positive whole number.",
                        field, line)
@@ -71,12 +71,13 @@ def _name_value_pairs(raw, field, code, line=None):
                            field, line)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise _invalid(code,
-                           f"{where}{field}[{name!r}] must be a string or a number.",
+                           f"{where}{field}[{json.dumps(name)}] must be a string or a number.",
                            f"{field}.{name}", line)
         text = value if isinstance(value, str) else repr(value)
         if len(text) > MAX_VALUE_CHARS:
             raise _invalid(code,
-                           f"{where}{field}[{name!r}] is longer than {MAX_VALUE_CHARS} characters.",
+                           f"{where}{field}[{json.dumps(name)}] is longer than {MAX_VALUE_CHARS} "
+                           f"characters.",
                            f"{field}.{name}", line)
         pairs.append({"name": name, "value": text})
     return pairs

@@ -6,11 +6,13 @@ reaches Shopify.
 """
 
 import json
+import math
 import time
 import uuid
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import cart, cors, limits, signature
 from .errors import ApiError
@@ -25,14 +27,37 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text):
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 would reach Shopify as "inf"
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _body_bytes():
+    """The raw body, refusing one over MAX_BODY_BYTES even when it came chunked:
+    Werkzeug then stops reading at the limit instead of refusing."""
+    raw = request.get_data(cache=False)
+    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"] \
+            and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return raw
+
+
 def _json_body():
     """The body as a JSON object that carries a cart (text/plain too, which lets
     the storefront skip the CORS preflight)."""
     if request.mimetype not in _ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "Send the body as application/json or text/plain.")
+    raw = _body_bytes()
     try:
-        body = json.loads(request.get_data(cache=False), parse_constant=_reject_constant)
+        # Strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates in).
+        body = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant,
+                          parse_float=_finite_float)
+        # A lone "\ud800" escape is valid JSON but no text: Shopify and our pages
+        # could not encode it.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "The body is not valid UTF-8 JSON.") from None
     if not isinstance(body, dict):

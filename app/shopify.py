@@ -75,8 +75,10 @@ class ShopifyClient:
     def api_url(self, path):
         return f"{self.base_url}/admin/api/{self.api_version}/{path}"
 
-    def create_draft_order(self, payload):
-        return self._send("POST", self.api_url("draft_orders.json"), payload)
+    def create_draft_order(self, payload, ready=lambda: True):
+        """POST the draft order, or return None if `ready()`, asked after pacing
+        (which may wait), says the call may no longer leave."""
+        return self._send("POST", self.api_url("draft_orders.json"), payload, ready)
 
     def get(self, url):
         return self._send("GET", url)
@@ -103,12 +105,15 @@ class ShopifyClient:
             links = parse_header_links(answer.headers.get("Link", ""))
             following = [link["url"] for link in links if link.get("rel") == "next"]
             if not following:
-                break
+                return answer, None
             try:
                 url = self.trusted_url(following[0])
             except UntrustedLocation as error:
                 return Answer("GET", following[0], None, str(error)), None
-        return answer, None
+        # Pages left unread prove nothing: no answer, so the lookup is tried again
+        # later rather than read as "no draft" (which would post a second one).
+        return Answer("GET", url, None, f"more than {MAX_LOOKUP_PAGES} pages of draft orders "
+                      f"to search"), None
 
     def trusted_url(self, location):
         """Resolve `location` against the shop and refuse any other host."""
@@ -118,9 +123,11 @@ class ShopifyClient:
             raise UntrustedLocation(f"Shopify's Location points to another host: {target.netloc}")
         return url
 
-    def _send(self, method, url, payload=None):
+    def _send(self, method, url, payload=None, ready=lambda: True):
         headers = {"X-Shopify-Access-Token": self._token, "Accept": "application/json"}
         self.pacer.wait()
+        if not ready():
+            return None
         try:
             response = self._session.request(
                 method, url, json=payload, headers=headers, timeout=self.timeout,

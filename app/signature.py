@@ -21,7 +21,8 @@ from .errors import ApiError
 # anything further ahead means a clock to fix, not a page to trust.
 MAX_CLOCK_SKEW = 300
 
-_CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+_CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_CUSTOMER_ID = 2**63 - 1  # the event store keeps it in a 64-bit column
 _SIGNED_AT = re.compile(r"[1-9][0-9]{0,11}")
 
 
@@ -41,7 +42,7 @@ def _customer_id_text(raw):
     if _absent(raw):
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
-            or not _CUSTOMER_ID.match(str(raw)):
+            or not _CUSTOMER_ID.fullmatch(str(raw)) or int(raw) > MAX_CUSTOMER_ID:
         raise ApiError(422, "invalid_customer_id",
                        "customerId must be a positive whole number or null.",
                        field="customerId")

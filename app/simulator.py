@@ -45,10 +45,14 @@ DEFAULT_CONFIG = {
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
     "accepted_polls": 2,  # polls answered 202 before the draft is ready
     "accepted_seconds": None,  # or ready once this many seconds have passed
+    "accepted_listed": False,  # True: a 202's draft is listed at once, while still calculating
     "retry_after": 1.0,
     "fail_next": 0,
     "fail_status": 503,
-    "delay_seconds": 0.0,
+    "delay_seconds": 0.0,  # do the work, then hold the answer back this long
+    "delay_before_seconds": 0.0,  # hold the request this long before doing anything
+    "down": False,  # an outage: every Admin API request gets `down_status`, nothing else
+    "down_status": 503,
     "drop_after_create": 0,
     "catalogue": None,  # {variant_id: {"title", "price"}}; None: every variant exists
     "unknown_variants": [],
@@ -76,6 +80,7 @@ class SimulatorState:
             self.config = deepcopy(self._initial)
             self.draft_orders = []
             self.requests = []
+            self.arrivals = []  # every Admin API request as it comes in, before any delay
             self._jobs = {}
             self._holds = {}
             self._bucket = 0.0
@@ -153,25 +158,31 @@ class SimulatorState:
             self.draft_orders.append(order)
             return deepcopy(order)
 
-    def accept(self, draft):
-        """Queue a draft as Shopify does while still calculating; return the poll token."""
+    def accept(self, draft, base_url=None):
+        """Queue a draft as Shopify does while still calculating; return the poll token.
+
+        With `accepted_listed`, the draft exists (listed, found by id) from now on,
+        and polls still answer 202 until it is ready."""
         with self.lock:
             token = secrets.token_hex(12)
+            listed = self.config["accepted_listed"]
             self._jobs[token] = {
                 "draft": deepcopy(draft),
                 "since": self.clock(),
                 "polls": 0,
-                "id": None,
+                "id": self.create(draft, base_url)["id"] if listed else None,
+                "ready": False,
             }
             return token
 
     def poll(self, token, base_url):
-        """The draft once ready (created on that poll, and only then), else None.
+        """The draft once ready (created on that poll, and only then, unless
+        `accepted_listed` created it with the 202), else None.
 
         KeyError if the token is unknown."""
         with self.lock:
             job = self._jobs[token]
-            if job["id"] is None:
+            if not job["ready"]:
                 waited = self.clock() - job["since"]
                 seconds = self.config["accepted_seconds"]
                 if job["polls"] < self.config["accepted_polls"] and (
@@ -179,7 +190,9 @@ class SimulatorState:
                 ):
                     job["polls"] += 1
                     return None
-                job["id"] = self.create(job["draft"], base_url)["id"]
+                job["ready"] = True
+                if job["id"] is None:
+                    job["id"] = self.create(job["draft"], base_url)["id"]
             return self.find(job["id"])
 
     def admit(self, now):
@@ -205,6 +218,10 @@ class SimulatorState:
             return now < max(
                 self._holds.get(path, -math.inf), self._holds.get(RATE_LIMITED, -math.inf)
             )
+
+    def arrive(self, entry):
+        with self.lock:
+            self.arrivals.append(entry)
 
     def record(self, entry):
         with self.lock:
@@ -266,8 +283,15 @@ def _normalised(config):
         "accepted_polls",
         "bucket_size",
         "fail_status",
+        "down_status",
     ):
         config[counter] = int(config[counter])
+    config["delay_before_seconds"] = float(config["delay_before_seconds"])
+    if config["delay_before_seconds"] < 0:
+        raise ValueError("delay_before_seconds must not be negative")
+    for switch in ("down", "accepted_listed"):
+        if not isinstance(config[switch], bool):
+            raise ValueError(f"{switch} must be true or false, not {config[switch]!r}")
     config["leak_rate"] = float(config["leak_rate"])
     if config["bucket_size"] < 1 or config["leak_rate"] <= 0:
         raise ValueError("bucket_size must be at least 1 and leak_rate positive")
@@ -306,8 +330,15 @@ def _gatekeeper():
     if not request.path.startswith("/admin/"):
         return None
     state = _state()
+    state.arrive({"method": request.method, "path": request.path, "time": state.clock()})
+    if state.config["delay_before_seconds"] > 0:
+        # Still to be handled when it wakes up, even if the client has given up.
+        time.sleep(state.config["delay_before_seconds"])
     g.sim_now = now = state.clock()
     g.sim_early = state.is_early(request.path, now)
+    if state.config["down"]:
+        status = state.config["down_status"]
+        return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
     version = (request.view_args or {}).get("version")
     if version is not None and not state.accepts_version(version):
         return _errors("Not Found", 404)
@@ -401,7 +432,7 @@ def create_draft_order(version):
         if state.take("drop_after_create"):
             request.environ[DROP_KEY] = True
         if state.config["mode"] == "accepted":
-            return _accepted(version, state.accept(draft), state)
+            return _accepted(version, state.accept(draft, request.host_url), state)
         return jsonify(draft_order=state.create(draft, request.host_url)), 201
 
 
@@ -497,7 +528,7 @@ def sim_reset():
     return jsonify(state="reset")
 
 
-@control.get("/<any(draft_orders, requests):name>")
+@control.get("/<any(draft_orders, requests, arrivals):name>")
 def sim_read_back(name):
     return jsonify({name: _state().snapshot(name)})
 
@@ -537,16 +568,34 @@ def create_simulator(config=None, clock=None):
 class ServedSimulator:
     """A simulator on a real port, for clients (timeouts, dropped sockets) that need real HTTP."""
 
+    POLL_INTERVAL = 0.05  # how soon shutdown() is noticed (socketserver's default: 0.5 s)
+
     def __init__(self, server):
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = self._serve(server)
         self.url = f"http://{server.host}:{server.port}"
+
+    def _serve(self, server):
+        thread = threading.Thread(target=server.serve_forever, daemon=True,
+                                  kwargs={"poll_interval": self.POLL_INTERVAL})
+        thread.start()
+        return thread
 
     def shutdown(self):
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+    def refuse_connections(self):
+        """Stop listening, keeping the state: clients get "connection refused", as from a
+        shop that is down hard, until `accept_connections`."""
+        self.shutdown()
+
+    def accept_connections(self):
+        """Listen again on the same address, with the same state."""
+        old = self._server
+        self._server = make_server(old.host, old.port, old.app, threaded=True)
+        self._thread = self._serve(self._server)
 
 
 def serve_in_thread(app, host="127.0.0.1", port=0):

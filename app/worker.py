@@ -73,7 +73,7 @@ def _transition(event, outcome, now, policy, trusted_url):
     if outcome.kind == "rejected":
         return _failed(outcome.code, outcome.detail)
 
-    changes = {}
+    changes = {"throttles": 0}  # 429s count only in a row
     if outcome.kind == "absent":  # the lookup found no draft: safe to post
         changes["maybe_posted"] = 0
         delay = 0.0
@@ -86,7 +86,7 @@ def _transition(event, outcome, now, policy, trusted_url):
         delay = outcome.retry_after
     elif outcome.kind == "throttled":
         changes["throttles"] = event["throttles"] + 1
-        if changes["throttles"] > policy.max_throttles:
+        if changes["throttles"] >= policy.max_throttles:
             return _failed("shopify_throttled",
                            f"Shopify answered 429 (rate limited) {policy.max_throttles} times.")
         delay = outcome.retry_after
@@ -139,7 +139,7 @@ class Worker:
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
-        when the lease was lost before a POST could be flagged."""
+        when the lease ran out (e.g. while pacing) before the POST could leave."""
         kind = call_kind(event)
         if kind == "poll":
             answer = self.client.get(event["poll_url"])
@@ -148,10 +148,10 @@ class Worker:
             answer, draft = self.client.find_draft_order(
                 EVENT_MARKER, event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
             return answer, classify_lookup(answer, draft)
-        if not self.store.mark_posting(event["id"], self.owner):
-            return None, None
-        answer = self.client.create_draft_order(event["payload"])
-        return answer, classify(answer)
+        answer = self.client.create_draft_order(
+            event["payload"], ready=lambda: self.store.mark_posting(
+                event["id"], self.owner, self.clock(), self.lease_seconds))
+        return answer, None if answer is None else classify(answer)
 
     def run_forever(self, stop):
         """Drain due events, then wait for a notification or the next due time."""

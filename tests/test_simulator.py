@@ -406,3 +406,128 @@ def test_served_simulator_drops_the_connection_after_creating(served):
 
     stored = requests.get(f"{served.url}/_sim/draft_orders", timeout=5).json()["draft_orders"]
     assert [d["name"] for d in stored] == ["#D1"]
+
+
+def test_delay_before_seconds_holds_the_request_back_before_doing_anything(served):
+    requests.post(f"{served.url}/_sim/config", json={"delay_before_seconds": 0.5}, timeout=5)
+
+    with pytest.raises(requests.Timeout):
+        requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=0.1)
+
+    stored = requests.get(f"{served.url}/_sim/draft_orders", timeout=5).json()["draft_orders"]
+    assert stored == []
+
+
+def test_a_request_held_by_delay_before_seconds_is_handled_after_its_client_gave_up(served):
+    requests.post(f"{served.url}/_sim/config", json={"delay_before_seconds": 0.2}, timeout=5)
+    with pytest.raises(requests.Timeout):
+        requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=0.05)
+
+    deadline = time.monotonic() + 5
+    while not requests.get(f"{served.url}/_sim/draft_orders", timeout=5).json()["draft_orders"]:
+        assert time.monotonic() < deadline, "the held request was never handled"
+        time.sleep(0.02)
+
+
+def test_arrivals_list_a_request_before_delay_before_seconds_has_passed(served):
+    requests.post(f"{served.url}/_sim/config", json={"delay_before_seconds": 0.5}, timeout=5)
+    with pytest.raises(requests.Timeout):
+        requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=0.1)
+
+    arrivals = requests.get(f"{served.url}/_sim/arrivals", timeout=5).json()["arrivals"]
+    answered = requests.get(f"{served.url}/_sim/requests", timeout=5).json()["requests"]
+    assert [(a["method"], a["path"]) for a in arrivals] == [("POST", DRAFTS)]
+    assert answered == []
+
+
+def test_control_api_rejects_a_negative_delay_before_seconds(client):
+    assert client.post("/_sim/config", json={"delay_before_seconds": -1}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", DRAFTS), ("GET", DRAFTS), ("GET", f"{API}/shop.json"),
+     ("GET", "/admin/oauth/access_scopes.json")],
+)
+def test_down_answers_every_admin_request_with_503(client, state, method, path):
+    state.configure(down=True)
+
+    response = client.open(path, method=method, json=draft(), headers=HEADERS)
+
+    assert (response.status_code, response.json) == (503, {"errors": "Service Unavailable"})
+
+
+def test_down_creates_nothing_and_spends_no_call_limit(client, state):
+    state.configure(down=True)
+    for _ in range(3):
+        post_draft(client)
+    state.configure(down=False)
+
+    response = post_draft(client)
+
+    assert state.draft_orders == [response.json["draft_order"]]
+    assert response.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/40"
+
+
+def test_down_status_chooses_the_outage_answer(client, state):
+    state.configure(down=True, down_status=502)
+
+    assert post_draft(client).status_code == 502
+
+
+def test_down_is_logged_like_any_other_answer(client, state):
+    state.configure(down=True)
+
+    post_draft(client)
+
+    assert [(r["method"], r["status"]) for r in state.requests] == [("POST", 503)]
+
+
+def test_control_api_switches_down_on_and_off(client):
+    assert client.post("/_sim/config", json={"down": True}).status_code == 200
+    assert post_draft(client).status_code == 503
+    assert client.post("/_sim/config", json={"down": False}).status_code == 200
+    assert post_draft(client).status_code == 201
+
+
+def test_control_api_rejects_a_down_that_is_not_a_boolean(client):
+    assert client.post("/_sim/config", json={"down": "yes"}).status_code == 400
+
+
+def test_served_simulator_refuses_connections_until_it_accepts_them_again(served):
+    requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=5)
+    served.refuse_connections()
+    try:
+        with pytest.raises(requests.ConnectionError):
+            requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=5)
+    finally:
+        served.accept_connections()
+
+    again = requests.post(served.url + DRAFTS, json=draft(), headers=HEADERS, timeout=5)
+
+    assert again.json()["draft_order"]["name"] == "#D2"
+
+
+def test_accepted_listed_lists_the_draft_as_soon_as_it_answers_202(make_sim):
+    client = make_sim(mode="accepted", accepted_listed=True).test_client()
+
+    assert post_draft(client).status_code == 202
+
+    listed = client.get(DRAFTS, headers=HEADERS).json["draft_orders"]
+    assert [d["name"] for d in listed] == ["#D1"]
+
+
+def test_accepted_listed_polls_answer_202_until_ready_then_the_listed_draft(make_sim):
+    sim = make_sim(mode="accepted", accepted_polls=2, accepted_listed=True)
+    client, state = sim.test_client(), sim.extensions["shopify_simulator"]
+    location = urlsplit(post_draft(client).headers["Location"]).path
+
+    answers = [client.get(location, headers=HEADERS) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [202, 202, 200]
+    assert answers[-1].json["draft_order"] == state.draft_orders[0]
+    assert len(state.draft_orders) == 1
+
+
+def test_control_api_rejects_an_accepted_listed_that_is_not_a_boolean(client):
+    assert client.post("/_sim/config", json={"accepted_listed": 1}).status_code == 400

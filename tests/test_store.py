@@ -176,8 +176,18 @@ def test_mark_posting_needs_the_lease(store):
     now = time.time()
     store.add("e1", {}, PAYLOAD, None, now)
     store.claim("w", now, 60)
-    assert not store.mark_posting("e1", "other")
-    assert store.mark_posting("e1", "w") and store.get("e1")["maybe_posted"] == 1
+    assert not store.mark_posting("e1", "other", now, 60)
+    assert store.mark_posting("e1", "w", now, 60) and store.get("e1")["maybe_posted"] == 1
+
+
+def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
+    now = time.time()
+    store.add("e1", {}, PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    assert not store.mark_posting("e1", "w", now + 61, 60)
+    assert store.get("e1")["maybe_posted"] == 0
+    assert store.mark_posting("e1", "w", now + 59, 60)
+    assert store.get("e1")["lease_until"] == now + 119
 
 
 def test_event_log_pages_newest_first(store):

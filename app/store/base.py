@@ -169,13 +169,16 @@ class SqlStore:
             ).fetchone()
         return _event(row)
 
-    def mark_posting(self, event_id, owner):
-        """Record, before a POST leaves, that Shopify may create a draft order for
-        this event: whoever takes it over next must look before posting again."""
+    def mark_posting(self, event_id, owner, now, lease_seconds):
+        """Record, right before a POST leaves, that Shopify may create a draft order
+        for this event (whoever takes it over next must look before posting again),
+        and renew the lease for the call. False, changing nothing, when the lease
+        has run out or passed to another worker: then the POST must not leave."""
         with self._connect(write=True) as conn:
             return bool(conn.execute(
-                "UPDATE events SET maybe_posted = 1 WHERE id = ? AND lease_owner = ?",
-                (event_id, owner),
+                "UPDATE events SET maybe_posted = 1, lease_until = ?"
+                " WHERE id = ? AND lease_owner = ? AND lease_until > ?",
+                (now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
     def settle(self, event_id, owner, now, answer=None, **changes):
