@@ -597,12 +597,11 @@ def test_body_with_bytes_that_are_not_utf8_is_400_invalid_json(receiver, bad, pl
 
 
 @PROPERTY
-@given(text=st.text(st.characters() | st.characters(categories=["Cs"]), min_size=1,
-                    max_size=10).filter(lambda text: any(0xD800 <= ord(c) <= 0xDFFF
-                                                         for c in text)),
+@given(text=st.tuples(st.text(max_size=5), st.characters(categories=["Cs"]),
+                     st.text(max_size=5)).map("".join),
        place=st.sampled_from(["note", "property_name", "property_value", "attribute_name",
                               "attribute_value", "customerId", "customerIdSignature"]))
-def test_lone_surrogate_in_any_text_field_is_answered_by_the_contract(receiver, text, place):
+def test_lone_surrogate_in_any_text_field_is_400_invalid_json(receiver, text, place):
     line = {"variant_id": 1, "quantity": 1}
     body = {
         "note": lambda: cart_body(note=text),
@@ -613,7 +612,7 @@ def test_lone_surrogate_in_any_text_field_is_answered_by_the_contract(receiver, 
         "customerId": lambda: {**cart_body(), "customerId": text},
         "customerIdSignature": lambda: cart_body(signature=text),
     }[place]()
-    receiver.post_json(body)
+    assert_refused(receiver.post_json(body), 400, "invalid_json")
 
 
 # --- Size, framing and content type -----------------------------------------------------
@@ -704,16 +703,6 @@ def test_body_encoded_as_utf16_or_utf32_is_400_invalid_json(receiver, encoding):
 def test_utf8_encoded_surrogate_bytes_are_400_invalid_json(receiver):
     raw = json.dumps(cart_body(note="@@")).encode().replace(b"@@", b"\xed\xa0\x80")
     assert_refused(receiver.post(raw), 400, "invalid_json")
-
-
-@pytest.mark.parametrize("place", ["note", "property_name", "property_value", "attribute_name"])
-def test_lone_surrogate_never_reaches_the_stored_payload(receiver, place):
-    line = {"variant_id": 1, "quantity": 1}
-    body = {"note": cart_body(note="Hi \ud800"),
-            "property_name": cart_body(items=[{**line, "properties": {"\udfff": "x"}}]),
-            "property_value": cart_body(items=[{**line, "properties": {"x": "\ud800"}}]),
-            "attribute_name": cart_body(attributes={"\ud800": "x"})}[place]
-    assert_refused(receiver.post_json(body), 400, "invalid_json")
 
 
 @pytest.mark.parametrize("literal", ["1e400", "-1e400", "1" * 400 + ".5"],
