@@ -4,10 +4,15 @@ WAL mode with synchronous=FULL: a 202 is only answered after the event is on
 disk, and readers (the status endpoint) never block writers. Every write takes
 the database's write lock up front (BEGIN IMMEDIATE), which serializes claims,
 dedupe look-ups and migrations alike.
+
+The threads of one process queue for that lock on a Python lock first: handing
+it over is then immediate, where SQLite's own busy handler would poll the file
+lock in sleeps of up to 100 ms. Each thread keeps its connection open.
 """
 
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 
 from .base import SqlStore
@@ -22,26 +27,34 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path):
         self.path = path
+        self._writing = threading.Lock()
+        self._local = threading.local()
+
+    def _connection(self):
+        """This thread's connection to `path` (opened again if `path` changed)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.path != self.path:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn, self._local.path = conn, self.path
+        return conn
 
     @contextmanager
     def _connect(self, write=False):
-        # A connection per call: opening a local file costs microseconds.
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute("PRAGMA synchronous=FULL")
-            if write:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            else:
+        conn = self._connection()
+        if not write:
+            yield conn
+            return
+        with self._writing:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 yield conn
-        finally:
-            conn.close()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _migrating(self):
