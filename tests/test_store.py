@@ -224,3 +224,47 @@ def test_a_migrated_database_answers_and_has_every_table(store):
 
 def test_a_database_without_the_schema_lacks_both_tables(database_url):
     assert open_store(database_url).missing_tables() == ["answers", "events"]
+
+
+def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
+    """Many threads adding at once (group-committed on SQLite): every distinct
+    submission stored once, every repeat answered with the first one's id."""
+    now = time.time()
+    results = []
+
+    def submit(n):
+        fingerprint = f"cart-{n % 10}"  # ten distinct carts, each sent four times
+        results.append((fingerprint, store.add(f"e{n}", {}, PAYLOAD, None, now,
+                                               fingerprint=fingerprint, dedupe_since=0.0)))
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.count_events() == 10
+    first = {}
+    for fingerprint, (event_id, new) in results:
+        first.setdefault(fingerprint, set()).add(event_id)
+    assert all(len(ids) == 1 for ids in first.values())
+    assert sum(new for _, (_, new) in results) == 10
+
+
+def test_a_submission_that_cannot_be_stored_fails_alone(store):
+    now = time.time()
+    store.add("taken", {}, PAYLOAD, None, now)
+    errors, stored = [], []
+
+    def submit(event_id):
+        try:
+            stored.append(store.add(event_id, {}, PAYLOAD, None, now))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=submit, args=(event_id,))
+               for event_id in ("taken", "a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 1 and sorted(stored) == [("a", True), ("b", True), ("c", True)]
