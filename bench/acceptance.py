@@ -1,0 +1,86 @@
+"""Bench 1: how fast does POST /webhooks/cart accept carts, next to the ceiling?
+
+Side by side in one run, each on a fresh gunicorn with the Procfile's settings
+(gthread, 2 workers x 4 threads, access log), in turn for --rounds rounds:
+
+- bare Flask: bench/bare_app.py reads the body and answers 202 (this stack's ceiling);
+- the receiver: `app.wsgi:app` with RUN_WORKER=1 (its delivery worker delivers to
+  the simulator meanwhile): signature, cart validation and mapping, submission
+  limits, the event committed to SQLite (synchronous=FULL), then 202.
+
+The shop is the simulator under gunicorn, answering 201 at once, with a bucket
+no load here can fill, so the worker delivers as fast as it can while the
+receiver is measured. wrk posts a different shopper's signed 10-line cart on
+every request (bench/wrk_cart.lua) over 16 keep-alive connections.
+Target: the receiver's throughput >= 0.5x the bare endpoint's.
+
+--variants adds three diagnostic rows (same load): the receiver with RUN_WORKER=0
+(no delivery competing for the database), with its submission limits and
+duplicate look-up off (RATE_LIMIT_PER_IP=0, RATE_LIMIT_PER_CUSTOMER=0,
+DEDUPE_WINDOW=0), and with its SQLite file on tmpfs (/dev/shm), where a commit's
+flush to disk costs nothing: what the disk adds.
+
+    python bench/acceptance.py [--seconds 15] [--rounds 2] [--connections 16] [--variants]
+"""
+
+import argparse
+
+import common
+
+TARGET = 0.5
+RECEIVER = "receiver (RUN_WORKER=1)"
+BARE = "bare Flask 202 (ceiling)"
+
+
+def systems(simulator, directory, memory_dir, variants):
+    def receiver(name, **kwargs):
+        # A fresh shop for every run: empty request log, no draft orders.
+        return common.receiver_system(
+            name, simulator.url, directory, watch=(simulator,),
+            prepare=lambda: simulator.configure(bucket_size=common.BIG_BUCKET), **kwargs)
+    chosen = [common.bench_app_system(BARE, "bare_app", directory), receiver(RECEIVER)]
+    if variants:
+        chosen += [
+            receiver("receiver, RUN_WORKER=0", run_worker=False),
+            receiver("receiver, limits + dedupe off", RATE_LIMIT_PER_IP="0",
+                     RATE_LIMIT_PER_CUSTOMER="0", DEDUPE_WINDOW="0"),
+            receiver("receiver, database on tmpfs (no disk flush)", database_dir=memory_dir),
+        ]
+    return chosen
+
+
+def main():
+    parser = common.load_options(argparse.ArgumentParser(description=__doc__))
+    parser.add_argument("--variants", action="store_true", help="add the diagnostic rows")
+    options = parser.parse_args()
+    common.header("Bench 1: acceptance throughput and latency of POST /webhooks/cart")
+    with common.workdir(options.keep) as directory, \
+            common.workdir(parent="/dev/shm") as memory_dir, \
+            common.running(lambda: common.SimulatorProcess(
+                directory, bucket_size=common.BIG_BUCKET)) as simulator:
+        runs = common.compare(systems(simulator, directory, memory_dir, options.variants),
+                              directory, options)
+
+    bare = common.Summary.of(runs[BARE])
+    rows = [(BARE, f"{bare.rps:.0f}", f"{bare.p50:.1f}", f"{bare.p99:.1f}", "1.00",
+             "(ceiling)", "")]
+    for name, system_runs in runs.items():
+        if name == BARE:
+            continue
+        ours = common.Summary.of(system_runs)
+        ratio = ours.rps / bare.rps
+        target, result = (f">= {TARGET}x", common.verdict(ratio >= TARGET)) \
+            if name == RECEIVER else ("(diagnostic)", "")
+        rows.append((name, f"{ours.rps:.0f}", f"{ours.p50:.1f}", f"{ours.p99:.1f}",
+                     f"{ratio:.2f}", target, result))
+    print()
+    print(f"Medians of {options.rounds} round(s), {options.seconds} s each, "
+          f"{options.connections} connections:")
+    print(common.table(["system", "requests/s", "p50 ms", "p99 ms", "ratio to bare",
+                        "target", "result"], rows))
+    print()
+    print(common.details_table(runs))
+
+
+if __name__ == "__main__":
+    main()
