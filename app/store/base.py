@@ -108,23 +108,29 @@ class SqlStore:
         cannot both insert.
         """
         with self._connect(write=True) as conn:
-            if fingerprint is not None and dedupe_since is not None:
-                if self.FINGERPRINT_LOCK:
-                    conn.execute(self.FINGERPRINT_LOCK, (fingerprint,))
-                row = conn.execute(
-                    "SELECT id FROM events WHERE fingerprint = ? AND created_at >= ?"
-                    " ORDER BY created_at DESC LIMIT 1", (fingerprint, dedupe_since),
-                ).fetchone()
-                if row is not None:
-                    return row["id"], False
-            conn.execute(
-                "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
-                " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
-                " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, customer_id, len(payload["draft_order"]["line_items"]),
-                 json.dumps(received), json.dumps(payload), fingerprint, client_ip,
-                 now, now, now),
-            )
+            return self._add(conn, event_id, received, payload, customer_id, now,
+                             fingerprint, client_ip, dedupe_since)
+
+    def _add(self, conn, event_id, received, payload, customer_id, now, fingerprint=None,
+             client_ip=None, dedupe_since=None):
+        """`add`'s statements, inside the caller's write transaction."""
+        if fingerprint is not None and dedupe_since is not None:
+            if self.FINGERPRINT_LOCK:
+                conn.execute(self.FINGERPRINT_LOCK, (fingerprint,))
+            row = conn.execute(
+                "SELECT id FROM events WHERE fingerprint = ? AND created_at >= ?"
+                " ORDER BY created_at DESC LIMIT 1", (fingerprint, dedupe_since),
+            ).fetchone()
+            if row is not None:
+                return row["id"], False
+        conn.execute(
+            "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
+            " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
+            " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, customer_id, len(payload["draft_order"]["line_items"]),
+             json.dumps(received), json.dumps(payload), fingerprint, client_ip,
+             now, now, now),
+        )
         return event_id, True
 
     def submissions_since(self, key, value, since):

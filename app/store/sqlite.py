@@ -5,11 +5,19 @@ disk, and readers (the status endpoint) never block writers. Every write takes
 the database's write lock up front (BEGIN IMMEDIATE), which serializes claims,
 dedupe look-ups and migrations alike.
 
-The threads of one process queue for that lock on a Python lock first: handing
-it over is then immediate, where SQLite's own busy handler would poll the file
-lock in sleeps of up to 100 ms. Each thread keeps its connection open.
+Writers queue for that lock on a Python lock (threads of one process) and on
+an flock()ed file beside the database (processes of one machine) first: the
+kernel then hands the lock over the moment it is free, where SQLite's own busy
+handler would poll the file lock in sleeps of 1 ms growing to 100 ms. Each
+thread keeps its connection open.
+
+Submissions are group-committed, since the flush to disk at each commit is what
+bounds how many events a second one file takes: the request thread that gets the
+write lock commits every submission waiting at that moment in one transaction,
+and each of them is answered 202 only once that commit is done.
 """
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -29,6 +37,40 @@ class SqliteStore(SqlStore):
         self.path = path
         self._writing = threading.Lock()
         self._local = threading.local()
+        self._lock_file = None
+        self._waiting = []  # submissions for the next group commit
+        self._waiting_lock = threading.Lock()
+
+    def add(self, *args, **kwargs):
+        submission = _Submission(args, kwargs)
+        with self._waiting_lock:
+            self._waiting.append(submission)
+        with self._writing:
+            if not submission.done:
+                with self._waiting_lock:
+                    group, self._waiting = self._waiting, []
+                self._commit_group(group)
+        if submission.error is not None:
+            raise submission.error
+        return submission.result
+
+    def _commit_group(self, group):
+        """One transaction for the whole group; should it fail, one for each, so
+        that a bad submission fails alone. Runs with the write lock held."""
+        try:
+            with self._transaction() as conn:
+                results = [self._add(conn, *s.args, **s.kwargs) for s in group]
+            for submission, result in zip(group, results, strict=True):
+                submission.result = result
+        except Exception as error:
+            if len(group) == 1:
+                group[0].error = error
+            else:
+                for submission in group:
+                    self._commit_group([submission])
+        finally:
+            for submission in group:
+                submission.done = True
 
     def _connection(self):
         """This thread's connection to `path` (opened again if `path` changed)."""
@@ -47,7 +89,18 @@ class SqliteStore(SqlStore):
         if not write:
             yield conn
             return
-        with self._writing:
+        with self._writing, self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self):
+        """A write transaction holding the machine-wide lock; the caller holds
+        the process's write lock."""
+        conn = self._connection()
+        if self._lock_file is None:
+            self._lock_file = open(f"{self.path}.lock", "a")  # kept open: flock is per file
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -55,6 +108,8 @@ class SqliteStore(SqlStore):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def _migrating(self):
@@ -63,3 +118,12 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA journal_mode=WAL")  # kept by the file from then on
         with self._connect(write=True) as conn:
             yield conn
+
+
+class _Submission:
+    """One `add` waiting for the group commit that will carry it."""
+
+    def __init__(self, args, kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.result = self.error = None
+        self.done = False
