@@ -1,7 +1,7 @@
 """Bench 1: how fast does POST /webhooks/cart accept carts, next to the ceiling?
 
 Side by side in one run, each on a fresh gunicorn with the Procfile's settings
-(gthread, 2 workers x 4 threads, access log), in turn for --rounds rounds:
+(gthread, 2 workers x 8 threads, access log), in turn for --rounds rounds:
 
 - bare Flask: bench/bare_app.py reads the body and answers 202 (this stack's ceiling);
 - the receiver: `app.wsgi:app` with RUN_WORKER=1 (its delivery worker delivers to

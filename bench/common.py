@@ -40,8 +40,8 @@ from app.simulator import DEFAULT_CONFIG, create_simulator, serve_in_thread  # n
 SECRET = "benchSharedSecret4f1c9a7e2b"
 TOKEN = DEFAULT_CONFIG["token"]
 ORIGIN = "https://bench-store.example"
-# The Procfile's web line: gunicorn, gthread, 2 workers x 4 threads, access log on.
-PROCFILE = {"workers": 2, "threads": 4, "access_log": True}
+# The Procfile's web line: gunicorn, gthread, 2 workers x 8 threads, access log on.
+PROCFILE = {"workers": 2, "threads": 8, "access_log": True}
 # A leaky bucket no load here can fill, for benchmarks that are about latency.
 BIG_BUCKET = 100_000
 CUSTOMER_POOL = 50_000

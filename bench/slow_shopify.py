@@ -49,7 +49,7 @@ def systems(simulator, directory):
         common.receiver_system(SLOW, simulator.url, directory, watch=(simulator,),
                                prepare=shop(**SLOW_SHOP)),
         # No wrk warm-up: the requests it would abandon (up to 16 of 4.2 s each, on
-        # 2 x 4 threads) would hold the threads well into the measured run. The
+        # 2 x 8 threads) would hold the threads well into the measured run. The
         # preflight submission warms the code path instead.
         common.bench_app_system(SYNC, "sync_app", directory, env=sync_env, expect=(201,),
                                 warmup=False, watch=(simulator,), prepare=shop(**SLOW_SHOP)),
