@@ -7,6 +7,7 @@ reaches Shopify.
 
 import json
 import math
+import re
 import time
 import uuid
 
@@ -21,6 +22,7 @@ bp = Blueprint("receiver", __name__)
 cors.enable(bp)
 
 _ACCEPTED_TYPES = ("application/json", "text/plain", "")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name):
@@ -53,11 +55,12 @@ def _json_body():
     raw = _body_bytes()
     try:
         # Strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates in).
-        body = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant,
-                          parse_float=_finite_float)
+        text = raw.decode("utf-8-sig")
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         # A lone "\ud800" escape is valid JSON but no text: Shopify and our pages
-        # could not encode it.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        # could not encode it. Only a body with such an escape needs the full check.
+        if _SURROGATE_ESCAPE.search(text):
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "The body is not valid UTF-8 JSON.") from None
     if not isinstance(body, dict):
@@ -73,11 +76,11 @@ def _tokens():
 
 @bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
 def receive_cart():
-    config = current_app.config
+    config, now = current_app.config, time.time()
     body = _json_body()
     customer_id = signature.signed_customer_id(
         body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
-        tolerance=config["SIGNATURE_TOLERANCE"], now=time.time())
+        tolerance=config["SIGNATURE_TOLERANCE"], now=now)
     if customer_id is None and config["GUEST_CARTS"] == "reject":
         raise ApiError(403, "guest_cart_rejected",
                        "Please sign in to your account before sending your cart.",
@@ -86,7 +89,7 @@ def receive_cart():
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id)
 
-    store, now = current_app.extensions["store"], time.time()
+    store = current_app.extensions["store"]
     limits.check_submission_rate(store, now, request.remote_addr, customer_id,
                                  config["RATE_LIMIT_PER_IP"], config["RATE_LIMIT_PER_CUSTOMER"])
     window = config["DEDUPE_WINDOW"]

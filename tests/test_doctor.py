@@ -6,7 +6,7 @@ import pytest
 
 from app import doctor
 from app.simulator import create_simulator, serve_in_thread
-from app.store import Store
+from app.store import SqliteStore
 from conftest import SECRET, TOKEN
 
 SIMULATOR_TOKEN = "shpat_simulator_token"
@@ -117,7 +117,7 @@ def test_shop_that_answers_too_slowly_fails_with_a_shop_hint(doctor_app, simulat
 
 
 def test_database_without_the_schema_fails(tmp_path):
-    check = doctor.check_database(Store(str(tmp_path / "empty.sqlite3")))
+    check = doctor.check_database(SqliteStore(str(tmp_path / "empty.sqlite3")))
     assert check.failed
     assert "DATABASE_URL" in check.hint
 

@@ -244,7 +244,7 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
         thread.join()
     assert store.count_events() == 10
     first = {}
-    for fingerprint, (event_id, new) in results:
+    for fingerprint, (event_id, _new) in results:
         first.setdefault(fingerprint, set()).add(event_id)
     assert all(len(ids) == 1 for ids in first.values())
     assert sum(new for _, (_, new) in results) == 10

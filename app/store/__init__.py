@@ -10,11 +10,8 @@ from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
-# The name from when SQLite was the only backend: `Store(path)`.
-Store = SqliteStore
-
 __all__ = ["MIGRATIONS", "Migration", "PostgresStore", "SchemaUpgradeRequired", "SqliteStore",
-           "Store", "open_store"]
+           "open_store"]
 
 
 def open_store(url):
