@@ -86,7 +86,8 @@ def _pretty(value):
 
 
 def _pretty_body(body):
-    """Shopify's answer re-indented when it is JSON, as received otherwise."""
+    """A stored body (the shopper's cart, Shopify's answer) re-indented when it
+    is JSON, as received otherwise."""
     try:
         return _pretty(json.loads(body))
     except ValueError:
@@ -144,7 +145,8 @@ def event(event_id):
                for answer in store.answers(event_id)]
     token = retry_token(event_id) if found["status"] == "failed" else None
     return render_template("admin/event.html", event=found, answers=answers, retry_token=token,
-                           received=_pretty(found["received"]), payload=_pretty(found["payload"]))
+                           received=_pretty_body(found["received"]),
+                           payload=_pretty(found["payload"]))
 
 
 @bp.post("/events/<event_id>/retry")

@@ -47,8 +47,8 @@ def _body_bytes():
 
 
 def _json_body():
-    """The body as a JSON object that carries a cart (text/plain too, which lets
-    the storefront skip the CORS preflight)."""
+    """The body's text, and the JSON object it holds, which carries a cart
+    (text/plain too, which lets the storefront skip the CORS preflight)."""
     if request.mimetype not in _ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "Send the body as application/json or text/plain.")
@@ -67,7 +67,7 @@ def _json_body():
         raise ApiError(400, "invalid_body", "The body must be a JSON object.")
     if "cart" not in body:
         raise ApiError(400, "missing_cart", "The body has no cart.", field="cart")
-    return body
+    return text, body
 
 
 def _tokens():
@@ -77,7 +77,7 @@ def _tokens():
 @bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
 def receive_cart():
     config, now = current_app.config, time.time()
-    body = _json_body()
+    text, body = _json_body()
     customer_id = signature.signed_customer_id(
         body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
         tolerance=config["SIGNATURE_TOLERANCE"], now=now)
@@ -93,7 +93,7 @@ def receive_cart():
     limits.check_submission_rate(store, now, request.remote_addr, customer_id,
                                  config["RATE_LIMIT_PER_IP"], config["RATE_LIMIT_PER_CUSTOMER"])
     window = config["DEDUPE_WINDOW"]
-    event_id, new = store.add(event_id, body, payload, customer_id, now,
+    event_id, new = store.add(event_id, text, payload, customer_id, now,
                               fingerprint=cart.fingerprint(body["cart"], payload),
                               client_ip=request.remote_addr,
                               dedupe_since=now - window if window else None)

@@ -30,8 +30,8 @@ def running(database_url):
     store = open_store(database_url)
     store.migrate()
     now = time.time()
-    store.add("e1", {"cart": {"note": "kept"}}, PAYLOAD, None, now)
-    store.add("e2", {}, PAYLOAD, None, now + 1)
+    store.add("e1", '{"cart": {"note": "kept"}}', PAYLOAD, None, now)
+    store.add("e2", "{}", PAYLOAD, None, now + 1)
     store.claim("old-worker", now + 1, 60)
     return store
 
@@ -49,7 +49,7 @@ def test_a_database_made_before_migrations_counts_as_version_1(running, database
         conn.execute("DROP TABLE schema_migrations")
     assert open_store(database_url).migrate() == [
         "recorded the existing tables as schema version 1"]
-    assert running.get("e1")["received"] == {"cart": {"note": "kept"}}
+    assert running.get("e1")["received"] == '{"cart": {"note": "kept"}}'
 
 
 def test_an_additive_migration_applies_at_start_up_and_keeps_the_rows(running, database_url):
@@ -57,7 +57,7 @@ def test_an_additive_migration_applies_at_start_up_and_keeps_the_rows(running, d
     assert store.migrate(only_additive=True) == ["applied migration 2: events.merchant_note"]
     event = store.get("e1")
     assert (event["merchant_note"], event["lease_owner"]) == (None, "old-worker")
-    assert event["received"] == {"cart": {"note": "kept"}}
+    assert event["received"] == '{"cart": {"note": "kept"}}'
 
 
 def test_the_release_still_running_keeps_working_after_an_additive_migration(running,
@@ -66,7 +66,7 @@ def test_the_release_still_running_keeps_working_after_an_additive_migration(run
     now = time.time()
     assert running.settle("e1", "old-worker", now, status="completed")
     assert running.claim("old-worker", now + 2, 60)["id"] == "e2"
-    assert running.add("e3", {}, PAYLOAD, None, now) == ("e3", True)
+    assert running.add("e3", "{}", PAYLOAD, None, now) == ("e3", True)
 
 
 def test_start_up_refuses_a_migration_that_is_not_additive(running, database_url):

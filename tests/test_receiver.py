@@ -36,6 +36,14 @@ def test_text_plain_body_is_accepted(client):
     assert response.status_code == 202
 
 
+def test_the_event_keeps_the_body_exactly_as_the_storefront_sent_it(client, app):
+    text = json.dumps(cart_body(total_price=1999, note="Für dich ♥"), ensure_ascii=False,
+                      indent=1)  # prices, layout and all: what the merchant's log shows
+    response = client.post("/webhooks/cart", data=text.encode(),
+                           content_type="text/plain;charset=UTF-8")
+    assert app.extensions["store"].get(response.get_json()["id"])["received"] == text
+
+
 def test_guest_cart_is_accepted_by_default(client, app):
     response = client.post("/webhooks/cart", json=cart_body(customer_id=None))
     assert response.status_code == 202

@@ -49,7 +49,7 @@ def in_threads(target, count):
 def test_two_workers_never_claim_the_same_event(store):
     now = time.time()
     for n in range(60):
-        store.add(f"e{n}", {"cart": {}}, PAYLOAD, None, now)
+        store.add(f"e{n}", '{"cart": {}}', PAYLOAD, None, now)
     claimed = {}
 
     def claimer(number):
@@ -64,7 +64,7 @@ def test_two_workers_never_claim_the_same_event(store):
 
 def test_event_is_not_due_before_its_next_attempt(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     event = store.claim("w", now, 60)
     assert store.settle("e1", "w", now, next_attempt_at=now + 10)
     assert event["id"] == "e1" and store.claim("w", now + 9, 60) is None
@@ -73,7 +73,7 @@ def test_event_is_not_due_before_its_next_attempt(store):
 
 def test_settled_events_are_never_claimed_again(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="completed")
     assert store.claim("w", now + 10_000, 60) is None
@@ -82,14 +82,14 @@ def test_settled_events_are_never_claimed_again(store):
 
 def test_next_due_at_waits_for_a_running_lease(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     assert store.next_due_at() == now + 60
 
 
 def test_an_expired_lease_passes_the_event_to_another_worker(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("dead", now, 60)
     assert store.claim("w", now + 59, 60) is None
     assert store.claim("w", now + 60, 60)["lease_owner"] == "w"
@@ -97,7 +97,7 @@ def test_an_expired_lease_passes_the_event_to_another_worker(store):
 
 def test_a_former_owner_cannot_settle(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("dead", now, 60)
     store.claim("w", now + 60, 60)
     assert not store.settle("e1", "dead", now + 61, ANSWER, status="completed")
@@ -105,7 +105,7 @@ def test_a_former_owner_cannot_settle(store):
 
 
 def test_a_stored_event_reads_back_as_it_was_given(store):
-    received = {"cart": {"note": "Für dich ♥", "items": [{"variant_id": 39072856}]}}
+    received = '{"cart": {"note": "Für dich ♥", "items": [{"variant_id": 39072856}]}}'
     store.add("e1", received, PAYLOAD, 7_420_000_000_123, 1_700_000_000.123456,
               fingerprint="f1", client_ip="203.0.113.9")
     event = store.get("e1")
@@ -120,7 +120,7 @@ def test_an_unknown_event_is_none(store):
 
 def test_a_settled_answer_is_kept_with_its_event_in_order(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     for number in range(2):
         store.claim("w", now, 60)
         store.settle("e1", "w", now, {**ANSWER, "status": 202 - number}, attempts=number + 1)
@@ -131,7 +131,7 @@ def test_a_settled_answer_is_kept_with_its_event_in_order(store):
 
 def test_a_settled_draft_order_id_keeps_shopifys_64_bit_size(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="completed", draft_order_id=1_125_899_906_842_624,
                  draft_order_name="#D1")
@@ -147,34 +147,34 @@ def test_the_same_fingerprint_added_at_once_is_stored_once(store):
     now = time.time()
     results = []
     in_threads(lambda n: results.append(store.add(
-        f"e{n}", {}, PAYLOAD, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
+        f"e{n}", "{}", PAYLOAD, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
     new = [event_id for event_id, is_new in results if is_new]
     assert len(new) == 1 and {event_id for event_id, _ in results} == set(new)
     assert store.count_events() == 1
 
 
 def test_a_fingerprint_older_than_the_window_is_stored_again(store):
-    store.add("e1", {}, PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
-    assert store.add("e2", {}, PAYLOAD, None, 1700.0, fingerprint="same",
+    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    assert store.add("e2", "{}", PAYLOAD, None, 1700.0, fingerprint="same",
                      dedupe_since=1100.0) == ("e2", True)
 
 
 def test_submissions_are_counted_by_client_ip_within_the_window(store):
     for number, at in enumerate((100.0, 200.0, 300.0)):
-        store.add(f"e{number}", {}, PAYLOAD, None, at, client_ip="203.0.113.9")
-    store.add("other", {}, PAYLOAD, None, 300.0, client_ip="198.51.100.1")
+        store.add(f"e{number}", "{}", PAYLOAD, None, at, client_ip="203.0.113.9")
+    store.add("other", "{}", PAYLOAD, None, 300.0, client_ip="198.51.100.1")
     assert store.submissions_since("client_ip", "203.0.113.9", 150.0) == (2, 200.0)
 
 
 def test_submissions_are_counted_by_customer(store):
-    store.add("e1", {}, PAYLOAD, 7_420_000_000_123, 100.0)
+    store.add("e1", "{}", PAYLOAD, 7_420_000_000_123, 100.0)
     assert store.submissions_since("customer_id", 7_420_000_000_123, 0.0) == (1, 100.0)
     assert store.submissions_since("customer_id", 5, 0.0) == (0, None)
 
 
 def test_mark_posting_needs_the_lease(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     assert not store.mark_posting("e1", "other", now, 60)
     assert store.mark_posting("e1", "w", now, 60) and store.get("e1")["maybe_posted"] == 1
@@ -182,7 +182,7 @@ def test_mark_posting_needs_the_lease(store):
 
 def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     assert not store.mark_posting("e1", "w", now + 61, 60)
     assert store.get("e1")["maybe_posted"] == 0
@@ -192,7 +192,7 @@ def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
 
 def test_event_log_pages_newest_first(store):
     for number, at in enumerate((1000.0, 3000.0, 2000.0, 3000.0)):
-        store.add(f"e{number}", {}, PAYLOAD, None, at)
+        store.add(f"e{number}", "{}", PAYLOAD, None, at)
     pages = [store.list_events(2, 0), store.list_events(2, 2)]
     assert [[row["id"] for row in page] for page in pages] == [["e3", "e1"], ["e2", "e0"]]
     assert store.count_events() == 4 and "payload" not in pages[0][0]
@@ -200,7 +200,7 @@ def test_event_log_pages_newest_first(store):
 
 def test_retry_queues_a_failed_event_again(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="failed", error_code="shopify_rejected", failures=2)
     assert store.retry("e1", now + 5)
@@ -211,7 +211,7 @@ def test_retry_queues_a_failed_event_again(store):
 
 def test_retry_leaves_an_event_that_has_not_failed(store):
     now = time.time()
-    store.add("e1", {}, PAYLOAD, None, now)
+    store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
     assert not store.retry("e1", now)
     assert store.get("e1")["lease_owner"] == "w"
@@ -234,7 +234,7 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
 
     def submit(n):
         fingerprint = f"cart-{n % 10}"  # ten distinct carts, each sent four times
-        results.append((fingerprint, store.add(f"e{n}", {}, PAYLOAD, None, now,
+        results.append((fingerprint, store.add(f"e{n}", "{}", PAYLOAD, None, now,
                                                fingerprint=fingerprint, dedupe_since=0.0)))
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(40)]
@@ -252,12 +252,12 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
 
 def test_a_submission_that_cannot_be_stored_fails_alone(store):
     now = time.time()
-    store.add("taken", {}, PAYLOAD, None, now)
+    store.add("taken", "{}", PAYLOAD, None, now)
     errors, stored = [], []
 
     def submit(event_id):
         try:
-            stored.append(store.add(event_id, {}, PAYLOAD, None, now))
+            stored.append(store.add(event_id, "{}", PAYLOAD, None, now))
         except Exception as error:
             errors.append(error)
 

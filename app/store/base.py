@@ -30,7 +30,6 @@ def _event(row):
     if row is None:
         return None
     event = dict(row)
-    event["received"] = json.loads(event["received"])
     event["payload"] = json.loads(event["payload"])
     return event
 
@@ -102,6 +101,7 @@ class SqlStore:
             client_ip=None, dedupe_since=None):
         """Store a submission, unless the same one (same fingerprint) arrived
         since `dedupe_since`: return (the id that stands for it, whether it is new).
+        `received` is the body's text as it arrived, for the merchant's event log.
 
         The look-up and the insert share one write transaction, taken after any
         other adding the same fingerprint, so a double click's two requests
@@ -128,7 +128,7 @@ class SqlStore:
             " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
             " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event_id, customer_id, len(payload["draft_order"]["line_items"]),
-             json.dumps(received), json.dumps(payload), fingerprint, client_ip,
+             received, json.dumps(payload), fingerprint, client_ip,
              now, now, now),
         )
         return event_id, True
