@@ -9,6 +9,7 @@ import os
 import sys
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, cli, config, errors, health, receiver, setup
@@ -18,11 +19,23 @@ from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
 
 
+class _NoSessions(SessionInterface):
+    """No page of ours keeps a browser session (the admin uses HTTP basic auth
+    and signed form tokens), so no request pays for opening a cookie session."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses its null session
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def create_app(overrides=None):
     """Build the app from the environment; `overrides` (environment-style
     names to strings) take precedence, for tests and the demo."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
+    app.session_interface = _NoSessions()
     try:
         app.config.update(config.load({**os.environ, **(overrides or {})}, app.instance_path))
     except config.ConfigError as error:
