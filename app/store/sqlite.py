@@ -39,17 +39,28 @@ class SqliteStore(SqlStore):
         self._local = threading.local()
         self._lock_file = None
         self._waiting = []  # submissions for the next group commit
-        self._waiting_lock = threading.Lock()
+        self._committing = False  # a thread is committing a group
+        self._group_done = threading.Condition()
 
     def add(self, *args, **kwargs):
+        """Join the next group commit: the first thread to find no commit under way
+        leads it; the others sleep until the commit carrying theirs is done."""
         submission = _Submission(args, kwargs)
-        with self._waiting_lock:
+        with self._group_done:
             self._waiting.append(submission)
-        with self._writing:
+            while self._committing and not submission.done:
+                self._group_done.wait()
             if not submission.done:
-                with self._waiting_lock:
-                    group, self._waiting = self._waiting, []
-                self._commit_group(group)
+                self._committing = True
+                group, self._waiting = self._waiting, []
+        if not submission.done:
+            try:
+                with self._writing:
+                    self._commit_group(group)
+            finally:
+                with self._group_done:
+                    self._committing = False
+                    self._group_done.notify_all()
         if submission.error is not None:
             raise submission.error
         return submission.result
