@@ -17,8 +17,10 @@ Target: the receiver's throughput >= 0.5x the bare endpoint's.
 --variants adds three diagnostic rows (same load): the receiver with RUN_WORKER=0
 (no delivery competing for the database), with its submission limits and
 duplicate look-up off (RATE_LIMIT_PER_IP=0, RATE_LIMIT_PER_CUSTOMER=0,
-DEDUPE_WINDOW=0), and with its SQLite file on tmpfs (/dev/shm), where a commit's
-flush to disk costs nothing: what the disk adds.
+DEDUPE_WINDOW=0), with its SQLite file on tmpfs (/dev/shm), where a commit's
+flush to disk costs nothing: what the disk adds; and with a store that keeps and
+counts nothing (bench/nostore_app.py): every other step of a submission, so what
+the database costs in all.
 
     python bench/acceptance.py [--seconds 15] [--rounds 2] [--connections 16] [--variants]
 """
@@ -30,6 +32,7 @@ import common
 TARGET = 0.5
 RECEIVER = "receiver (RUN_WORKER=1)"
 BARE = "bare Flask 202 (ceiling)"
+NO_DATABASE = "receiver, store keeps nothing (bench/nostore_app.py)"
 
 
 def systems(simulator, directory, memory_dir, variants):
@@ -45,6 +48,8 @@ def systems(simulator, directory, memory_dir, variants):
             receiver("receiver, limits + dedupe off", RATE_LIMIT_PER_IP="0",
                      RATE_LIMIT_PER_CUSTOMER="0", DEDUPE_WINDOW="0"),
             receiver("receiver, database on tmpfs (no disk flush)", database_dir=memory_dir),
+            common.bench_app_system(NO_DATABASE, "nostore_app", directory, env=common.receiver_env(
+                simulator.url, directory / "unused.sqlite3", run_worker=False)),
         ]
     return chosen
 
