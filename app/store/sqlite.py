@@ -12,9 +12,10 @@ handler would poll the file lock in sleeps of 1 ms growing to 100 ms. Each
 thread keeps its connection open.
 
 Submissions are group-committed, since the flush to disk at each commit is what
-bounds how many events a second one file takes: the request thread that gets the
-write lock commits every submission waiting at that moment in one transaction,
-and each of them is answered 202 only once that commit is done.
+bounds how many events a second one file takes: while one request thread of a
+process commits a group, the submissions arriving meanwhile gather; the first of
+them to find that commit done takes all of them into the next transaction, and
+each is answered 202 only once the commit carrying it is done.
 """
 
 import fcntl
@@ -50,10 +51,11 @@ class SqliteStore(SqlStore):
             self._waiting.append(submission)
             while self._committing and not submission.done:
                 self._group_done.wait()
-            if not submission.done:
+            leads = not submission.done
+            if leads:
                 self._committing = True
                 group, self._waiting = self._waiting, []
-        if not submission.done:
+        if leads:
             try:
                 with self._writing:
                     self._commit_group(group)
