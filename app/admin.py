@@ -25,20 +25,14 @@ from flask import (
 )
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from . import page_headers
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
 REALM = 'Basic realm="Draft orders"'
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    # Not "no-referrer": with it browsers send `Origin: null` on our own form posts.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+page_headers.protect(bp)
 
 
 @bp.before_request
@@ -53,13 +47,6 @@ def require_password():
         return Response("Enter the admin password (any user name) to see the event log.\n",
                         401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
     return None
-
-
-@bp.after_request
-def harden(response):
-    """No caching of customer data, no framing (clickjacking the retry button)."""
-    response.headers.update(_HEADERS)
-    return response
 
 
 @bp.context_processor
