@@ -419,3 +419,11 @@ def test_a_lockout_is_logged_with_the_address_and_without_the_password(client, c
     [record] = [r for r in caplog.records if "locked out" in r.getMessage()]
     assert "198.51.100.7" in record.getMessage()
     assert "hunter2-guess" not in caplog.text
+
+
+def test_the_event_page_keeps_the_precise_reason_the_shopper_does_not_see(client, worker,
+                                                                           shopify):
+    shopify.post(CREATE, status=401, json={"errors": "[API] Invalid API key or access token"})
+    event_id = failed_event(client, worker)
+
+    assert "check SHOPIFY_ACCESS_TOKEN" in page(client, f"/admin/events/{event_id}")
