@@ -2,7 +2,8 @@
 
 It lets the merchant see what each cart became and what Shopify answered,
 and re-queue a failed event. It is off unless ADMIN_PASSWORD is set and sits
-behind HTTP basic auth. Browsers attach basic-auth credentials to any request,
+behind HTTP basic auth, with a lockout per address after repeated wrong
+passwords (app/lockout.py). Browsers attach basic-auth credentials to any request,
 cross-site ones included, so the one write (retry) also demands a signed,
 event-bound, expiring form token and a same-origin request.
 """
@@ -25,41 +26,51 @@ from flask import (
 )
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from . import page_headers
+from .lockout import LoginThrottle
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
 REALM = 'Basic realm="Draft orders"'
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    # Not "no-referrer": with it browsers send `Origin: null` on our own form posts.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+page_headers.protect(bp)
+
+
+@bp.record_once
+def _create_throttle(state):
+    state.app.extensions["admin_logins"] = LoginThrottle()
 
 
 @bp.before_request
 def require_password():
-    """404 while no password is set, so a default deployment exposes no carts."""
+    """404 while no password is set, so a default deployment exposes no carts.
+    A request without credentials (a browser before its prompt) is no guess and
+    is not counted; a locked-out address gets 429 even with the right password."""
     password = current_app.config.get("ADMIN_PASSWORD")
     if not password:
         abort(404)
     auth = request.authorization
     given = auth.password if auth is not None and auth.type == "basic" else None
-    if given is None or not hmac.compare_digest(given.encode(), password.encode()):
-        return Response("Enter the admin password (any user name) to see the event log.\n",
-                        401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
+    if given is None:
+        return _challenge()
+    logins, address = current_app.extensions["admin_logins"], request.remote_addr
+    wait = logins.attempt(address)
+    if wait:
+        return Response(f"Too many wrong passwords from your address; try again in {wait} "
+                        f"seconds.\n", 429, {"Retry-After": str(wait)}, mimetype="text/plain")
+    if not hmac.compare_digest(given.encode(), password.encode()):
+        if logins.locked(address):
+            current_app.logger.warning("admin: %d wrong passwords from %s; locked out for %d s",
+                                       logins.limit, address, logins.lockout)
+        return _challenge()
+    logins.succeeded(address)
     return None
 
 
-@bp.after_request
-def harden(response):
-    """No caching of customer data, no framing (clickjacking the retry button)."""
-    response.headers.update(_HEADERS)
-    return response
+def _challenge():
+    return Response("Enter the admin password (any user name) to see the event log.\n",
+                    401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
 
 
 @bp.context_processor

@@ -26,7 +26,8 @@ def enable(blueprint):
         origin = request.headers.get("Origin")
         if origin and not _allowed(origin):
             raise ApiError(403, "origin_not_allowed",
-                           "This storefront origin is not in ALLOWED_ORIGINS.")
+                           "This website may not send carts to the store's draft order service.",
+                           log=f"origin {origin[:200]!r} is not in ALLOWED_ORIGINS")
         if request.method == "OPTIONS":
             return "", 204
 

@@ -1,19 +1,26 @@
-"""The one error shape of the HTTP contract: {"error": {"code", "detail", ...}}."""
+"""The one error shape of the HTTP contract: {"error": {"code", "detail", ...}}.
 
-from flask import jsonify
+The detail may reach a shopper (the storefront script shows it), so it names no
+setting and no internal detail; an error's `log` carries the precise reason
+for the merchant, to the log line only.
+"""
+
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 
 class ApiError(Exception):
     """A request we refuse; `extra` names the field or line at fault, `headers`
-    go on the answer (e.g. Retry-After)."""
+    go on the answer (e.g. Retry-After), `log` is the reason for the log line
+    when the shopper's `detail` leaves it out (never a secret)."""
 
-    def __init__(self, status, code, detail, headers=None, **extra):
+    def __init__(self, status, code, detail, headers=None, log=None, **extra):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+        self.log = log
         self.extra = extra
 
 
@@ -33,6 +40,9 @@ def register(app):
 
     @app.errorhandler(ApiError)
     def api_error(error):
+        if error.log:
+            app.logger.warning("refused %s %s from %s: %d %s: %s", request.method, request.path,
+                               request.remote_addr, error.status, error.code, error.log)
         return error_response(error.status, error.code, error.detail, error.headers,
                               **error.extra)
 

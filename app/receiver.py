@@ -105,15 +105,31 @@ def receive_cart():
     return jsonify(id=event_id, status=status, status_url=status_url), 202
 
 
+# What a shopper reads about a failed event, by its error code. The stored
+# error_detail (Shopify's words, the setting to check) is for the merchant's
+# /admin only: it can name settings and internals.
+_BUSY = "The store's order system did not answer in time; please try again later."
+_STORE_SIDE = "The problem is on the store's side; please contact the store."
+SHOPPER_ERROR_DETAILS = {
+    "shopify_rejected": "The store could not accept this cart as it is; please check the "
+                        "items in your cart or contact the store.",
+    "shopify_unavailable": _BUSY,
+    "shopify_throttled": _BUSY,
+    "poll_timeout": _BUSY,
+}
+
+
 def status_document(event):
-    """What a shopper may see of an event: its outcome, nothing of its payload."""
+    """What a shopper may see of an event: its outcome, nothing of its payload,
+    and for a failure its code and a shopper's sentence, not the stored detail."""
     draft = None
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
                  "invoice_url": event["invoice_url"]}
     error = None
     if event["error_code"]:
-        error = {"code": event["error_code"], "detail": event["error_detail"]}
+        error = {"code": event["error_code"],
+                 "detail": SHOPPER_ERROR_DETAILS.get(event["error_code"], _STORE_SIDE)}
     return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error}
 
 

@@ -13,7 +13,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 
+from . import page_headers
+
 bp = Blueprint("setup", __name__)
+page_headers.protect(bp)
 
 SNIPPET_PATH = Path(__file__).resolve().parent.parent / "templates" / "snippet.liquid"
 RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"

@@ -9,6 +9,10 @@ it. The timestamped form, modelled on Stripe's webhook signatures, signs
 "<unix seconds>.<customer id>" at render time instead, and is refused once older
 than a tolerance. The two messages cannot be mistaken for each other: an id
 has no ".".
+
+A refused signature tells the shopper only to reload or contact the store; the
+precise reason (a wrong secret, a snippet in the wrong mode, a clock off) goes
+to the log line, never with the secret or the signature itself.
 """
 
 import hashlib
@@ -24,6 +28,7 @@ MAX_CLOCK_SKEW = 300
 _CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,18}")
 MAX_CUSTOMER_ID = 2**63 - 1  # the event store keeps it in a 64-bit column
 _SIGNED_AT = re.compile(r"[1-9][0-9]{0,11}")
+_UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
 
 
 def sign(customer_id, secret, signed_at=None):
@@ -61,31 +66,29 @@ def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
     if customer_id is None:
         return None
     if _absent(raw_signature):
-        raise ApiError(401, "signature_missing",
-                       "customerId was sent without customerIdSignature.",
-                       field="customerIdSignature")
+        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignature",
+                       log="customerId was sent without customerIdSignature")
     given = raw_signature if isinstance(raw_signature, str) else ""
     if not hmac.compare_digest(sign(customer_id, secret, signed_at).encode(),
                                given.lower().encode("utf-8", "replace")):
-        raise ApiError(401, "signature_invalid",
-                       "customerIdSignature does not match customerId; check that the "
-                       "snippet's secret equals SHARED_SECRET.",
-                       field="customerIdSignature")
+        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignature",
+                       log=f"customerIdSignature does not match customerId {customer_id}; "
+                           f"check that the snippet's secret equals SHARED_SECRET")
     return int(customer_id)
 
 
 def _signed_at(raw):
     """The unix seconds a timestamped signature was rendered at."""
     if _absent(raw):
-        raise ApiError(401, "signature_missing",
-                       "customerIdSignedAt is required: this store accepts only timestamped "
-                       "signatures (SIGNATURE_MODE=timestamped); use the snippet's "
-                       "timestamped form.", field="customerIdSignedAt")
+        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignedAt",
+                       log="customerIdSignedAt is required: SIGNATURE_MODE=timestamped accepts "
+                           "only timestamped signatures; set the snippet's "
+                           "draft_order_signature_mode to \"timestamped\"")
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
             or not _SIGNED_AT.fullmatch(str(raw)):
-        raise ApiError(401, "signature_invalid",
-                       "customerIdSignedAt must be the unix time, in whole seconds, at which "
-                       "the page was rendered.", field="customerIdSignedAt")
+        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignedAt",
+                       log="customerIdSignedAt must be the unix time, in whole seconds, at "
+                           "which the page was rendered")
     return int(raw)
 
 
@@ -111,7 +114,7 @@ def signed_customer_id(body, secret, *, mode, tolerance, now):
                        "This page was signed too long ago; please reload the page and "
                        "try again.", field="customerIdSignedAt")
     if signed_at - now > MAX_CLOCK_SKEW:
-        raise ApiError(401, "signature_invalid",
-                       "customerIdSignedAt is in the future; check that the receiver's clock "
-                       "is right.", field="customerIdSignedAt")
+        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignedAt",
+                       log=f"customerIdSignedAt is {signed_at - now:.0f} s in the future; "
+                           f"check that the receiver's clock is right")
     return customer_id

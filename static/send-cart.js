@@ -12,7 +12,9 @@
  *   is lost by skipping the preflight.
  * - Clicks are handled by delegation on the document, so buttons re-rendered
  *   by an AJAX cart drawer keep working, and several buttons can coexist.
- * - Every failure ends as a sentence for the shopper; nothing is thrown.
+ * - Every failure ends as a sentence for the shopper; nothing is thrown. The
+ *   sentence names no setting or internal detail (the receiver's details are
+ *   written for shoppers too); what a developer needs goes to the console.
  *
  * Plain ES2017 in one IIFE; the only global is window.CartDraftOrder.
  */
@@ -52,7 +54,7 @@
     invalid: "Your cart couldn't be sent.",
     failed: "Your cart was received, but the draft order couldn't be created.",
     server: "Something went wrong on the store's side. Please try again in a moment.",
-    setup: "This button isn't set up yet: its receiver address is missing or invalid."
+    setup: "This button isn't working yet. Please contact the store."
   };
 
   var busy = new WeakSet();
@@ -253,6 +255,8 @@
   async function send(button, status) {
     var endpoint = webhookUrl(button);
     if (!endpoint) {
+      warn("data-receiver-url (or this script's src) is missing or not an http(s) URL:",
+        button.getAttribute("data-receiver-url"));
       throw new Failure(REASONS.setup, "setup");
     }
     var cart = await currentCart(button);

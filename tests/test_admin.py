@@ -7,6 +7,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app import admin
+from app.lockout import LoginThrottle
 from conftest import API, SECRET, SHOP, TOKEN, cart_body
 
 PASSWORD = "correct horse battery staple"
@@ -319,3 +320,110 @@ def test_no_secret_appears_on_any_page(app, client, worker, shopify):
 def test_non_ascii_password_is_accepted(make_app):
     client = make_app(ADMIN_PASSWORD="pässwörd ♥").test_client()
     assert client.get("/admin", auth=("merchant", "pässwörd ♥")).status_code == 200
+
+
+def guess(client, password="guess", address="198.51.100.7"):
+    return client.get("/admin", auth=("merchant", password),
+                      environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.fixture
+def throttle_clock(app):
+    """The login throttle on a clock the test moves by hand."""
+    clock = {"now": 1000.0}
+    app.extensions["admin_logins"] = LoginThrottle(clock=lambda: clock["now"])
+    return clock
+
+
+def test_ten_wrong_passwords_within_a_minute_lock_the_address_out(client):
+    answers = [guess(client).status_code for _ in range(11)]
+
+    assert answers == [401] * 10 + [429]
+
+
+def test_a_locked_out_address_is_told_when_to_come_back(client, throttle_clock):
+    for _ in range(10):
+        guess(client)
+
+    response = guess(client)
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "300"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_right_password_is_refused_during_a_lockout(client):
+    for _ in range(10):
+        guess(client)
+
+    assert guess(client, PASSWORD).status_code == 429
+
+
+def test_a_lockout_holds_only_for_the_address_that_guessed(client):
+    for _ in range(10):
+        guess(client)
+
+    assert guess(client, PASSWORD, address="203.0.113.9").status_code == 200
+
+
+def test_a_lockout_ends_after_five_minutes(client, throttle_clock):
+    for _ in range(10):
+        guess(client)
+    throttle_clock["now"] += 299
+    assert guess(client, PASSWORD).status_code == 429
+
+    throttle_clock["now"] += 1
+
+    assert guess(client, PASSWORD).status_code == 200
+
+
+def test_wrong_passwords_spread_over_more_than_a_minute_do_not_lock_out(client, throttle_clock):
+    for _ in range(20):
+        assert guess(client).status_code == 401
+        throttle_clock["now"] += 7
+
+
+def test_the_right_password_forgets_earlier_wrong_ones(client):
+    for _ in range(9):
+        guess(client)
+    assert guess(client, PASSWORD).status_code == 200
+
+    assert [guess(client).status_code for _ in range(9)] == [401] * 9
+
+
+def test_a_visit_without_credentials_is_not_counted_as_a_guess(client):
+    for _ in range(20):
+        assert client.get("/admin").status_code == 401
+
+    assert guess(client, PASSWORD, address="127.0.0.1").status_code == 200
+
+
+def test_the_lockout_follows_the_forwarded_address_behind_a_trusted_proxy(make_app):
+    client = make_app(ADMIN_PASSWORD=PASSWORD, TRUSTED_PROXIES="1").test_client()
+
+    def via_proxy(shopper, password="guess"):
+        return client.get("/admin", auth=("merchant", password),
+                          headers={"X-Forwarded-For": shopper})
+
+    for _ in range(10):
+        via_proxy("198.51.100.7")
+
+    assert via_proxy("198.51.100.7", PASSWORD).status_code == 429
+    assert via_proxy("203.0.113.9", PASSWORD).status_code == 200
+
+
+def test_a_lockout_is_logged_with_the_address_and_without_the_password(client, caplog):
+    for _ in range(10):
+        guess(client, "hunter2-guess")
+
+    [record] = [r for r in caplog.records if "locked out" in r.getMessage()]
+    assert "198.51.100.7" in record.getMessage()
+    assert "hunter2-guess" not in caplog.text
+
+
+def test_the_event_page_keeps_the_precise_reason_the_shopper_does_not_see(client, worker,
+                                                                           shopify):
+    shopify.post(CREATE, status=401, json={"errors": "[API] Invalid API key or access token"})
+    event_id = failed_event(client, worker)
+
+    assert "check SHOPIFY_ACCESS_TOKEN" in page(client, f"/admin/events/{event_id}")

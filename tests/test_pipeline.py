@@ -174,7 +174,8 @@ def test_5xx_forever_fails_after_max_attempts(client, worker, shopify, clock):
     assert body["error"]["code"] == "shopify_unavailable"
 
 
-def test_422_fails_at_once_with_shopifys_errors(client, worker, shopify, clock):
+def test_422_fails_at_once_with_shopifys_errors_kept_for_the_merchant(client, worker, shopify,
+                                                                    clock, store):
     shopify.post(CREATE, status=422,
                  json={"errors": {"line_items": ["Variant 39072856 does not exist"]}})
     status_url = submit(client)
@@ -184,7 +185,7 @@ def test_422_fails_at_once_with_shopifys_errors(client, worker, shopify, clock):
     body = status(client, status_url)
     assert body["status"] == "failed"
     assert body["error"]["code"] == "shopify_rejected"
-    assert "Variant 39072856 does not exist" in body["error"]["detail"]
+    assert "Variant 39072856 does not exist" in store.get(body["id"])["error_detail"]
 
 
 @pytest.mark.parametrize("code, error_code", [

@@ -132,3 +132,25 @@ def test_a_postgresql_database_is_named_without_its_password():
                 "DATABASE_PATH": "postgresql://db.example:5432/events"}
     [database] = [row for row in checks(settings) if row.label == "Event database"]
     assert database.value == "PostgreSQL, postgresql://db.example:5432/events" and database.ok
+
+
+def test_setup_page_may_not_be_framed_sniffed_or_cached(client):
+    response = client.get("/")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_setup_page_scripts_are_files_its_policy_allows(client):
+    page = client.get("/").get_data(as_text=True)
+
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts, "the copy button's script is gone"
+    for attributes, inline in scripts:
+        assert inline.strip() == "", "an inline script: the page's policy blocks it"
+        source = re.search(r'src="([^"]+)"', attributes).group(1)
+        assert source.startswith("/static/") and client.get(source).status_code == 200

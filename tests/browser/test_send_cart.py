@@ -136,8 +136,8 @@ def test_a_wrong_secret_shows_why_the_customer_was_not_confirmed(open_cart, stor
     shown = click_and_wait(driver)
 
     assert shown.get_attribute("data-state") == "error"
-    assert shown.text.startswith("We couldn't confirm your customer account. "
-                                 "customerIdSignature does not match customerId")
+    assert shown.text == ("We couldn't confirm your customer account. Please reload the page "
+                          "and try again; if that does not help, contact the store.")
     assert simulator.state.draft_orders == []
 
 
