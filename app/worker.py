@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.5
 PRUNE_INTERVAL_SECONDS = 300  # how often an idle worker looks for events past retention
-PRUNE_BATCH = 500  # events deleted per transaction: a few milliseconds of the write lock
+PRUNE_BATCH = 100  # events deleted per transaction: about 15 ms of SQLite's write lock
 LOOKUP_MARGIN_SECONDS = 300  # clock skew between us and Shopify's updated_at
 
 

@@ -47,7 +47,7 @@ def test_prune_deletes_settled_events_older_than_the_cutoff_and_their_answers(st
     now = time.time()
     add_event(store, "done", now - 40 * DAY, settled=now - 40 * DAY)
     add_event(store, "failed", now - 40 * DAY, settled=now - 40 * DAY, status="failed")
-    pruned = store.prune(now - 30 * DAY)
+    pruned = store.prune(now - 30 * DAY, 100)
     assert (pruned.events, pruned.answers, pruned.done) == (2, 2, True)
     assert event_ids(store) == []
     assert store.answers("done") == store.answers("failed") == []
@@ -56,7 +56,7 @@ def test_prune_deletes_settled_events_older_than_the_cutoff_and_their_answers(st
 def test_prune_keeps_an_event_that_settled_after_the_cutoff_however_old(store):
     now = time.time()
     add_event(store, "late", now - 40 * DAY, settled=now - 10 * DAY)
-    assert store.prune(now - 30 * DAY).events == 0
+    assert store.prune(now - 30 * DAY, 100).events == 0
     assert event_ids(store) == ["late"]
     assert len(store.answers("late")) == 1
 
@@ -70,7 +70,7 @@ def test_prune_never_deletes_queued_or_processing_events(store):
     add_event(store, "waiting", old)
     store.claim("w", old, 60)
     store.settle("waiting", "w", rescheduled, ANSWER, next_attempt_at=rescheduled)
-    assert store.prune(time.time()).events == 0
+    assert store.prune(time.time(), 100).events == 0
     assert event_ids(store) == ["processing", "queued", "waiting"]
 
 

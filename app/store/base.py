@@ -261,7 +261,7 @@ class SqlStore:
 
     # --- Retention (the idle worker and `flask --app app prune`). ---
 
-    def prune(self, before, batch=500, go_on=lambda: True):
+    def prune(self, before, batch, go_on=lambda: True):
         """Delete the settled (completed or failed) events last changed before
         `before`, with their answers, `batch` events to a transaction so that no
         submission or claim waits long behind it; between batches, stop once
