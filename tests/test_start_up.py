@@ -86,3 +86,8 @@ def test_processes_starting_together_on_a_new_postgres_database_all_come_up(fres
                                                                             isolation):
     options = f"?options=-c%20default_transaction_isolation%3D{isolation}"
     assert _rounds(8, lambda n: fresh_postgres(n) + options) == []
+
+
+def test_processes_starting_together_on_an_existing_postgres_database_all_come_up(postgres_url):
+    open_store(postgres_url).migrate()
+    assert _rounds(5, lambda n: postgres_url) == []
