@@ -64,7 +64,8 @@ def create_app(overrides=None):
     policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
     app.extensions["store"] = store
     app.extensions["shopify"] = client
-    app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"])
+    app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
+                                      retention_seconds=settings["RETENTION_DAYS"] * 86400)
 
     errors.register(app)
     app.register_blueprint(receiver.bp)

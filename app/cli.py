@@ -43,6 +43,18 @@ def register(app):
         current_app.extensions["worker"].run_forever(stop)
         click.echo("worker: stopped")
 
+    @app.cli.command("prune")
+    def prune_command():
+        """Delete now the settled events older than RETENTION_DAYS, as the worker
+        does when idle, and say how many."""
+        days = current_app.config["RETENTION_DAYS"]
+        pruned = current_app.extensions["worker"].prune()
+        if pruned is None:
+            click.echo("prune: RETENTION_DAYS is 0, so every event is kept; nothing deleted")
+            return
+        click.echo(f"prune: deleted {pruned.events} completed or failed events last changed"
+                   f" more than {days} days ago, and their {pruned.answers} Shopify answers")
+
     @app.cli.command("doctor")
     def doctor_command():
         """Check settings, database and Shopify (shop, token, scope, API version)."""

@@ -156,6 +156,8 @@ def load(environ, instance_path):
         "RATE_LIMIT_PER_CUSTOMER": _count("RATE_LIMIT_PER_CUSTOMER",
                                           environ.get("RATE_LIMIT_PER_CUSTOMER", "10")),
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
+        # Days a completed or failed event is kept after it settled.
+        "RETENTION_DAYS": _count("RETENTION_DAYS", environ.get("RETENTION_DAYS", "30")),
         "SHOPIFY_LEAK_RATE": _number("SHOPIFY_LEAK_RATE",
                                      environ.get("SHOPIFY_LEAK_RATE", "2")),
     }

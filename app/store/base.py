@@ -8,6 +8,7 @@ holding the schema lock), and the dialect words in capitals below.
 
 import json
 import time
+from typing import NamedTuple
 
 from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
@@ -24,6 +25,13 @@ _RATE_KEYS = {"client_ip", "customer_id"}
 # The merchant's event log lists these, without the bulky cart and payload.
 _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
             " draft_order_name, error_code, error_detail, created_at, updated_at")
+
+
+class Pruned(NamedTuple):
+    """What `prune` deleted, and whether it found nothing more to delete."""
+    events: int
+    answers: int
+    done: bool
 
 
 def _event(row):
@@ -250,3 +258,36 @@ class SqlStore:
                 (now, now, event_id),
             ).rowcount
         return bool(updated)
+
+    # --- Retention (the idle worker and `flask --app app prune`). ---
+
+    def prune(self, before, batch, go_on=lambda: True):
+        """Delete the settled (completed or failed) events last changed before
+        `before`, with their answers, `batch` events to a transaction so that no
+        submission or claim waits long behind it; between batches, stop once
+        `go_on()` is false. Queued and processing events are never deleted."""
+        events = answers = 0
+        while True:
+            removed, removed_answers = self._prune_batch(before, batch)
+            events, answers = events + removed, answers + removed_answers
+            if removed < batch:
+                return Pruned(events, answers, done=True)
+            if not go_on():
+                return Pruned(events, answers, done=False)
+
+    def _prune_batch(self, before, batch):
+        # A settled event was due (next_attempt_at) before it was claimed and
+        # settled (updated_at): the redundant bound lets the index on (status,
+        # next_attempt_at) reach the old events without reading every recent one.
+        with self._connect(write=True) as conn:
+            ids = [row["id"] for row in conn.execute(
+                "SELECT id FROM events WHERE status IN ('completed', 'failed')"
+                " AND next_attempt_at < ? AND updated_at < ?"
+                f" LIMIT ? {self.SKIP_LOCKED}", (before, before, batch))]
+            if not ids:
+                return 0, 0
+            marks = ", ".join("?" * len(ids))
+            answers = conn.execute(f"DELETE FROM answers WHERE event_id IN ({marks})",
+                                   ids).rowcount
+            conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
+        return len(ids), answers

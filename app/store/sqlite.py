@@ -110,10 +110,7 @@ class SqliteStore(SqlStore):
         """A write transaction holding the machine-wide lock; the caller holds
         the process's write lock."""
         conn = self._connection()
-        if self._lock_file is None:
-            self._lock_file = open(f"{self.path}.lock", "a")  # kept open: flock is per file
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-        try:
+        with self._machine_lock():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -121,16 +118,33 @@ class SqliteStore(SqlStore):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _machine_lock(self):
+        """The machine's processes take turns here, on the flock()ed file."""
+        if self._lock_file is None:
+            self._lock_file = open(f"{self.path}.lock", "a")  # kept open: flock is per file
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def _migrating(self):
+        """The schema's transaction, after switching a new file to WAL.
+
+        The switch too waits its turn on the machine-wide lock: two processes
+        switching a new file at once find each other's SQLite lock taken and one
+        gets "database is locked" at once (SQLite does not wait there, since
+        waiting could deadlock), which would stop that process's start-up.
+        """
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")  # kept by the file from then on
-        with self._connect(write=True) as conn:
-            yield conn
+        with self._writing:
+            with self._machine_lock():
+                self._connection().execute("PRAGMA journal_mode=WAL")  # kept by the file
+            with self._transaction() as conn:
+                yield conn
 
 
 class _Submission:

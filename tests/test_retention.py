@@ -1,0 +1,204 @@
+"""Retention: completed and failed events are deleted RETENTION_DAYS after they
+settled, by the idle worker or `flask --app app prune`; active ones never are."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from app import worker as worker_module
+from app.config import ConfigError, load
+from app.store import open_store
+from app.worker import PRUNE_INTERVAL_SECONDS, Worker
+from conftest import settings
+
+pytest_plugins = ["postgres"]
+
+DAY = 86400
+PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
+ANSWER = {"method": "POST", "url": "https://shop/admin/draft_orders.json", "status": 201,
+          "body": '{"draft_order": {}}'}
+
+
+def add_event(store, event_id, created, settled=None, status="completed"):
+    """An event received at `created` and, if `settled`, settled then as `status`
+    with one answer from Shopify."""
+    store.add(event_id, '{"cart": {}}', PAYLOAD, None, created)
+    if settled is not None:
+        assert store.claim("w", created, 60)["id"] == event_id
+        assert store.settle(event_id, "w", settled, ANSWER, status=status)
+
+
+def event_ids(store):
+    return sorted(event["id"] for event in store.list_events(1000))
+
+
+@pytest.fixture
+def store(database_url):
+    store = open_store(database_url)
+    store.migrate()
+    return store
+
+
+def test_prune_deletes_settled_events_older_than_the_cutoff_and_their_answers(store):
+    now = time.time()
+    add_event(store, "done", now - 40 * DAY, settled=now - 40 * DAY)
+    add_event(store, "failed", now - 40 * DAY, settled=now - 40 * DAY, status="failed")
+    pruned = store.prune(now - 30 * DAY, 100)
+    assert (pruned.events, pruned.answers, pruned.done) == (2, 2, True)
+    assert event_ids(store) == []
+    assert store.answers("done") == store.answers("failed") == []
+
+
+def test_prune_keeps_an_event_that_settled_after_the_cutoff_however_old(store):
+    now = time.time()
+    add_event(store, "late", now - 40 * DAY, settled=now - 10 * DAY)
+    assert store.prune(now - 30 * DAY, 100).events == 0
+    assert event_ids(store) == ["late"]
+    assert len(store.answers("late")) == 1
+
+
+def test_prune_never_deletes_queued_or_processing_events(store):
+    old = time.time() - 40 * DAY
+    add_event(store, "queued", old)
+    add_event(store, "processing", old)
+    store.claim("w", old, 60)
+    rescheduled = old + 1
+    add_event(store, "waiting", old)
+    store.claim("w", old, 60)
+    store.settle("waiting", "w", rescheduled, ANSWER, next_attempt_at=rescheduled)
+    assert store.prune(time.time(), 100).events == 0
+    assert event_ids(store) == ["processing", "queued", "waiting"]
+
+
+def test_prune_deletes_in_batches_and_stops_between_them_when_told(store):
+    old = time.time() - 40 * DAY
+    for n in range(5):
+        add_event(store, f"e{n}", old, settled=old)
+    pruned = store.prune(time.time(), batch=2, go_on=lambda: False)
+    assert (pruned.events, pruned.done) == (2, False)
+    assert len(event_ids(store)) == 3
+
+
+def test_prune_goes_on_batch_after_batch_until_nothing_is_left(store):
+    old = time.time() - 40 * DAY
+    for n in range(5):
+        add_event(store, f"e{n}", old, settled=old)
+    assert store.prune(time.time(), batch=2) == (5, 5, True)
+    assert event_ids(store) == []
+
+
+# --- The worker. ---
+
+@pytest.fixture
+def retaining(app, store, clock):
+    """A worker on `store` keeping settled events 30 days."""
+    core = app.extensions["worker"]
+    return Worker(store, core.client, core.policy, core.lease_seconds, clock=clock,
+                  retention_seconds=30 * DAY)
+
+
+def test_the_worker_prunes_when_no_event_is_due(retaining, store):
+    old = time.time() - 40 * DAY
+    add_event(store, "old", old, settled=old)
+    stop = threading.Event()
+    thread = threading.Thread(target=retaining.run_forever, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while event_ids(store) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join()
+    assert event_ids(store) == []
+
+
+def test_the_worker_prunes_at_most_once_per_interval(retaining, store, clock):
+    retaining._prune_when_idle(threading.Event())
+    old = time.time() - 40 * DAY
+    add_event(store, "old", old, settled=old)
+    retaining._prune_when_idle(threading.Event())
+    assert event_ids(store) == ["old"]
+    clock.advance(PRUNE_INTERVAL_SECONDS)
+    retaining._prune_when_idle(threading.Event())
+    assert event_ids(store) == []
+
+
+def test_the_worker_stops_pruning_when_an_event_arrives_and_resumes_when_idle(
+        retaining, store, monkeypatch):
+    monkeypatch.setattr(worker_module, "PRUNE_BATCH", 2)
+    old = time.time() - 40 * DAY
+    for n in range(5):
+        add_event(store, f"e{n}", old, settled=old)
+    retaining.notify()  # as the receiver does after storing a submission
+    retaining._prune_when_idle(threading.Event())
+    assert len(event_ids(store)) == 3
+    retaining._wake.clear()  # as run_forever does before the next idle moment
+    retaining._prune_when_idle(threading.Event())
+    assert event_ids(store) == []
+
+
+def test_the_worker_stops_pruning_when_an_event_falls_due(retaining, store, monkeypatch):
+    monkeypatch.setattr(worker_module, "PRUNE_BATCH", 2)
+    old = time.time() - 40 * DAY
+    for n in range(5):
+        add_event(store, f"e{n}", old, settled=old)
+    add_event(store, "due", time.time())
+    retaining._prune_when_idle(threading.Event())
+    assert len(event_ids(store)) == 4  # three settled, and the one due
+
+
+def test_with_retention_off_the_worker_keeps_every_event(app, store, clock):
+    core = app.extensions["worker"]
+    keeping = Worker(store, core.client, core.policy, core.lease_seconds, clock=clock)
+    old = time.time() - 4000 * DAY
+    add_event(store, "old", old, settled=old)
+    keeping._prune_when_idle(threading.Event())
+    assert event_ids(store) == ["old"]
+
+
+# --- Settings and the command. ---
+
+def test_retention_days_defaults_to_30(tmp_path):
+    assert load(settings(tmp_path), str(tmp_path))["RETENTION_DAYS"] == 30
+
+
+def test_retention_days_must_be_a_whole_number(tmp_path):
+    with pytest.raises(ConfigError, match="RETENTION_DAYS must be a whole number"):
+        load(settings(tmp_path, RETENTION_DAYS="two weeks"), str(tmp_path))
+
+
+def test_the_app_worker_keeps_events_RETENTION_DAYS(make_app):
+    assert make_app(RETENTION_DAYS="7").extensions["worker"].retention_seconds == 7 * DAY
+
+
+def test_prune_command_says_what_it_deleted(make_app):
+    app = make_app(RETENTION_DAYS="30")
+    old = time.time() - 40 * DAY
+    add_event(app.extensions["store"], "old", old, settled=old)
+    add_event(app.extensions["store"], "new", time.time(), settled=time.time())
+    result = app.test_cli_runner().invoke(args=["prune"])
+    assert result.output == ("prune: deleted 1 completed or failed events last changed more"
+                             " than 30 days ago, and their 1 Shopify answers\n")
+    assert event_ids(app.extensions["store"]) == ["new"]
+
+
+def test_prune_command_deletes_nothing_when_retention_is_off(make_app):
+    app = make_app(RETENTION_DAYS="0")
+    old = time.time() - 4000 * DAY
+    add_event(app.extensions["store"], "old", old, settled=old)
+    result = app.test_cli_runner().invoke(args=["prune"])
+    assert result.output == "prune: RETENTION_DAYS is 0, so every event is kept; nothing deleted\n"
+    assert event_ids(app.extensions["store"]) == ["old"]
+
+
+def test_prune_command_runs_with_the_apps_own_settings(tmp_path):
+    environ = {name: value for name, value in os.environ.items()
+               if not name.startswith(("SHOPIFY_", "SHARED_", "DATABASE_", "RETENTION_"))}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "prune"],
+                            env={**environ, **settings(tmp_path)}, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("prune: deleted 0 completed or failed events")
