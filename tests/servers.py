@@ -37,6 +37,7 @@ class Receiver:
     url: str
     database_path: Path
     log_path: Path
+    process: subprocess.Popen
 
     def log(self):
         return self.log_path.read_text(errors="replace")
@@ -86,7 +87,7 @@ def procfile_receiver(directory, shop_url, token, secret, allowed_origins="*", *
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(process, url, log_path, timeout=20)
-        yield Receiver(url, database_path, log_path)
+        yield Receiver(url, database_path, log_path, process)
     finally:
         process.terminate()
         try:
