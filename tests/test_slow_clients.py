@@ -17,6 +17,7 @@ import pytest
 import requests
 from servers import procfile_receiver
 
+from app.serve import DeadlineServer
 from app.simulator import create_simulator, serve_in_thread
 from conftest import SECRET, cart_body
 
@@ -116,13 +117,26 @@ def test_signed_submission_answers_promptly_while_sixty_connections_trickle(web)
         assert len(trickle.sockets) == TRICKLERS
 
 
-def test_connection_that_never_completes_its_request_is_closed_after_request_timeout(web):
-    sock = open_trickle(web.url)
-    start = time.monotonic()
-    sock.settimeout(EVERY)
+SLOW_STARTS = {
+    "sends nothing": (b"", b""),
+    "trickles headers": (b"POST /webhooks/cart HTTP/1.1\r\nHost: shop.example\r\n",
+                         b"X-Trickle: 1\r\n"),
+    "trickles its body": (b"POST /webhooks/cart HTTP/1.1\r\nHost: shop.example\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 14000\r\n\r\n",
+                          b" "),
+}
+
+
+@pytest.mark.parametrize("start, more", SLOW_STARTS.values(), ids=SLOW_STARTS.keys())
+def test_connection_that_never_completes_its_request_is_closed_after_request_timeout(
+        web, start, more):
+    parts = urlsplit(web.url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=EVERY)
+    sock.sendall(start)
+    opened = time.monotonic()
     try:
-        while time.monotonic() - start < REQUEST_TIMEOUT + 6:
-            sock.sendall(b"X-Trickle: 1\r\n")
+        while time.monotonic() - opened < REQUEST_TIMEOUT + 6:
+            sock.sendall(more)
             try:
                 if sock.recv(4096) == b"":
                     break
@@ -132,7 +146,7 @@ def test_connection_that_never_completes_its_request_is_closed_after_request_tim
         pass
     finally:
         sock.close()
-    closed_after = time.monotonic() - start
+    closed_after = time.monotonic() - opened
     assert REQUEST_TIMEOUT - 1 <= closed_after <= REQUEST_TIMEOUT + 3, closed_after
 
 
@@ -147,3 +161,41 @@ def test_delivery_worker_still_delivers_after_a_trickle_outlasting_the_request_t
     while requests.get(status_url, timeout=5).json()["status"] != "completed":
         assert time.monotonic() < deadline, web.log()
         time.sleep(0.1)
+
+
+class Channel:
+    """What the deadline reads of a waitress channel."""
+
+    def __init__(self, serving=False):
+        self.requests = [object()] if serving else []
+        self.total_outbufs_len = 0
+        self.last_activity = 0
+        self.will_close = False
+
+
+@pytest.fixture
+def deadline_server():
+    server = DeadlineServer(None, request_timeout=5, host="127.0.0.1", port=0, _start=False)
+    yield server
+    server.close()
+
+
+def test_deadline_spares_a_connection_whose_request_is_being_served(deadline_server):
+    serving, waiting = Channel(serving=True), Channel()
+    deadline_server.active_channels = {1: serving, 2: waiting}
+    deadline_server.maintenance(100.0)
+    deadline_server.maintenance(105.0)
+    assert waiting.will_close and not serving.will_close
+
+
+def test_deadline_counts_from_when_the_answer_has_gone_out(deadline_server):
+    channel = Channel()
+    channel.total_outbufs_len = 1000
+    deadline_server.active_channels = {1: channel}
+    deadline_server.maintenance(100.0)
+    channel.total_outbufs_len = 0
+    deadline_server.maintenance(101.0)
+    deadline_server.maintenance(105.0)
+    assert not channel.will_close
+    deadline_server.maintenance(106.0)
+    assert channel.will_close
