@@ -94,6 +94,22 @@ def database_settings(url, instance_path):
     )
 
 
+def _max_body_bytes(environ):
+    return _number("MAX_BODY_BYTES", environ.get("MAX_BODY_BYTES", str(1024 * 1024)), int)
+
+
+def server_settings(environ):
+    """What the web server (`python -m app.serve`) needs, apart from the app's own
+    settings: the port the platform gives, its threads, how long a connection may
+    take to send a complete request, and the largest body it buffers."""
+    return {
+        "PORT": _number("PORT", environ.get("PORT", "8000"), int),
+        "WEB_THREADS": _number("WEB_THREADS", environ.get("WEB_THREADS", "16"), int),
+        "REQUEST_TIMEOUT": _number("REQUEST_TIMEOUT", environ.get("REQUEST_TIMEOUT", "15"), int),
+        "MAX_BODY_BYTES": _max_body_bytes(environ),
+    }
+
+
 def load(environ, instance_path):
     """Build the app's settings from `environ` (a mapping of strings)."""
 
@@ -136,8 +152,7 @@ def load(environ, instance_path):
         "RUN_WORKER": _choice("RUN_WORKER", environ.get("RUN_WORKER", "1").strip(),
                               ("0", "1")) == "1",
         "DRAFT_ORDER_TAGS": tags,
-        "MAX_CONTENT_LENGTH": _number("MAX_BODY_BYTES",
-                                     environ.get("MAX_BODY_BYTES", str(1024 * 1024)), int),
+        "MAX_CONTENT_LENGTH": _max_body_bytes(environ),
         "SHOPIFY_TIMEOUT": timeout,
         "MAX_ATTEMPTS": _number("MAX_ATTEMPTS", environ.get("MAX_ATTEMPTS", "5"), int),
         "POLL_TIMEOUT": _number("POLL_TIMEOUT", environ.get("POLL_TIMEOUT", "600")),

@@ -3,7 +3,7 @@
 It exists so the receiver can be tested against Shopify's awkward behaviours
 (202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
 network or a real store. It depends on nothing else in `app`, so it can run
-in another process: `gunicorn 'app.simulator:create_simulator()'`.
+in another process: `python -m waitress --call app.simulator:create_simulator`.
 """
 
 import base64

@@ -1,8 +1,8 @@
-"""The web process's entry point (Procfile `web:`): the app, plus the delivery
-worker in a background thread unless RUN_WORKER=0.
+"""The WSGI app the web process serves (`python -m app.serve`, the Procfile's
+`web:` line), plus the delivery worker in a background thread unless RUN_WORKER=0.
 
-Gunicorn imports this once per worker process, after forking, so each process
-gets its own worker thread; the store's leases keep them from colliding.
+Each process that imports this gets its own worker thread; the store's leases
+keep the threads of several processes from taking the same event.
 """
 
 import logging

@@ -1,14 +1,14 @@
 """Bench 1: how fast does POST /webhooks/cart accept carts, next to the ceiling?
 
-Side by side in one run, each on a fresh gunicorn with the Procfile's settings
-(gthread, 2 workers x 8 threads, access log), in turn for --rounds rounds:
+Side by side in one run, each a fresh run of the Procfile's web command
+(`python -m app.serve`), in turn for --rounds rounds:
 
 - bare Flask: bench/bare_app.py reads the body and answers 202 (this stack's ceiling);
 - the receiver: `app.wsgi:app` with RUN_WORKER=1 (its delivery worker delivers to
   the simulator meanwhile): signature, cart validation and mapping, submission
   limits, the event committed to SQLite (synchronous=FULL), then 202.
 
-The shop is the simulator under gunicorn, answering 201 at once, with a bucket
+The shop is the simulator under waitress, answering 201 at once, with a bucket
 no load here can fill, so the worker delivers as fast as it can while the
 receiver is measured. wrk posts a different shopper's signed 10-line cart on
 every request (bench/wrk_cart.lua) over 16 keep-alive connections.

@@ -1,6 +1,6 @@
 """The ceiling for this stack: a Flask endpoint that reads the body and answers
-202, nothing else. Served by bench/common.py under the receiver's own gunicorn
-settings (`gunicorn bench.bare_app:app`, gthread 2 x 4, access log on)."""
+202, nothing else. Served by bench/common.py with the receiver's own web command
+(`python -m app.serve bench.bare_app:app`)."""
 
 from flask import Flask, jsonify, request
 

@@ -40,8 +40,9 @@ from app.simulator import DEFAULT_CONFIG, create_simulator, serve_in_thread  # n
 SECRET = "benchSharedSecret4f1c9a7e2b"
 TOKEN = DEFAULT_CONFIG["token"]
 ORIGIN = "https://bench-store.example"
-# The Procfile's web line: gunicorn, gthread, 2 workers x 8 threads, access log on.
-PROCFILE = {"workers": 2, "threads": 8, "access_log": True}
+# The Procfile's web line, `python -m app.serve`: one waitress process, WEB_THREADS
+# threads (default 16), a complete request per thread, no access log of its own.
+WEB_COMMAND = [sys.executable, "-m", "app.serve"]
 # A leaky bucket no load here can fill, for benchmarks that are about latency.
 BIG_BUCKET = 100_000
 CUSTOMER_POOL = 50_000
@@ -67,7 +68,7 @@ def _stat_fields(pid):
 
 
 def children_of(pid):
-    """Process ids whose parent is `pid` (gunicorn's workers, for its master)."""
+    """Process ids whose parent is `pid` (any a server we started left behind)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -169,20 +170,13 @@ class Service:
                     pass
 
 
-class Gunicorn(Service):
-    """`gunicorn <app_path>` on a free loopback port with the Procfile's worker model."""
+class HttpService(Service):
+    """A server on a free loopback port, ready once `health` answers 200. One
+    process serves (waitress), so its own pid is the one to measure."""
 
-    def __init__(self, name, app_path, env, workdir, workers=2, threads=4, access_log=True,
-                 health="/healthz"):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
-        command = [sys.executable, "-m", "gunicorn", app_path,
-                   "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                   "--threads", str(threads), "--worker-class", "gthread",
-                   "--graceful-timeout", "5"]
-        if access_log:
-            command += ["--access-logfile", "-"]
+    def __init__(self, name, command, env, workdir, port, health="/healthz"):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         super().__init__(name, command, env, Path(workdir) / f"{_slug(name)}.log")
         try:
             self._wait_healthy(health)
@@ -197,16 +191,23 @@ class Gunicorn(Service):
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n"
                                    f"{self.log_tail()}")
             try:
-                ready = requests.get(self.url + health, timeout=1).status_code == 200
+                if requests.get(self.url + health, timeout=1).status_code == 200:
+                    return
             except requests.RequestException:
-                ready = False
-            if ready and len(self.worker_pids()) >= self.workers:
-                return
+                pass
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not healthy within {timeout} s:\n{self.log_tail()}")
 
     def worker_pids(self):
-        return children_of(self.pid)
+        return [self.pid]
+
+
+def web_process(name, env, workdir, app_path=None):
+    """The Procfile's web command on a free loopback port (PORT), serving `app_path`
+    (MODULE:APP) instead of the receiver if given."""
+    port = free_port()
+    command = WEB_COMMAND + ([app_path] if app_path else [])
+    return HttpService(name, command, {**env, "PORT": str(port)}, workdir, port)
 
 
 @contextmanager
@@ -237,26 +238,26 @@ def receiver_env(shop_url, database_path, run_worker=True, **extra):
 
 
 def receiver(name, shop_url, workdir, database, run_worker=True, **extra):
-    """The receiver exactly as the Procfile runs it (app.wsgi:app, 2 x 4 gthread), its
+    """The receiver exactly as the Procfile runs it (`python -m app.serve`), its
     events in the SQLite file `database`, its log in `workdir`."""
-    return Gunicorn(name, "app.wsgi:app", receiver_env(shop_url, database, run_worker, **extra),
-                    workdir, **PROCFILE)
+    return web_process(name, receiver_env(shop_url, database, run_worker, **extra), workdir)
 
 
 def bench_app(name, module, workdir, env=None):
-    """A small app from bench/ under the same gunicorn settings as the receiver."""
-    return Gunicorn(name, f"bench.{module}:app", {**os.environ, **(env or {})}, workdir,
-                    **PROCFILE)
+    """A small app from bench/ under the same web command as the receiver."""
+    return web_process(name, {**os.environ, **(env or {})}, workdir, f"bench.{module}:app")
 
 
-class SimulatorProcess(Gunicorn):
-    """`gunicorn 'app.simulator:create_simulator()'`: one process (its state is in
-    memory), enough threads for every client to be served at once."""
+class SimulatorProcess(HttpService):
+    """The simulator under waitress in a process of its own (its state is in
+    memory), with enough threads for every client to be served at once."""
 
     def __init__(self, workdir, **config):
-        super().__init__("simulator", "app.simulator:create_simulator()", dict(os.environ),
-                         workdir, workers=1, threads=64, access_log=False,
-                         health="/_sim/config")
+        port = free_port()
+        super().__init__("simulator", [sys.executable, "-m", "waitress",
+                                       f"--listen=127.0.0.1:{port}", "--threads=64",
+                                       "--call", "app.simulator:create_simulator"],
+                         dict(os.environ), workdir, port, health="/_sim/config")
         self.configure(**config)
 
     def configure(self, reset=True, **config):

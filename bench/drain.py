@@ -1,12 +1,12 @@
 """Bench 3: draining a backlog through Shopify's leaky bucket.
 
-1. The receiver runs with RUN_WORKER=0 (gunicorn, Procfile settings) and takes
+1. The receiver runs with RUN_WORKER=0 (the Procfile's web command) and takes
    --events valid carts (400 by default) through POST /webhooks/cart, each from a
    different shopper; nothing reaches the shop. Then it stops.
 2. The simulator (in a thread of this process, wall-clock log, its defaults: a
    bucket of 40 calls leaking 2 per second, 201 at once) is reset, and delivery
-   starts: by default the Procfile's web process with RUN_WORKER=1 (gunicorn,
-   2 processes, one delivery thread each); `--delivery cli --processes K` runs K
+   starts: by default the Procfile's web process with RUN_WORKER=1 (one process,
+   one delivery thread); `--delivery cli --processes K` runs K
    `flask --app app worker` processes instead.
 3. Once no event is queued or processing (or the time limit passes), delivery
    stops and everything is read from the simulator's request log:
@@ -19,7 +19,7 @@
   them `early`), or a repeat of a call that had been answered 4xx other than 429;
 - duplicates (more draft orders than events) and events that failed.
 
-    python bench/drain.py [--events 400] [--delivery gunicorn|cli] [--processes 2]
+    python bench/drain.py [--events 400] [--delivery web|cli] [--processes 2]
 
 This takes about (N - 40) / 2 s plus start-up: ~3 minutes for 400; --events 120
 takes ~40 s. It gives up after 2 x ideal + 60 s.
@@ -54,7 +54,7 @@ def insert_backlog(simulator_url, directory, database_name, count):
 
 
 def start_delivery(mode, processes, simulator_url, directory, database_name):
-    if mode == "gunicorn":
+    if mode == "web":
         return [common.receiver("receiver (RUN_WORKER=1)", simulator_url, directory,
                                 directory / database_name)]
     env = common.receiver_env(simulator_url, directory / database_name)
@@ -144,7 +144,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=400)
-    parser.add_argument("--delivery", choices=("gunicorn", "cli"), default="gunicorn")
+    parser.add_argument("--delivery", choices=("web", "cli"), default="web")
     parser.add_argument("--processes", type=int, default=2,
                         help="flask --app app worker processes (with --delivery cli)")
     parser.add_argument("--keep", action="store_true")
@@ -161,8 +161,8 @@ def main():
               f"({queued}); calls to the shop meanwhile: {len(state.requests)}")
         common.wait_for_quiet()
         state.reset()
-        delivery = "gunicorn app.wsgi:app, 2 processes, RUN_WORKER=1" \
-            if options.delivery == "gunicorn" \
+        delivery = "python -m app.serve, RUN_WORKER=1" \
+            if options.delivery == "web" \
             else f"{options.processes} x flask --app app worker"
         print(f"delivering with {delivery}; shop bucket {bucket}, leak {leak_rate:g}/s; "
               f"ideal {ideal:.0f} s")

@@ -1,6 +1,6 @@
 """Bench 4: pickup latency of the in-process worker, and a web process's peak memory.
 
-Pickup: the receiver under gunicorn (Procfile settings, RUN_WORKER=1) and the
+Pickup: the receiver as the Procfile runs it (RUN_WORKER=1) and the
 simulator in a thread of this process with wall-clock log times
 (`create_simulator(clock=time.time)`, bucket 100000 so nothing is throttled).
 --submissions carts (200) are posted one at a time; after each, the bench waits
@@ -11,9 +11,9 @@ insert transaction, so the commit itself counts as pickup time). Matched by
 the cart note, unique per submission. Target: median < 20 ms.
 
 Memory: a fresh receiver under the bench-1 load (wrk, 16 connections, a
-different signed 10-line cart per request, simulator under gunicorn answering
+different signed 10-line cart per request, simulator under waitress answering
 201 with a bucket that never throttles). VmHWM (peak resident set) from
-/proc/<pid>/status of each gunicorn worker process, not the master. Target:
+/proc/<pid>/status of the web process (one process serves). Target:
 every worker < 100 MiB.
 
     python bench/pickup_memory.py [--submissions 200] [--gap 0.05] [--seconds 15]

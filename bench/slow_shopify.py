@@ -1,6 +1,6 @@
 """Bench 2: the same load as bench 1 while Shopify is slow.
 
-The simulator (gunicorn, one process) answers every Admin API call after 300 ms
+The simulator (waitress, one process) answers every Admin API call after 300 ms
 (`delay_seconds: 0.3`), and a draft order POST with 202 + Location +
 `Retry-After: 1`, then 202 to the first two polls (the simulator's default
 `accepted_polls: 2`) and 200 to the third. Its leaky bucket is set to
@@ -8,8 +8,8 @@ The simulator (gunicorn, one process) answers every Admin API call after 300 ms
 comparison is about latency, not rate limits (a synchronous flood would
 otherwise be throttled too).
 
-Side by side in one run, in turn for --rounds rounds, on fresh gunicorns with
-the Procfile's settings (gthread 2 x 4, access log):
+Side by side in one run, in turn for --rounds rounds, each a fresh run of the
+Procfile's web command (`python -m app.serve`):
 
 - receiver, fast shop: exactly bench 1 (201 at once), the reference;
 - receiver, slow shop: the same receiver while the shop is slow;
@@ -49,7 +49,7 @@ def systems(simulator, directory):
         common.receiver_system(SLOW, simulator.url, directory, watch=(simulator,),
                                prepare=shop(**SLOW_SHOP)),
         # No wrk warm-up: the requests it would abandon (up to 16 of 4.2 s each, on
-        # 2 x 8 threads) would hold the threads well into the measured run. The
+        # 16 threads) would hold the threads well into the measured run. The
         # preflight submission warms the code path instead.
         common.bench_app_system(SYNC, "sync_app", directory, env=sync_env, expect=(201,),
                                 warmup=False, watch=(simulator,), prepare=shop(**SLOW_SHOP)),

@@ -1,6 +1,6 @@
 """Real servers on loopback ports, for tests that need real HTTP between processes:
-the receiver under gunicorn exactly as the Procfile runs it, and any WSGI app
-in a thread. Import from any test: `from servers import gunicorn_receiver`.
+the receiver run by the Procfile's own web command, and any WSGI app in a
+thread. Import from any test: `from servers import procfile_receiver`.
 """
 
 import os
@@ -17,6 +17,14 @@ import requests
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def procfile_web_command():
+    """The Procfile's `web:` line, to run through a shell as a Procfile runner does
+    (so $PORT and the like come from the environment it is given)."""
+    line = next(line for line in (PROJECT_ROOT / "Procfile").read_text().splitlines()
+                if line.startswith("web:"))
+    return ["sh", "-c", "exec " + line.removeprefix("web:").strip()]
+
+
 def free_port():
     """A port nothing listens on right now (and, once returned, a closed port)."""
     with socket.socket() as sock:
@@ -29,6 +37,7 @@ class Receiver:
     url: str
     database_path: Path
     log_path: Path
+    process: subprocess.Popen
 
     def log(self):
         return self.log_path.read_text(errors="replace")
@@ -38,7 +47,7 @@ def _wait_until_healthy(process, url, log_path, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+            raise RuntimeError(f"the web process exited with {process.returncode}:\n"
                                f"{log_path.read_text(errors='replace')}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -46,19 +55,19 @@ def _wait_until_healthy(process, url, log_path, timeout):
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout} s:\n"
+    raise RuntimeError(f"the web process did not answer /healthz within {timeout} s:\n"
                        f"{log_path.read_text(errors='replace')}")
 
 
 @contextmanager
-def gunicorn_receiver(directory, shop_url, token, secret, allowed_origins="*", **env):
-    """Run `gunicorn app.wsgi:app` (one gthread worker, in-process delivery
-    worker) against `shop_url`, its events in `directory`; yield a Receiver."""
+def procfile_receiver(directory, shop_url, token, secret, allowed_origins="*", **env):
+    """Run the Procfile's web command (the receiver and its delivery worker) on a
+    free port against `shop_url`, its events in `directory`; yield a Receiver."""
     directory = Path(directory)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_path = directory / "events.sqlite3"
-    log_path = directory / "gunicorn.log"
+    log_path = directory / "web.log"
     environ = {
         **os.environ,
         "SHOPIFY_SHOP": shop_url,
@@ -67,17 +76,18 @@ def gunicorn_receiver(directory, shop_url, token, secret, allowed_origins="*", *
         "DATABASE_URL": f"sqlite:///{database_path}",
         "RUN_WORKER": "1",
         "ALLOWED_ORIGINS": allowed_origins,
+        "PORT": str(port),
+        # `python` in the Procfile is the Python running the tests.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         **env,
     }
-    command = [sys.executable, "-m", "gunicorn", "app.wsgi:app",
-               "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-               "--worker-class", "gthread", "--graceful-timeout", "5"]
+    command = procfile_web_command()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environ,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_healthy(process, url, log_path, timeout=20)
-        yield Receiver(url, database_path, log_path)
+        yield Receiver(url, database_path, log_path, process)
     finally:
         process.terminate()
         try:

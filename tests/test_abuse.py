@@ -688,7 +688,7 @@ def test_signed_customer_id_above_2_63_is_answered_by_the_contract(make_app, lim
 
 def test_chunked_body_over_max_body_bytes_is_413_body_too_large(small):
     data = padded_cart(SMALL_LIMIT) + b"garbage" * SMALL_LIMIT
-    # gunicorn de-chunks the body and sets wsgi.input_terminated, as emulated here.
+    # The web server de-chunks the body and sets wsgi.input_terminated, as emulated here.
     response = small.post(None, input_stream=io.BytesIO(data), environ_overrides={
         "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
     assert_refused(response, 413, "body_too_large")

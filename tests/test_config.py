@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from app.config import DEFAULT_API_VERSION, ConfigError, load
+from app.config import DEFAULT_API_VERSION, ConfigError, load, server_settings
 
 REQUIRED = {"SHOPIFY_SHOP": "my-store.myshopify.com", "SHOPIFY_ACCESS_TOKEN": "shpat_x",
             "SHARED_SECRET": "s3cret"}
@@ -74,3 +74,23 @@ def test_startup_with_a_missing_variable_prints_one_line_and_no_traceback(tmp_pa
         cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip() == "configuration error: SHOPIFY_SHOP is required but not set"
+
+
+def test_web_server_settings_default_as_the_readme_says():
+    assert server_settings({}) == {"PORT": 8000, "WEB_THREADS": 16, "REQUEST_TIMEOUT": 15,
+                                   "MAX_BODY_BYTES": 1024 * 1024}
+
+
+@pytest.mark.parametrize("name", ["PORT", "WEB_THREADS", "REQUEST_TIMEOUT"])
+@pytest.mark.parametrize("value", ["0", "1.5", "ten"])
+def test_web_server_setting_that_is_not_a_positive_whole_number_is_refused_by_name(name, value):
+    with pytest.raises(ConfigError, match=name):
+        server_settings({name: value})
+
+
+def test_web_process_with_a_bad_server_setting_prints_one_line_and_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "app.serve"],
+                            env={**os.environ, "WEB_THREADS": "many"},
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "configuration error: WEB_THREADS must be a number, got 'many'"

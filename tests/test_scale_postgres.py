@@ -1,4 +1,4 @@
-"""Scaled out on PostgreSQL, for real: two gunicorn web processes and three
+"""Scaled out on PostgreSQL, for real: two web processes (the Procfile's command) and three
 `flask --app app worker` processes share one database, as several dynos on a
 PaaS would, and 500 carts become exactly 500 draft orders."""
 
@@ -13,7 +13,7 @@ from contextlib import ExitStack
 
 import psycopg
 import requests
-from servers import gunicorn_receiver
+from servers import procfile_receiver
 
 from app.cart import EVENT_MARKER
 from app.simulator import create_simulator, serve_in_thread
@@ -66,7 +66,7 @@ def test_two_web_and_three_worker_processes_deliver_each_cart_once(postgres_url,
         webs = []
         for number in range(2):
             (tmp_path / f"web{number}").mkdir()
-            webs.append(stack.enter_context(gunicorn_receiver(
+            webs.append(stack.enter_context(procfile_receiver(
                 tmp_path / f"web{number}", simulator.url, TOKEN, SECRET, **environ)))
         logs = [tmp_path / f"worker{number}.log" for number in range(3)]
         workers = [start_worker(environ, log) for log in logs]

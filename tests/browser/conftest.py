@@ -1,5 +1,5 @@
 """Three loopback origins for real-browser tests, as in production: the Shopify
-simulator (a thread), the receiver (real gunicorn, in-process worker) and a fake
+simulator (a thread), the receiver (the Procfile's web command, in-process worker) and a fake
 storefront (a thread) that renders templates/snippet.liquid with a real Liquid
 engine and serves /cart.js. Headless Debian Chromium drives the storefront page.
 
@@ -8,7 +8,7 @@ simulator and storefront, and a fresh page.
 """
 
 import pytest
-from servers import gunicorn_receiver
+from servers import procfile_receiver
 
 from app.demo import SECRET, Storefront
 from app.simulator import create_simulator, serve_in_thread
@@ -53,7 +53,7 @@ def storefront_server():
 
 @pytest.fixture(scope="session")
 def receiver(simulator_server, storefront_server, tmp_path_factory):
-    with gunicorn_receiver(tmp_path_factory.mktemp("receiver"), simulator_server.url, TOKEN,
+    with procfile_receiver(tmp_path_factory.mktemp("receiver"), simulator_server.url, TOKEN,
                            SECRET, allowed_origins=storefront_server.url) as running:
         yield running
 

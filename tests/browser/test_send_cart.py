@@ -1,4 +1,4 @@
-"""The storefront button in a real browser, against the receiver under gunicorn
+"""The storefront button in a real browser, against the receiver under the Procfile's web command
 and the Shopify simulator: what the shopper sees and what Shopify receives."""
 
 import sqlite3

@@ -7,7 +7,7 @@ import sqlite3
 import time
 
 import pytest
-from servers import gunicorn_receiver
+from servers import procfile_receiver
 
 from app.demo import CUSTOMER, SECRET
 from app.signature import sign
@@ -17,7 +17,7 @@ from browser.test_send_cart import click_and_wait, set_attribute
 
 @pytest.fixture(scope="module")
 def timestamped_receiver(simulator_server, storefront_server, tmp_path_factory):
-    with gunicorn_receiver(tmp_path_factory.mktemp("timestamped"), simulator_server.url, TOKEN,
+    with procfile_receiver(tmp_path_factory.mktemp("timestamped"), simulator_server.url, TOKEN,
                            SECRET, allowed_origins=storefront_server.url,
                            SIGNATURE_MODE="timestamped") as running:
         yield running

@@ -1,0 +1,111 @@
+"""The web process: `python -m app.serve`, the Procfile's `web:` line.
+
+Why waitress and not gunicorn: gunicorn's threads read the request themselves,
+so a client that sends its headers one line every few seconds holds a thread
+for as long as it likes; a few dozen such clients hold them all, and under the
+sync worker one of them gets the whole process, delivery thread included,
+killed by the worker timeout. Waitress reads every request whole in one event
+loop and hands a thread only a complete request: a slow client costs a socket,
+never a thread, and nothing is ever killed for it.
+
+Waitress closes only connections that have gone quiet, and a trickle never is.
+So this server also closes any connection that has not sent a complete request
+within REQUEST_TIMEOUT seconds of opening or of its previous answer, and it
+answers waitress's own refusals (body or headers too large, malformed request)
+in the API's JSON error shape.
+
+`python -m app.serve MODULE:APP` serves another WSGI app the same way (the
+benchmarks' bare endpoint); the default is `app.wsgi:app`, the receiver with its
+delivery worker.
+"""
+
+import importlib
+import json
+import os
+import signal
+import sys
+
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+
+from . import config
+
+# Waitress's refusals, as the API names them; anything else it refuses is a bad request.
+_ERROR_CODES = {413: "body_too_large", 431: "headers_too_large", 500: "internal_error",
+                501: "not_implemented"}
+MAX_HEADER_BYTES = 64 * 1024
+CONNECTION_LIMIT = 1000
+
+
+class _JsonErrorTask(ErrorTask):
+    def execute(self):
+        error = self.request.error
+        body = json.dumps({"error": {"code": _ERROR_CODES.get(error.code, "bad_request"),
+                                     "detail": f"{error.reason}: {error.body}"}}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
+class DeadlineServer(TcpWSGIServer):
+    """Waitress's server, closing connections that take too long to send a request."""
+
+    channel_class = _Channel
+
+    def __init__(self, application, request_timeout, **adjustments):
+        self.request_timeout = request_timeout
+        self._waiting_since = {}
+        super().__init__(application, cleanup_interval=1, **adjustments)
+
+    def maintenance(self, now):
+        """Runs every second in the event loop: after waitress's own check for quiet
+        connections, close each one that has waited for a complete request longer
+        than the timeout. A connection whose request is being served, or whose
+        answer is still going out, is not waiting: its clock starts after that."""
+        super().maintenance(now)
+        waiting_since = {}
+        for channel in self.active_channels.values():
+            if channel.requests or channel.total_outbufs_len:
+                continue
+            since = self._waiting_since.get(channel, now)
+            if now - since >= self.request_timeout:
+                channel.will_close = True
+            else:
+                waiting_since[channel] = since
+        self._waiting_since = waiting_since
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)  # waitress's loop catches it and stops its threads
+
+
+def main(argv):
+    try:
+        settings = config.server_settings(os.environ)
+    except config.ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(3) from None
+    module, _, name = (argv[0] if argv else "app.wsgi:app").partition(":")
+    application = getattr(importlib.import_module(module), name)
+    server = DeadlineServer(
+        application, settings["REQUEST_TIMEOUT"],
+        host="0.0.0.0", port=settings["PORT"], threads=settings["WEB_THREADS"],
+        max_request_body_size=settings["MAX_BODY_BYTES"],
+        max_request_header_size=MAX_HEADER_BYTES, connection_limit=CONNECTION_LIMIT,
+        asyncore_use_poll=True,
+        # X-Forwarded-* are the app's to trust or not (TRUSTED_PROXIES), not waitress's.
+        clear_untrusted_proxy_headers=False)
+    signal.signal(signal.SIGTERM, _stop)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

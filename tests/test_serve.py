@@ -1,0 +1,69 @@
+"""The web process as the Procfile runs it (`app/serve.py`): what the server in
+front of the app must keep of the HTTP contract, and that the README gives the
+same command as the Procfile."""
+
+import signal
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from servers import PROJECT_ROOT, procfile_receiver, procfile_web_command
+
+from conftest import SECRET, TOKEN, cart_body
+
+MAX_BODY_BYTES = 4096
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    # Nothing here reaches the shop: the delivery worker has nothing it could deliver.
+    with procfile_receiver(tmp_path_factory.mktemp("serve"), "http://127.0.0.1:9", TOKEN,
+                           SECRET, MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+                           TRUSTED_PROXIES="1") as receiver:
+        yield receiver
+
+
+def test_readme_gives_the_procfile_web_command_as_the_production_command():
+    command = procfile_web_command()[-1].removeprefix("exec ")
+    readme = (PROJECT_ROOT / "README.md").read_text().splitlines()
+    assert f"web: {command}" in readme
+    assert command in readme  # the command to run, alone on its line
+
+
+def test_body_over_max_body_bytes_is_a_json_413_from_the_server(web):
+    response = requests.post(f"{web.url}/webhooks/cart", data=b"x" * (MAX_BODY_BYTES + 1),
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_headers_over_the_limit_are_a_json_431(web):
+    response = requests.get(f"{web.url}/healthz", headers={"X-Big": "y" * 70_000}, timeout=10)
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "headers_too_large"
+
+
+def test_malformed_request_is_a_json_400(web):
+    parts = urlsplit(web.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))  # it closes after a refusal
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b'"code": "bad_request"' in body
+
+
+def test_forwarded_headers_reach_the_app_behind_a_trusted_proxy(web):
+    response = requests.post(f"{web.url}/webhooks/cart", json=cart_body(), timeout=10,
+                             headers={"X-Forwarded-Proto": "https",
+                                      "X-Forwarded-Host": "receiver.example",
+                                      "X-Forwarded-For": "203.0.113.9"})
+    assert response.status_code == 202, response.text
+    assert response.json()["status_url"].startswith("https://receiver.example/events/")
+
+
+def test_sigterm_stops_the_web_process_cleanly(tmp_path):
+    with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET) as receiver:
+        receiver.process.send_signal(signal.SIGTERM)
+        assert receiver.process.wait(timeout=10) == 0
