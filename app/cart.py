@@ -23,7 +23,7 @@ MAX_TOKEN_CHARS = 255  # shown of a cart token (Shopify's run to about 100)
 # What one event keeps of a submission, whatever the body: the payload, and as
 # much of the body as sent as fits beside it, at least MIN_EXCERPT_BYTES.
 MAX_EVENT_BYTES = 64 * 1024
-MIN_EXCERPT_BYTES = 4 * 1024
+MIN_EXCERPT_BYTES = 2 * 1024
 MAX_PAYLOAD_BYTES = MAX_EVENT_BYTES - MIN_EXCERPT_BYTES
 
 # The note attribute that marks each draft order with the event it came from,

@@ -22,7 +22,7 @@ def test_defaults_follow_the_documented_table():
     assert config["ALLOWED_ORIGINS"] == "*"
     assert config["GUEST_CARTS"] == "allow"
     assert config["RUN_WORKER"] is True
-    assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert config["MAX_CONTENT_LENGTH"] == 768 * 1024
     assert config["SECRET_KEY"] and config["SECRET_KEY"] != "s3cret"
 
 
