@@ -47,7 +47,7 @@ CODES = {
     400: {"invalid_json", "invalid_body", "missing_cart"},
     401: {"signature_missing", "signature_invalid", "signature_expired"},
     403: {"guest_cart_rejected", "origin_not_allowed"},
-    413: {"body_too_large"},
+    413: {"body_too_large", "cart_too_large"},
     415: {"unsupported_media_type"},
     429: {"rate_limited"},
     422: {"invalid_customer_id", "invalid_cart", "invalid_items", "invalid_variant_id",
@@ -723,3 +723,15 @@ def test_error_detail_names_a_property_without_python_escapes(receiver):
     response = receiver.post_json(body)
     assert_refused(response, 422, "invalid_properties")
     assert "\\x" not in response.get_json()["error"]["detail"]
+
+
+def test_a_body_nesting_an_unchecked_field_deep_is_kept_within_64_kib(receiver):
+    """A body nesting arrays 950 deep (800 here, within pytest's deeper stack) in a
+    field nobody reads was stored whole, and its event page re-indented it to a
+    gigabyte."""
+    body = {**cart_body(), "junk": ["[" * 800 + "]" * 800] * 350}
+    text = json.dumps(body).replace('"[[', "[[").replace(']]"', "]]")
+    response = receiver.post(text)
+    assert response.status_code == 202
+    assert len(receiver.app.extensions["store"].get(response.get_json()["id"])["received"]
+               .encode()) <= 64 * 1024
