@@ -313,3 +313,21 @@ def test_a_submission_that_cannot_be_stored_fails_alone(store):
         thread.join()
     assert len(errors) == 1
     assert sorted(added.event_id for added in stored) == ["a", "b", "c"]
+
+
+def test_concurrent_adds_sharing_keys_in_every_combination_all_complete(store):
+    """Submissions locking an address, a customer and a fingerprint each, crossing
+    one another's keys: none waits on another in a cycle (no deadlock), and each
+    limit holds."""
+    now, results = time.time(), []
+
+    def submit(n):
+        address, customer = f"198.51.100.{n % 2}", n // 2 % 2 + 1
+        results.append(store.add(
+            f"e{n}", "{}", PAYLOAD, customer, now, fingerprint=f"cart-{n % 3}",
+            client_ip=address, dedupe_since=now - 600,
+            limits=(RateLimit("client_ip", address, 100, now - 60),
+                    RateLimit("customer_id", customer, 100, now - 60))))
+
+    in_threads(submit, 48)
+    assert len(results) == 48 and store.count_events() == sum(added.new for added in results)

@@ -54,7 +54,7 @@ def payload_json(payload):
 
 def _lock_ids(keys):
     """Advisory lock ids for `keys`, in ascending order: every transaction takes
-    its locks in one order, so two can never wait for each other."""
+    its locks in one order, so two can never wait for each other in a cycle."""
     return sorted({int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",
                                   signed=True) for key in keys})
 
@@ -70,7 +70,7 @@ def _event(row):
 class SqlStore:
     GREATEST = None          # the larger of two values
     SKIP_LOCKED = None       # ends the claim's choice of event
-    KEY_LOCK = None          # makes `add` wait for others adding under the same key
+    KEY_LOCKS = None         # makes `add` wait for others adding under the same keys
     TABLES = None            # names the tables, as `name`
     SERIAL = None            # an auto-numbered primary key
 
@@ -153,10 +153,10 @@ class SqlStore:
         if any(limit.column not in _RATE_KEYS for limit in limits):
             raise ValueError(f"not rate keys: {[limit.column for limit in limits]}")
         dedupe = fingerprint is not None and dedupe_since is not None
-        if self.KEY_LOCK:
+        if self.KEY_LOCKS:
             keys = [f"{limit.column}:{limit.value}" for limit in limits]
-            for key in _lock_ids(keys + ([f"fingerprint:{fingerprint}"] if dedupe else [])):
-                conn.execute(self.KEY_LOCK, (key,))
+            conn.execute(self.KEY_LOCKS,
+                         (_lock_ids(keys + ([f"fingerprint:{fingerprint}"] if dedupe else [])),))
         if dedupe:
             row = conn.execute(
                 "SELECT id, status FROM events WHERE fingerprint = ? AND created_at >= ?"

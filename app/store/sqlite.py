@@ -31,7 +31,7 @@ from .base import SqlStore
 class SqliteStore(SqlStore):
     GREATEST = "MAX"
     SKIP_LOCKED = ""
-    KEY_LOCK = None  # BEGIN IMMEDIATE already lets one writer in at a time
+    KEY_LOCKS = None  # BEGIN IMMEDIATE already lets one writer in at a time
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
     SERIAL = "INTEGER PRIMARY KEY AUTOINCREMENT"
 
