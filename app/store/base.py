@@ -153,10 +153,11 @@ class SqlStore:
         if any(limit.column not in _RATE_KEYS for limit in limits):
             raise ValueError(f"not rate keys: {[limit.column for limit in limits]}")
         dedupe = fingerprint is not None and dedupe_since is not None
-        if self.KEY_LOCKS:
-            keys = [f"{limit.column}:{limit.value}" for limit in limits]
-            conn.execute(self.KEY_LOCKS,
-                         (_lock_ids(keys + ([f"fingerprint:{fingerprint}"] if dedupe else [])),))
+        keys = [f"{limit.column}:{limit.value}" for limit in limits]
+        if dedupe:
+            keys.append(f"fingerprint:{fingerprint}")
+        if self.KEY_LOCKS and keys:
+            conn.execute(self.KEY_LOCKS, (_lock_ids(keys),))
         if dedupe:
             row = conn.execute(
                 "SELECT id, status FROM events WHERE fingerprint = ? AND created_at >= ?"
