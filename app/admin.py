@@ -100,16 +100,18 @@ def _nested_deeper_than(value, depth):
     return True
 
 
-def _pretty_body(body):
-    """A stored body (the shopper's cart, Shopify's answer) as a page shows it:
-    re-indented when it is small, shallow JSON, else as stored; cut at SHOWN_CHARS.
+def _pretty_body(body, length=None):
+    """A stored body (the shopper's cart, Shopify's answer; `length` characters in
+    full when only its start was read) as a page shows it: re-indented when it is
+    small, shallow JSON, else as stored; cut at SHOWN_CHARS.
 
     Indenting multiplies a body's size by its depth (a 1 MiB body nested 950
     deep became a 979 MB page), so no page ever shows more than a few of these
     bounded pieces.
     """
-    if len(body) > SHOWN_CHARS:
-        return f"{body[:SHOWN_CHARS]}\n… ({len(body) - SHOWN_CHARS} more characters not shown)"
+    length = len(body) if length is None else length
+    if length > SHOWN_CHARS:
+        return f"{body[:SHOWN_CHARS]}\n… ({length - SHOWN_CHARS} more characters not shown)"
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
@@ -167,12 +169,12 @@ def event(event_id):
     found = store.get(event_id)
     if found is None:
         return _message(404, "There is no event with this id.")
-    answers = store.answers(event_id)
-    shown = [{**answer, "body": _pretty_body(answer["body"])}
-             for answer in answers[-ANSWERS_SHOWN:]]
+    answers, answer_count = store.latest_answers(event_id, ANSWERS_SHOWN, SHOWN_CHARS + 1)
+    answers = [{**answer, "body": _pretty_body(answer["body"], answer["body_length"])}
+               for answer in answers]
     token = retry_token(event_id) if found["status"] == "failed" else None
-    return render_template("admin/event.html", event=found, answers=shown,
-                           answer_count=len(answers), retry_token=token,
+    return render_template("admin/event.html", event=found, answers=answers,
+                           answer_count=answer_count, retry_token=token,
                            received=_pretty_body(found["received"]),
                            payload=_pretty(found["payload"]))
 

@@ -331,3 +331,14 @@ def test_concurrent_adds_sharing_keys_in_every_combination_all_complete(store):
 
     in_threads(submit, 48)
     assert len(results) == 48 and store.count_events() == sum(added.new for added in results)
+
+
+def test_latest_answers_are_read_cut_and_counted(store):
+    store.add("e1", "{}", PAYLOAD, None, 1.0)
+    for number in range(5):
+        store.claim("w", 1.0 + number, 0.5)
+        store.settle("e1", "w", 1.0 + number, status="queued",
+                     answer={**ANSWER, "body": f"{number}" * 10})
+    answers, total = store.latest_answers("e1", 2, 4)
+    assert total == 5
+    assert [(a["body"], a["body_length"]) for a in answers] == [("3333", 10), ("4444", 10)]

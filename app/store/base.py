@@ -193,6 +193,20 @@ class SqlStore:
                                 (event_id,)).fetchall()
         return [dict(row) for row in rows]
 
+    def latest_answers(self, event_id, count, body_chars):
+        """An event's latest `count` answers, oldest first, with each body cut to
+        `body_chars` characters and its full length as `body_length`, and how many
+        answers the event has: what its page shows, read in bounded memory."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, event_id, at, method, url, status, SUBSTR(body, 1, ?) AS body,"
+                " LENGTH(body) AS body_length FROM answers WHERE event_id = ?"
+                " ORDER BY id DESC LIMIT ?", (body_chars, event_id, count),
+            ).fetchall()
+            total = conn.execute("SELECT COUNT(*) AS n FROM answers WHERE event_id = ?",
+                                 (event_id,)).fetchone()["n"]
+        return [dict(row) for row in reversed(rows)], total
+
     # --- Delivery (app/worker.py). ---
 
     def claim(self, owner, now, lease_seconds):
