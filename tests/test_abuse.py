@@ -29,10 +29,12 @@ from app.cart import (
     MAX_LINES,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
+    MAX_PAYLOAD_BYTES,
     MAX_QUANTITY,
     MAX_VALUE_CHARS,
 )
 from app.signature import sign
+from app.store import payload_json
 from conftest import SECRET, cart_body
 from conftest import settings as environment
 
@@ -483,9 +485,16 @@ def test_wrong_value_in_a_field_is_refused_naming_it_and_writing_nothing(receive
 def test_valid_cart_is_stored_as_the_draft_order_it_maps_to(receiver, cart):
     """Lines in order (variant ids as ints, properties as name/value pairs), the
     customer only when signed, the note unless blank, the attributes then the
-    event marker, and nothing else."""
+    event marker, and nothing else; or, when that draft order would not fit in
+    an event, 413 cart_too_large."""
     body, draft = cart
+    marked = {"name": EVENT_MARKER, "value": "0" * 36}  # as long as an event id
+    stored = payload_json({"draft_order": {
+        **draft, "note_attributes": [*draft["note_attributes"], marked]}})
     response = receiver.post_json(body)
+    if len(stored.encode()) > MAX_PAYLOAD_BYTES:
+        assert_refused(response, 413, "cart_too_large", field="cart")
+        return
     assert response.status_code == 202, response.get_json()
     draft["note_attributes"].append({"name": EVENT_MARKER, "value": response.get_json()["id"]})
     assert receiver.draft(response) == draft
