@@ -32,6 +32,9 @@ from .lockout import LoginThrottle
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
+SHOWN_CHARS = 64 * 1024  # of any one stored body on a page
+PRETTY_DEPTH = 16        # JSON nested deeper is shown as stored, not re-indented
+ANSWERS_SHOWN = 50       # an event's latest answers from Shopify on its page
 RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
 REALM = 'Basic realm="Draft orders"'
 page_headers.protect(bp)
@@ -96,13 +99,38 @@ def _pretty(value):
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _pretty_body(body):
-    """A stored body (the shopper's cart, Shopify's answer) re-indented when it
-    is JSON, as received otherwise."""
+def _nested_deeper_than(value, depth):
+    """Whether `value` nests lists or objects more than `depth` deep (no recursion:
+    a stored body may nest a thousand deep)."""
+    level = [value]
+    for _ in range(depth + 1):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return False
+    return True
+
+
+def _pretty_body(body, length=None):
+    """A stored body (the shopper's cart, Shopify's answer; `length` characters in
+    full when only its start was read) as a page shows it: re-indented when it is
+    small, shallow JSON, else as stored; cut at SHOWN_CHARS.
+
+    Indenting multiplies a body's size by its depth (a 1 MiB body nested 950
+    deep became a 979 MB page), so no page ever shows more than a few of these
+    bounded pieces.
+    """
+    length = len(body) if length is None else length
+    if length > SHOWN_CHARS:
+        return f"{body[:SHOWN_CHARS]}\n… ({length - SHOWN_CHARS} more characters not shown)"
     try:
-        return _pretty(json.loads(body))
-    except ValueError:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
         return body
+    if _nested_deeper_than(value, PRETTY_DEPTH):
+        return body
+    pretty = _pretty(value)
+    return pretty if len(pretty) <= 2 * SHOWN_CHARS else body
 
 
 def _message(status, text):
@@ -152,10 +180,12 @@ def event(event_id):
     found = store.get(event_id)
     if found is None:
         return _message(404, "There is no event with this id.")
-    answers = [{**answer, "body": _pretty_body(answer["body"])}
-               for answer in store.answers(event_id)]
+    answers, answer_count = store.latest_answers(event_id, ANSWERS_SHOWN, SHOWN_CHARS + 1)
+    answers = [{**answer, "body": _pretty_body(answer["body"], answer["body_length"])}
+               for answer in answers]
     token = retry_token(event_id) if found["status"] == "failed" else None
-    return render_template("admin/event.html", event=found, answers=answers, retry_token=token,
+    return render_template("admin/event.html", event=found, answers=answers,
+                           answer_count=answer_count, retry_token=token,
                            received=_pretty_body(found["received"]),
                            payload=_pretty(found["payload"]))
 

@@ -8,6 +8,7 @@ ignored on purpose: anybody can edit them, and Shopify prices variants itself.
 
 import hashlib
 import json
+import math
 import re
 
 from .errors import ApiError
@@ -17,6 +18,13 @@ MAX_QUANTITY = 999_999
 MAX_NAME_CHARS = 255
 MAX_VALUE_CHARS = 4000
 MAX_NOTE_CHARS = 5000
+MAX_TOKEN_CHARS = 255  # shown of a cart token (Shopify's run to about 100)
+
+# What one event keeps of a submission, whatever the body: the payload, and as
+# much of the body as sent as fits beside it, at least MIN_EXCERPT_BYTES.
+MAX_EVENT_BYTES = 64 * 1024
+MIN_EXCERPT_BYTES = 2 * 1024
+MAX_PAYLOAD_BYTES = MAX_EVENT_BYTES - MIN_EXCERPT_BYTES
 
 # The note attribute that marks each draft order with the event it came from,
 # so that a worker unsure whether its POST went through can find the draft.
@@ -112,6 +120,13 @@ def _note(cart):
     return note
 
 
+def cart_token(cart):
+    """The cart's token, which ties a resubmission to its first event; None when
+    the cart has none (or something that is no token, which nothing may match)."""
+    token = cart.get("token")
+    return token if isinstance(token, str) and token else None
+
+
 def draft_order_payload(cart, customer_id=None, tags="", event_id=None):
     """Validate a storefront cart and map it to a `POST draft_orders.json` body,
     marked with `event_id`.
@@ -148,10 +163,39 @@ def draft_order_payload(cart, customer_id=None, tags="", event_id=None):
     return {"draft_order": draft}
 
 
-def fingerprint(cart, payload):
-    """What makes two submissions the same: the cart token, the lines and the
-    customer (the note and attributes may differ by a keystroke)."""
+def body_excerpt(text, size, payload_bytes, token):
+    """The record of the body (`text`, `size` bytes) the event keeps for the
+    merchant beside a payload of `payload_bytes`: the body as sent when it fits
+    in MAX_EVENT_BYTES, as any ordinary cart does; else its start, and a line
+    saying how much was sent and naming the cart's token.
+
+    Raises ApiError (413) when the payload leaves no room for MIN_EXCERPT_BYTES,
+    before anything is written: the event could not be kept within MAX_EVENT_BYTES.
+    """
+    if payload_bytes > MAX_PAYLOAD_BYTES:
+        raise ApiError(413, "cart_too_large",
+                       f"This cart's draft order would take {math.ceil(payload_bytes / 1024)} "
+                       f"KiB; one may take at most {MAX_PAYLOAD_BYTES // 1024} KiB. Send fewer "
+                       f"lines or shorter line properties.", field="cart")
+    room = MAX_EVENT_BYTES - payload_bytes
+    if size <= room:
+        return text
+    trailer = (f"\n[cut: the storefront sent {size} bytes; the event keeps this start of them."
+               f" Cart token: {json.dumps(token and token[:MAX_TOKEN_CHARS])}]")
+    kept = text.encode()[:room - len(trailer.encode())]
+    return kept.decode("utf-8", "ignore") + trailer
+
+
+def fingerprint(payload, token, client_ip):
+    """What makes a submission a resubmission of an earlier one: the same cart
+    token and the same draft order (lines, note, attributes, verified customer),
+    and for a guest the same address, so that no other guest can ever match.
+    None for a cart without a token: those are never merged."""
+    if token is None:
+        return None
     draft = payload["draft_order"]
-    same = {"token": cart.get("token"), "lines": draft["line_items"],
-            "customer": draft.get("customer")}
+    attributes = [pair for pair in draft.get("note_attributes", ())
+                  if pair["name"] != EVENT_MARKER]  # differs for every event
+    same = {"token": token, "draft": {**draft, "note_attributes": attributes},
+            "guest_address": None if "customer" in draft else client_ip}
     return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()

@@ -16,6 +16,10 @@ class ConfigError(ValueError):
 
 
 DEFAULT_API_VERSION = "2025-10"
+# The body static/send-cart.js posts for the largest cart we accept (250 lines of
+# /cart.js, three properties and a 500-character product description each) is
+# 519 KB (tests/storefront.py); 1.5 times that leaves room for longer descriptions.
+DEFAULT_MAX_BODY_BYTES = 768 * 1024
 
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
@@ -95,7 +99,7 @@ def database_settings(url, instance_path):
 
 
 def _max_body_bytes(environ):
-    return _number("MAX_BODY_BYTES", environ.get("MAX_BODY_BYTES", str(1024 * 1024)), int)
+    return _number("MAX_BODY_BYTES", environ.get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), int)
 
 
 def server_settings(environ):

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import cart, cors, limits, signature
 from .errors import ApiError
+from .store import payload_json
 
 bp = Blueprint("receiver", __name__)
 cors.enable(bp)
@@ -47,8 +48,8 @@ def _body_bytes():
 
 
 def _json_body():
-    """The body's text, and the JSON object it holds, which carries a cart
-    (text/plain too, which lets the storefront skip the CORS preflight)."""
+    """The body's text, its size in bytes, and the JSON object it holds, which
+    carries a cart (text/plain too, which lets the storefront skip the CORS preflight)."""
     if request.mimetype not in _ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "Send the body as application/json or text/plain.")
@@ -67,7 +68,7 @@ def _json_body():
         raise ApiError(400, "invalid_body", "The body must be a JSON object.")
     if "cart" not in body:
         raise ApiError(400, "missing_cart", "The body has no cart.", field="cart")
-    return text, body
+    return text, len(raw), body
 
 
 def _tokens():
@@ -77,7 +78,7 @@ def _tokens():
 @bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
 def receive_cart():
     config, now = current_app.config, time.time()
-    text, body = _json_body()
+    text, size, body = _json_body()
     customer_id = signature.signed_customer_id(
         body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
         tolerance=config["SIGNATURE_TOLERANCE"], now=now)
@@ -88,21 +89,26 @@ def receive_cart():
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id)
+    token = cart.cart_token(body["cart"])
+    # What the event keeps is bounded; a payload too large for it is refused here.
+    excerpt = cart.body_excerpt(text, size, len(payload_json(payload).encode()), token)
 
-    store = current_app.extensions["store"]
-    limits.check_submission_rate(store, now, request.remote_addr, customer_id,
-                                 config["RATE_LIMIT_PER_IP"], config["RATE_LIMIT_PER_CUSTOMER"])
-    window = config["DEDUPE_WINDOW"]
-    event_id, new = store.add(event_id, text, payload, customer_id, now,
-                              fingerprint=cart.fingerprint(body["cart"], payload),
-                              client_ip=request.remote_addr,
-                              dedupe_since=now - window if window else None)
-    if new:
+    store, client_ip, window = (current_app.extensions["store"], request.remote_addr,
+                                config["DEDUPE_WINDOW"])
+    added = store.add(event_id, excerpt, payload, customer_id, now,
+                      fingerprint=cart.fingerprint(payload, token, client_ip),
+                      client_ip=client_ip, dedupe_since=now - window if window else None,
+                      limits=limits.submission_limits(now, client_ip, customer_id,
+                                                      config["RATE_LIMIT_PER_IP"],
+                                                      config["RATE_LIMIT_PER_CUSTOMER"]))
+    if added.limited_by is not None:
+        raise limits.rate_limited(added, now)
+    if added.new:
         current_app.extensions["worker"].notify()
     # A double click or a browser retry gets the first submission's event back.
-    status = "queued" if new else store.get(event_id)["status"]
-    status_url = url_for("receiver.event_status", token=_tokens().dumps(event_id), _external=True)
-    return jsonify(id=event_id, status=status, status_url=status_url), 202
+    status_url = url_for("receiver.event_status", token=_tokens().dumps(added.event_id),
+                         _external=True)
+    return jsonify(id=added.event_id, status=added.status, status_url=status_url), 202
 
 
 # What a shopper reads about a failed event, by its error code. The stored

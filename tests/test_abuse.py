@@ -29,10 +29,12 @@ from app.cart import (
     MAX_LINES,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
+    MAX_PAYLOAD_BYTES,
     MAX_QUANTITY,
     MAX_VALUE_CHARS,
 )
 from app.signature import sign
+from app.store import payload_json
 from conftest import SECRET, cart_body
 from conftest import settings as environment
 
@@ -47,7 +49,7 @@ CODES = {
     400: {"invalid_json", "invalid_body", "missing_cart"},
     401: {"signature_missing", "signature_invalid", "signature_expired"},
     403: {"guest_cart_rejected", "origin_not_allowed"},
-    413: {"body_too_large"},
+    413: {"body_too_large", "cart_too_large"},
     415: {"unsupported_media_type"},
     429: {"rate_limited"},
     422: {"invalid_customer_id", "invalid_cart", "invalid_items", "invalid_variant_id",
@@ -483,9 +485,16 @@ def test_wrong_value_in_a_field_is_refused_naming_it_and_writing_nothing(receive
 def test_valid_cart_is_stored_as_the_draft_order_it_maps_to(receiver, cart):
     """Lines in order (variant ids as ints, properties as name/value pairs), the
     customer only when signed, the note unless blank, the attributes then the
-    event marker, and nothing else."""
+    event marker, and nothing else; or, when that draft order would not fit in
+    an event, 413 cart_too_large."""
     body, draft = cart
+    marked = {"name": EVENT_MARKER, "value": "0" * 36}  # as long as an event id
+    stored = payload_json({"draft_order": {
+        **draft, "note_attributes": [*draft["note_attributes"], marked]}})
     response = receiver.post_json(body)
+    if len(stored.encode()) > MAX_PAYLOAD_BYTES:
+        assert_refused(response, 413, "cart_too_large", field="cart")
+        return
     assert response.status_code == 202, response.get_json()
     draft["note_attributes"].append({"name": EVENT_MARKER, "value": response.get_json()["id"]})
     assert receiver.draft(response) == draft
@@ -723,3 +732,15 @@ def test_error_detail_names_a_property_without_python_escapes(receiver):
     response = receiver.post_json(body)
     assert_refused(response, 422, "invalid_properties")
     assert "\\x" not in response.get_json()["error"]["detail"]
+
+
+def test_a_body_nesting_an_unchecked_field_deep_is_kept_within_64_kib(receiver):
+    """A body nesting arrays 950 deep (800 here, within pytest's deeper stack) in a
+    field nobody reads was stored whole, and its event page re-indented it to a
+    gigabyte."""
+    body = {**cart_body(), "junk": ["[" * 800 + "]" * 800] * 350}
+    text = json.dumps(body).replace('"[[', "[[").replace(']]"', "]]")
+    response = receiver.post(text)
+    assert response.status_code == 202
+    assert len(receiver.app.extensions["store"].get(response.get_json()["id"])["received"]
+               .encode()) <= 64 * 1024

@@ -427,3 +427,42 @@ def test_the_event_page_keeps_the_precise_reason_the_shopper_does_not_see(client
     event_id = failed_event(client, worker)
 
     assert "check SHOPIFY_ACCESS_TOKEN" in page(client, f"/admin/events/{event_id}")
+
+
+def test_a_deeply_nested_stored_body_is_shown_as_stored_not_reindented(client, store):
+    nested = "[" * 900 + "]" * 900  # re-indented, each level would add a line of its depth
+    store.add("e1", nested, {"draft_order": {"line_items": []}}, None, 1000.0)
+    response = client.get("/admin/events/e1", auth=AUTH)
+    assert response.status_code == 200
+    assert nested in response.get_data(as_text=True)
+    assert len(response.get_data()) < 20_000
+
+
+def test_a_huge_stored_body_is_cut_on_the_page(client, store):
+    store.add("e1", '{"cart": "' + "x" * 1024 * 1024 + '"}', {"draft_order": {"line_items": []}},
+              None, 1000.0)  # as events stored before the 64 KiB bound kept bodies
+    text = page(client, "/admin/events/e1")
+    assert f"… ({1024 * 1024 + 12 - admin.SHOWN_CHARS} more characters not shown)" in text
+    assert len(text) < 2 * admin.SHOWN_CHARS
+
+
+def test_a_huge_answer_from_shopify_is_cut_on_the_page(client, store):
+    add_event(store, "e1", 1000.0)
+    store.claim("w", 1000.0, 60)
+    store.settle("e1", "w", 1000.0, answer={"method": "POST", "url": CREATE, "status": 201,
+                                            "body": '{"draft_order": [' + "1," * 500_000 + "1]}"})
+    text = page(client, "/admin/events/e1")
+    assert "more characters not shown" in text and len(text) < 2 * admin.SHOWN_CHARS
+
+
+def test_only_the_latest_answers_are_shown(client, store):
+    add_event(store, "e1", 1000.0)
+    for number in range(admin.ANSWERS_SHOWN + 10):
+        store.claim("w", 1000.0 + number, 0.5)
+        store.settle("e1", "w", 1000.0 + number, status="queued", answer={
+            "method": "GET", "url": CREATE, "status": 202, "body": f"poll {number}"})
+    text = page(client, "/admin/events/e1")
+    shown = admin.ANSWERS_SHOWN
+    assert f"Shopify's answers ({shown + 10}, the latest {shown} shown)" in text
+    assert text.count('<section class="answer">') == admin.ANSWERS_SHOWN
+    assert "poll 9<" not in text and f"poll {admin.ANSWERS_SHOWN + 9}<" in text

@@ -22,7 +22,7 @@ def test_defaults_follow_the_documented_table():
     assert config["ALLOWED_ORIGINS"] == "*"
     assert config["GUEST_CARTS"] == "allow"
     assert config["RUN_WORKER"] is True
-    assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert config["MAX_CONTENT_LENGTH"] == 768 * 1024
     assert config["SECRET_KEY"] and config["SECRET_KEY"] != "s3cret"
 
 
@@ -78,7 +78,7 @@ def test_startup_with_a_missing_variable_prints_one_line_and_no_traceback(tmp_pa
 
 def test_web_server_settings_default_as_the_readme_says():
     assert server_settings({}) == {"PORT": 8000, "WEB_THREADS": 16, "REQUEST_TIMEOUT": 15,
-                                   "MAX_BODY_BYTES": 1024 * 1024}
+                                   "MAX_BODY_BYTES": 768 * 1024}
 
 
 @pytest.mark.parametrize("name", ["PORT", "WEB_THREADS", "REQUEST_TIMEOUT"])

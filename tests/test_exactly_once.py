@@ -132,19 +132,21 @@ def test_a_dropped_connection_after_creation_yields_one_draft(make_app, tmp_path
     {"items": [{"variant_id": 1, "quantity": 2}]},
     {"customer_id": 5},
     {"token": "c2-other"},
+    {"note": "typo fixed"},
+    {"attributes": {"Gift": "yes"}},
 ])
 def test_a_different_cart_is_a_new_submission(client, change):
     first = submit(client)
     items = change.get("items")
     customer_id = change.get("customer_id", 207119551)
-    extra = {"token": change["token"]} if "token" in change else {}
+    extra = {key: change[key] for key in ("token", "note", "attributes") if key in change}
     second = submit(client, items=items, customer_id=customer_id, **extra)
     assert second["id"] != first["id"]
 
 
 def test_the_same_cart_twice_returns_the_first_event(client, store):
     first = submit(client)
-    second = submit(client, note="typo fixed")
+    second = submit(client)
     assert second == {**first, "status": "queued"}
     assert store.count_events() == 1
 

@@ -1,6 +1,10 @@
 """What one client can make us do: submissions per IP address and per customer."""
 
+import threading
+
 from conftest import cart_body
+
+pytest_plugins = ["postgres"]
 
 
 def send(client, n, customer_id=None, headers=None):
@@ -67,3 +71,36 @@ def test_status_url_is_https_behind_a_trusted_proxy(make_app):
     response = client.post("/webhooks/cart", json=cart_body(), headers={
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "drafts.example.com"})
     assert response.json["status_url"].startswith("https://drafts.example.com/events/")
+
+
+def send_at_once(app, count, customer_id=None):
+    """`count` distinct carts posted from one address by threads released together;
+    the status code of each."""
+    barrier, codes = threading.Barrier(count), []
+
+    def post(n):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(send(client, n + 1, customer_id=customer_id).status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(codes)
+
+
+def test_concurrent_carts_from_one_address_are_held_to_the_limit_exactly(make_app,
+                                                                        database_url):
+    app = make_app(DATABASE_URL=database_url, RATE_LIMIT_PER_IP="30",
+                   RATE_LIMIT_PER_CUSTOMER="0")
+    assert send_at_once(app, 100, customer_id=None) == [202] * 30 + [429] * 70
+    assert app.extensions["store"].count_events() == 30
+
+
+def test_concurrent_carts_of_one_customer_are_held_to_the_limit_exactly(make_app, database_url):
+    app = make_app(DATABASE_URL=database_url, RATE_LIMIT_PER_IP="0",
+                   RATE_LIMIT_PER_CUSTOMER="10")
+    assert send_at_once(app, 50, customer_id=5) == [202] * 10 + [429] * 40
+    assert app.extensions["store"].count_events() == 10

@@ -66,7 +66,7 @@ def test_the_release_still_running_keeps_working_after_an_additive_migration(run
     now = time.time()
     assert running.settle("e1", "old-worker", now, status="completed")
     assert running.claim("old-worker", now + 2, 60)["id"] == "e2"
-    assert running.add("e3", "{}", PAYLOAD, None, now) == ("e3", True)
+    assert running.add("e3", "{}", PAYLOAD, None, now).new
 
 
 def test_start_up_refuses_a_migration_that_is_not_additive(running, database_url):

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from app.store import open_store
+from app.store import Added, RateLimit, open_store
 
 pytest_plugins = ["postgres"]
 
@@ -148,28 +148,72 @@ def test_the_same_fingerprint_added_at_once_is_stored_once(store):
     results = []
     in_threads(lambda n: results.append(store.add(
         f"e{n}", "{}", PAYLOAD, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
-    new = [event_id for event_id, is_new in results if is_new]
-    assert len(new) == 1 and {event_id for event_id, _ in results} == set(new)
+    new = [added.event_id for added in results if added.new]
+    assert len(new) == 1 and {added.event_id for added in results} == set(new)
     assert store.count_events() == 1
 
 
 def test_a_fingerprint_older_than_the_window_is_stored_again(store):
     store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
     assert store.add("e2", "{}", PAYLOAD, None, 1700.0, fingerprint="same",
-                     dedupe_since=1100.0) == ("e2", True)
+                     dedupe_since=1100.0) == Added("e2", True, "queued")
 
 
-def test_submissions_are_counted_by_client_ip_within_the_window(store):
+def test_a_resubmission_gets_the_first_event_and_its_status(store):
+    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    store.claim("w", 1000.0, 60)
+    assert store.add("e2", "{}", PAYLOAD, None, 1001.0, fingerprint="same",
+                     dedupe_since=401.0) == Added("e1", False, "processing")
+
+
+def test_a_failed_event_is_not_handed_back_to_a_resubmission(store):
+    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    store.claim("w", 1000.0, 60)
+    store.settle("e1", "w", 1000.0, status="failed", error_code="shopify_rejected")
+    assert store.add("e2", "{}", PAYLOAD, None, 1001.0, fingerprint="same",
+                     dedupe_since=401.0) == Added("e2", True, "queued")
+
+
+def test_add_counts_a_rate_limit_by_client_ip_within_its_window(store):
     for number, at in enumerate((100.0, 200.0, 300.0)):
         store.add(f"e{number}", "{}", PAYLOAD, None, at, client_ip="203.0.113.9")
     store.add("other", "{}", PAYLOAD, None, 300.0, client_ip="198.51.100.1")
-    assert store.submissions_since("client_ip", "203.0.113.9", 150.0) == (2, 200.0)
+    limit = RateLimit("client_ip", "203.0.113.9", 2, 150.0)
+    assert store.add("e4", "{}", PAYLOAD, None, 310.0, client_ip="203.0.113.9",
+                     limits=(limit,)) == Added(None, False, None, "client_ip", 200.0)
+    assert store.get("e4") is None
+    assert store.add("e5", "{}", PAYLOAD, None, 310.0, client_ip="203.0.113.9",
+                     limits=(limit._replace(most=3),)).new
 
 
-def test_submissions_are_counted_by_customer(store):
+def test_add_counts_a_rate_limit_by_customer(store):
     store.add("e1", "{}", PAYLOAD, 7_420_000_000_123, 100.0)
-    assert store.submissions_since("customer_id", 7_420_000_000_123, 0.0) == (1, 100.0)
-    assert store.submissions_since("customer_id", 5, 0.0) == (0, None)
+    refused = store.add("e2", "{}", PAYLOAD, 7_420_000_000_123, 110.0,
+                        limits=(RateLimit("customer_id", 7_420_000_000_123, 1, 0.0),))
+    assert (refused.new, refused.limited_by, refused.oldest) == (False, "customer_id", 100.0)
+    assert store.add("e3", "{}", PAYLOAD, 5, 110.0,
+                     limits=(RateLimit("customer_id", 5, 1, 0.0),)).new
+
+
+@pytest.mark.parametrize("column,value", [("client_ip", "203.0.113.9"), ("customer_id", 5)])
+def test_concurrent_adds_stay_exactly_within_a_rate_limit(store, column, value):
+    """The count and the insert are one atomic step: 100 submissions at once
+    against a limit of 30 store exactly 30."""
+    now = time.time()
+    results = []
+    customer_id = value if column == "customer_id" else None
+    in_threads(lambda n: results.append(store.add(
+        f"e{n}", "{}", PAYLOAD, customer_id, now, client_ip="203.0.113.9",
+        limits=(RateLimit(column, value, 30, now - 60),))), 100)
+    assert sum(added.new for added in results) == 30 == store.count_events()
+    assert {added.limited_by for added in results if not added.new} == {column}
+
+
+def test_a_stored_payload_is_compact_json(store):
+    store.add("e1", "{}", {"draft_order": {"note": "Für dich ♥", "line_items": []}}, None, 1.0)
+    with store._connect() as conn:
+        stored = conn.execute("SELECT payload FROM events").fetchone()["payload"]
+    assert stored == '{"draft_order":{"note":"Für dich ♥","line_items":[]}}'
 
 
 def test_mark_posting_needs_the_lease(store):
@@ -244,10 +288,10 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
         thread.join()
     assert store.count_events() == 10
     first = {}
-    for fingerprint, (event_id, _new) in results:
-        first.setdefault(fingerprint, set()).add(event_id)
+    for fingerprint, added in results:
+        first.setdefault(fingerprint, set()).add(added.event_id)
     assert all(len(ids) == 1 for ids in first.values())
-    assert sum(new for _, (_, new) in results) == 10
+    assert sum(added.new for _, added in results) == 10
 
 
 def test_a_submission_that_cannot_be_stored_fails_alone(store):
@@ -267,4 +311,34 @@ def test_a_submission_that_cannot_be_stored_fails_alone(store):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(errors) == 1 and sorted(stored) == [("a", True), ("b", True), ("c", True)]
+    assert len(errors) == 1
+    assert sorted(added.event_id for added in stored) == ["a", "b", "c"]
+
+
+def test_concurrent_adds_sharing_keys_in_every_combination_all_complete(store):
+    """Submissions locking an address, a customer and a fingerprint each, crossing
+    one another's keys: none waits on another in a cycle (no deadlock), and each
+    limit holds."""
+    now, results = time.time(), []
+
+    def submit(n):
+        address, customer = f"198.51.100.{n % 2}", n // 2 % 2 + 1
+        results.append(store.add(
+            f"e{n}", "{}", PAYLOAD, customer, now, fingerprint=f"cart-{n % 3}",
+            client_ip=address, dedupe_since=now - 600,
+            limits=(RateLimit("client_ip", address, 100, now - 60),
+                    RateLimit("customer_id", customer, 100, now - 60))))
+
+    in_threads(submit, 48)
+    assert len(results) == 48 and store.count_events() == sum(added.new for added in results)
+
+
+def test_latest_answers_are_read_cut_and_counted(store):
+    store.add("e1", "{}", PAYLOAD, None, 1.0)
+    for number in range(5):
+        store.claim("w", 1.0 + number, 0.5)
+        store.settle("e1", "w", 1.0 + number, status="queued",
+                     answer={**ANSWER, "body": f"{number}" * 10})
+    answers, total = store.latest_answers("e1", 2, 4)
+    assert total == 5
+    assert [(a["body"], a["body_length"]) for a in answers] == [("3333", 10), ("4444", 10)]

@@ -6,12 +6,13 @@ zero-set-up default, and PostgreSQL, which several processes on several
 machines can share. `open_store(DATABASE_URL)` picks one.
 """
 
+from .base import Added, RateLimit, payload_json
 from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
-__all__ = ["MIGRATIONS", "Migration", "PostgresStore", "SchemaUpgradeRequired", "SqliteStore",
-           "open_store"]
+__all__ = ["MIGRATIONS", "Added", "Migration", "PostgresStore", "RateLimit",
+           "SchemaUpgradeRequired", "SqliteStore", "open_store", "payload_json"]
 
 
 def open_store(url):

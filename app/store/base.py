@@ -6,6 +6,7 @@ serializes writers where needed when `write`), `_migrating()` (a transaction
 holding the schema lock), and the dialect words in capitals below.
 """
 
+import hashlib
 import json
 import time
 from typing import NamedTuple
@@ -34,6 +35,37 @@ class Pruned(NamedTuple):
     done: bool
 
 
+class RateLimit(NamedTuple):
+    """At most `most` events whose `column` (client_ip or customer_id) is `value`
+    created since `since`."""
+    column: str
+    value: object
+    most: int
+    since: float
+
+
+class Added(NamedTuple):
+    """What `add` did with a submission."""
+    event_id: str | None      # the event that stands for it; None when refused
+    new: bool                 # whether that event was made now
+    status: str | None        # that event's status
+    limited_by: str | None = None  # the column of the RateLimit that refused it
+    oldest: float | None = None    # when the oldest event that limit counted arrived
+
+
+def payload_json(payload):
+    """A payload as an event keeps it: compact JSON (its size counts towards the
+    bound on what an event keeps, app/cart.py)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def _lock_ids(keys):
+    """Advisory lock ids for `keys`, in ascending order: every transaction takes
+    its locks in one order, so two can never wait for each other in a cycle."""
+    return sorted({int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",
+                                  signed=True) for key in keys})
+
+
 def _event(row):
     if row is None:
         return None
@@ -45,7 +77,7 @@ def _event(row):
 class SqlStore:
     GREATEST = None          # the larger of two values
     SKIP_LOCKED = None       # ends the claim's choice of event
-    FINGERPRINT_LOCK = None  # makes `add` wait for others adding this fingerprint
+    KEY_LOCKS = None         # makes `add` wait for others adding under the same keys
     TABLES = None            # names the tables, as `name`
     SERIAL = None            # an auto-numbered primary key
 
@@ -106,52 +138,57 @@ class SqlStore:
     # --- Submissions (app/receiver.py). ---
 
     def add(self, event_id, received, payload, customer_id, now, fingerprint=None,
-            client_ip=None, dedupe_since=None):
-        """Store a submission, unless the same one (same fingerprint) arrived
-        since `dedupe_since`: return (the id that stands for it, whether it is new).
-        `received` is the body's text as it arrived, for the merchant's event log.
+            client_ip=None, dedupe_since=None, limits=()):
+        """Store a submission in one transaction: unless the same one (same
+        fingerprint) arrived since `dedupe_since` and has not failed, or one of
+        `limits` (RateLimit) is used up. Returns an Added saying which.
 
-        The look-up and the insert share one write transaction, taken after any
-        other adding the same fingerprint, so a double click's two requests
-        cannot both insert.
+        `received` is the body as sent, or as much of it as the event keeps, for
+        the merchant's event log.
         """
         with self._connect(write=True) as conn:
             return self._add(conn, event_id, received, payload, customer_id, now,
-                             fingerprint, client_ip, dedupe_since)
+                             fingerprint, client_ip, dedupe_since, limits)
 
     def _add(self, conn, event_id, received, payload, customer_id, now, fingerprint=None,
-             client_ip=None, dedupe_since=None):
-        """`add`'s statements, inside the caller's write transaction."""
-        if fingerprint is not None and dedupe_since is not None:
-            if self.FINGERPRINT_LOCK:
-                conn.execute(self.FINGERPRINT_LOCK, (fingerprint,))
+             client_ip=None, dedupe_since=None, limits=()):
+        """`add`'s statements, inside the caller's write transaction. The look-up,
+        the counts and the insert are one atomic step: on PostgreSQL each
+        submission first locks its fingerprint and rate keys (SQLite lets one
+        writer in at a time), so a double click cannot insert twice and a burst
+        cannot overshoot a limit."""
+        if any(limit.column not in _RATE_KEYS for limit in limits):
+            raise ValueError(f"not rate keys: {[limit.column for limit in limits]}")
+        dedupe = fingerprint is not None and dedupe_since is not None
+        keys = [f"{limit.column}:{limit.value}" for limit in limits]
+        if dedupe:
+            keys.append(f"fingerprint:{fingerprint}")
+        if self.KEY_LOCKS and keys:
+            conn.execute(self.KEY_LOCKS, (_lock_ids(keys),))
+        if dedupe:
             row = conn.execute(
-                "SELECT id FROM events WHERE fingerprint = ? AND created_at >= ?"
-                " ORDER BY created_at DESC LIMIT 1", (fingerprint, dedupe_since),
+                "SELECT id, status FROM events WHERE fingerprint = ? AND created_at >= ?"
+                " AND status <> 'failed' ORDER BY created_at DESC LIMIT 1",
+                (fingerprint, dedupe_since),
             ).fetchone()
             if row is not None:
-                return row["id"], False
+                return Added(row["id"], False, row["status"])
+        for limit in limits:
+            row = conn.execute(
+                f"SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM events"
+                f" WHERE {limit.column} = ? AND created_at >= ?", (limit.value, limit.since),
+            ).fetchone()
+            if row["n"] >= limit.most:
+                return Added(None, False, None, limit.column, row["oldest"])
         conn.execute(
             "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
             " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
             " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event_id, customer_id, len(payload["draft_order"]["line_items"]),
-             received, json.dumps(payload), fingerprint, client_ip,
-             now, now, now),
+             received, payload_json(payload),
+             fingerprint, client_ip, now, now, now),
         )
-        return event_id, True
-
-    def submissions_since(self, key, value, since):
-        """How many events `key` (client_ip or customer_id) made since `since`,
-        and when the oldest of them arrived (None when there are none)."""
-        if key not in _RATE_KEYS:
-            raise ValueError(f"not a rate key: {key}")
-        with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM events"
-                f" WHERE {key} = ? AND created_at >= ?", (value, since),
-            ).fetchone()
-        return row["n"], row["oldest"]
+        return Added(event_id, True, "queued")
 
     def get(self, event_id):
         with self._connect() as conn:
@@ -162,6 +199,20 @@ class SqlStore:
             rows = conn.execute("SELECT * FROM answers WHERE event_id = ? ORDER BY id",
                                 (event_id,)).fetchall()
         return [dict(row) for row in rows]
+
+    def latest_answers(self, event_id, count, body_chars):
+        """An event's latest `count` answers, oldest first, with each body cut to
+        `body_chars` characters and its full length as `body_length`, and how many
+        answers the event has: what its page shows, read in bounded memory."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, event_id, at, method, url, status, SUBSTR(body, 1, ?) AS body,"
+                " LENGTH(body) AS body_length FROM answers WHERE event_id = ?"
+                " ORDER BY id DESC LIMIT ?", (body_chars, event_id, count),
+            ).fetchall()
+            total = conn.execute("SELECT COUNT(*) AS n FROM answers WHERE event_id = ?",
+                                 (event_id,)).fetchone()["n"]
+        return [dict(row) for row in reversed(rows)], total
 
     # --- Delivery (app/worker.py). ---
 

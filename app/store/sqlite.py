@@ -3,7 +3,8 @@
 WAL mode with synchronous=FULL: a 202 is only answered after the event is on
 disk, and readers (the status endpoint) never block writers. Every write takes
 the database's write lock up front (BEGIN IMMEDIATE), which serializes claims,
-dedupe look-ups and migrations alike.
+a submission's resubmission look-up, rate counts and insert, and
+migrations alike.
 
 Writers queue for that lock on a Python lock (threads of one process) and on
 an flock()ed file beside the database (processes of one machine) first: the
@@ -30,7 +31,7 @@ from .base import SqlStore
 class SqliteStore(SqlStore):
     GREATEST = "MAX"
     SKIP_LOCKED = ""
-    FINGERPRINT_LOCK = None  # BEGIN IMMEDIATE already lets one writer in at a time
+    KEY_LOCKS = None  # BEGIN IMMEDIATE already lets one writer in at a time
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
     SERIAL = "INTEGER PRIMARY KEY AUTOINCREMENT"
 
