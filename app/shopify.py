@@ -7,9 +7,10 @@ it over time (backoff, limits, deadlines) is the worker's business.
 """
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.utils import parse_header_links
@@ -17,8 +18,13 @@ from requests.utils import parse_header_links
 from .pacing import CallPacer
 
 MAX_BODY_CHARS = 20_000
+MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under this
 MAX_RETRY_AFTER = 300.0
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
+MAX_DRAFT_ID = 2**63 - 1  # the events table's BIGINT
+MAX_NAME_CHARS = 255
+MAX_URL_CHARS = 2048
+REDACTED = "[redacted]"
 
 _REJECTIONS = {
     401: ("shopify_unauthorized",
@@ -99,8 +105,7 @@ class ShopifyClient:
             if answer.status != 200 or not isinstance(drafts, list):
                 return answer, None
             for draft in drafts:
-                if isinstance(draft, dict) and {"name": attribute, "value": value} in (
-                        draft.get("note_attributes") or []):
+                if _carries(draft, {"name": attribute, "value": value}):
                     return answer, draft
             links = parse_header_links(answer.headers.get("Link", ""))
             following = [link["url"] for link in links if link.get("rel") == "next"]
@@ -116,11 +121,17 @@ class ShopifyClient:
                       f"to search"), None
 
     def trusted_url(self, location):
-        """Resolve `location` against the shop and refuse any other host."""
-        url = urljoin(self.base_url + "/", location)
-        shop, target = urlsplit(self.base_url), urlsplit(url)
+        """Resolve `location` against the shop and refuse any other host, and any
+        address carrying the token (it would be stored, and shown in the event log)."""
+        try:
+            url = urljoin(self.base_url + "/", location)
+            shop, target = urlsplit(self.base_url), urlsplit(url)
+        except ValueError:  # e.g. a bracketed host that is no IPv6 address
+            raise UntrustedLocation("Shopify's Location is not a valid address.") from None
         if (target.scheme, target.netloc.lower()) != (shop.scheme, shop.netloc.lower()):
             raise UntrustedLocation(f"Shopify's Location points to another host: {target.netloc}")
+        if self._token in unquote(url):
+            raise UntrustedLocation("Shopify's Location carries the access token.")
         return url
 
     def _send(self, method, url, payload=None, ready=lambda: True):
@@ -141,21 +152,37 @@ class ShopifyClient:
         self.pacer.observe(response.headers.get("X-Shopify-Shop-Api-Call-Limit"),
                            _retry_after_seconds(response.headers, 2.0)
                            if response.status_code == 429 else None)
-        text = response.text.replace(self._token, "[redacted]")
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
+        text, parsed = redacted(response.text, self._token)
         return Answer(method, url, response.status_code, text[:MAX_BODY_CHARS],
                       response.headers, parsed)
 
 
+def redacted(text, token):
+    """An answer's text and its JSON (None if it is none) without the token, also
+    where the JSON spells it with escapes (`\\u0073hpat_...`) that the event log
+    would decode: then the text stored is the JSON written again, redacted."""
+    text = text.replace(token, REDACTED)
+    try:
+        parsed = json.loads(text)
+        decoded = json.dumps(parsed, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
+        return text, None
+    if token in decoded:
+        text = decoded.replace(token, REDACTED)
+        parsed = json.loads(text)
+    return text, parsed
+
+
 def _retry_after_seconds(headers, default):
+    """Retry-After in seconds: `default` unless it is a finite number of at least
+    0, and never more than MAX_RETRY_AFTER (a `nan` or `1e999` would be stored)."""
     try:
         seconds = float(headers.get("Retry-After", default))
-    except ValueError:
-        seconds = default
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    except (TypeError, ValueError):
+        return default
+    if not math.isfinite(seconds) or seconds < 0:
+        return default
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 def _errors_text(parsed):
@@ -172,10 +199,28 @@ def _errors_text(parsed):
     return str(errors)[:500] if errors else ""
 
 
+def _carries(draft, attribute):
+    """Whether a listed draft order carries the note attribute (any shape may come)."""
+    attributes = draft.get("note_attributes") if isinstance(draft, dict) else None
+    return isinstance(attributes, list) and attribute in attributes
+
+
 def _created(draft):
-    return Outcome("created", draft_order={
-        "id": draft["id"], "name": draft.get("name"), "invoice_url": draft.get("invoice_url"),
-    })
+    """The draft order as the event keeps it. Its id must be a positive integer;
+    a name that is no short string, or an invoice URL that is no http(s) address,
+    is dropped rather than stored."""
+    draft_id = draft.get("id")
+    if type(draft_id) is not int or not 0 < draft_id <= MAX_DRAFT_ID:
+        return Outcome("rejected", code="shopify_unexpected_answer",
+                       detail="Shopify's draft order has no valid id.")
+    name, invoice_url = draft.get("name"), draft.get("invoice_url")
+    if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
+        name = None
+    if not (isinstance(invoice_url, str) and len(invoice_url) <= MAX_URL_CHARS
+            and invoice_url.lower().startswith(("https://", "http://"))):
+        invoice_url = None
+    return Outcome("created", draft_order={"id": draft_id, "name": name,
+                                           "invoice_url": invoice_url})
 
 
 def classify(answer):
@@ -185,7 +230,7 @@ def classify(answer):
         return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
     if status in (200, 201):
         draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
-        if not isinstance(draft, dict) or "id" not in draft:
+        if not isinstance(draft, dict):
             return Outcome("rejected", code="shopify_unexpected_answer",
                            detail=f"Shopify answered {status} without a draft order.")
         return _created(draft)
