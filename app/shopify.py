@@ -8,12 +8,17 @@ it over time (backoff, limits, deadlines) is the worker's business.
 
 import json
 import math
+import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.utils import parse_header_links
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from .pacing import CallPacer
 
@@ -76,7 +81,11 @@ class ShopifyClient:
         self.timeout = timeout
         self.pacer = pacer or CallPacer()
         self._token = token
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, _DeadlineAdapter())
+        self._session = session
 
     def api_url(self, path):
         return f"{self.base_url}/admin/api/{self.api_version}/{path}"
@@ -139,22 +148,132 @@ class ShopifyClient:
         self.pacer.wait()
         if not ready():
             return None
+        deadline, timed_out = _Deadline(self.timeout), False
         try:
-            response = self._session.request(
-                method, url, json=payload, headers=headers, timeout=self.timeout,
-                # A redirect could carry the token header to another host.
-                allow_redirects=False,
-            )
+            with deadline:
+                response = self._session.request(
+                    method, url, json=payload, headers=headers, timeout=self.timeout,
+                    # A redirect could carry the token header to another host.
+                    allow_redirects=False, stream=True,
+                )
+                with response:
+                    body = _body(response)
         except requests.Timeout:
-            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
+            timed_out = True
         except requests.RequestException as error:
-            return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+            if not deadline.expired:
+                return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+        if timed_out or deadline.expired:  # a socket shut down mid-answer may look like its end
+            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
+        if body is None:
+            return Answer(method, url, None, f"an answer of more than {MAX_ANSWER_BYTES} bytes")
         self.pacer.observe(response.headers.get("X-Shopify-Shop-Api-Call-Limit"),
                            _retry_after_seconds(response.headers, 2.0)
                            if response.status_code == 429 else None)
-        text, parsed = redacted(response.text, self._token)
+        text, parsed = redacted(_text(body, response.encoding), self._token)
         return Answer(method, url, response.status_code, text[:MAX_BODY_CHARS],
                       response.headers, parsed)
+
+
+# --- Reading one answer within SHOPIFY_TIMEOUT and MAX_ANSWER_BYTES. ---
+
+_calls = threading.local()  # the _Deadline of the call this thread is making
+
+
+class _Deadline:
+    """The time one call may take in all. requests' timeout bounds each read of
+    the socket, so an answer fed a byte at a time could last for ever; when the
+    time is up, the call's socket is shut down, which ends any read blocked on it."""
+
+    def __init__(self, seconds):
+        self.expired = False
+        self._connection = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _calls.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _calls.deadline = None
+
+    def watch(self, connection):
+        """Called as the request leaves on `connection` (new or reused)."""
+        with self._lock:
+            self._connection = connection
+            if self.expired:
+                _shut(connection)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+
+def _shut(connection):
+    sock = connection.sock
+    if sock is not None:
+        try:
+            # socket.socket's own: an SSLSocket's would drop its TLS state under
+            # the reading thread's feet.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed meanwhile
+
+
+class _Watched:
+    """A urllib3 connection that tells the calling thread's _Deadline about itself."""
+
+    def request(self, *args, **kwargs):
+        deadline = getattr(_calls, "deadline", None)
+        if deadline is not None:
+            deadline.watch(self)
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
+def _body(response):
+    """The answer's bytes, or None past MAX_ANSWER_BYTES (read no further)."""
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
+def _text(body, encoding):
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset nobody knows
+        return body.decode("utf-8", errors="replace")
 
 
 def redacted(text, token):

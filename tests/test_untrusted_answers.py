@@ -2,12 +2,19 @@
 holds, the event is settled at once (completed, rescheduled or failed with a
 reason), never left `processing`, and the access token never ends up stored."""
 
+import itertools
 import json
 import math
+import socket
+import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 
+from app import shopify as shopify_module
 from app.receiver import status_document
+from app.shopify import ShopifyClient
 from conftest import API, SHOP, TOKEN, cart_body
 
 CREATE = f"{API}/draft_orders.json"
@@ -211,3 +218,76 @@ def test_a_location_carrying_the_token_is_not_followed(client, worker, shopify, 
     event = store.get(event_id)
     assert (event["status"], event["error_code"], event["poll_url"]) == (
         "failed", "untrusted_location", None)
+
+
+# --- how long an answer takes, and how large it is -------------------------------------
+
+
+@contextmanager
+def dripping_server(head, drip):
+    """A server that sends `head` at once, then one byte of `drip` every 0.1 s,
+    each read within requests' per-read timeout, for as long as the client listens."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(head)
+                for byte in itertools.cycle(drip):
+                    if done.wait(0.1):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return  # the client hung up
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        done.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("head, drip", [
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+     b'{"draft_order": '),
+    (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 60 + b"\r\n"),
+], ids=["body", "headers"])
+def test_an_answer_fed_a_byte_at_a_time_is_cut_off_at_the_timeout(head, drip):
+    with dripping_server(head, drip) as url:
+        client = ShopifyClient(url, TOKEN, "2025-10", timeout=0.5)
+        started = time.monotonic()
+        answer = client.get(f"{url}/admin/api/2025-10/draft_orders/7.json")
+        took = time.monotonic() - started
+    assert (answer.status, answer.body) == (None, "no answer within 0.5 seconds")
+    assert took < 1.5
+
+
+def test_an_answer_larger_than_the_cap_is_not_read_to_its_end(shopify, monkeypatch):
+    monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
+    shopify.get(f"{API}/shop.json", body=b"x" * 5000)
+    client = ShopifyClient(SHOP, TOKEN, "2025-10", timeout=5)
+    answer = client.get(f"{API}/shop.json")
+    assert (answer.status, answer.body) == (None, "an answer of more than 1000 bytes")
+
+
+def test_a_post_whose_answer_is_too_large_is_looked_up_before_posting_again(
+        client, worker, shopify, clock, store, monkeypatch):
+    monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
+    shopify.post(CREATE, status=201, json=draft(note="x" * 5000))
+    event_id = submit(client)
+    worker.run_once()
+    event = store.get(event_id)
+    assert (event["status"], event["maybe_posted"], event["failures"]) == ("processing", 1, 1)
+
+
+def test_an_unknown_charset_is_read_as_utf_8(shopify):
+    shopify.get(f"{API}/shop.json", body='{"shop": "Caf\u00e9"}'.encode(),
+                content_type="application/json; charset=no-such-charset")
+    answer = ShopifyClient(SHOP, TOKEN, "2025-10", timeout=5).get(f"{API}/shop.json")
+    assert answer.json == {"shop": "Caf\u00e9"}
