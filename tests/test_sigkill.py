@@ -301,3 +301,22 @@ def test_a_live_worker_slower_than_its_lease_inside_a_shopify_call_keeps_its_eve
 
     assert second.poll() is None
     assert [r["method"] for r in shop.state.snapshot("arrivals")] == ["POST"]
+
+
+@pytest.mark.parametrize("timing", [{"SHOPIFY_TIMEOUT": "4", "LEASE_SECONDS": "1"}])
+def test_killed_while_shopify_holds_its_post_longer_than_a_lease_no_second_draft_is_made(
+        shop, db_path, event_id, start_worker):
+    """The next worker takes the event over after a lease (1 s) and finds no draft
+    yet (Shopify makes it after 2.5 s): it looks again once the POST's answer is
+    due (4 s) instead of posting a second one."""
+    shop.state.configure(delay_before_seconds=2.5)
+    first = start_worker()
+    wait_until(lambda: arrived(shop, "POST"), "the POST to reach Shopify", first)
+    second = start_worker()
+    sigkill(first)
+    shop.state.configure(delay_before_seconds=0)  # the held POST still waits out its 2.5 s
+
+    completes_with_one_draft(shop, db_path, event_id, second)
+
+    assert len(requests_made(shop, "POST")) == 1
+    assert len(requests_made(shop, "GET", "draft_orders.json")) >= 2  # looked, then again
