@@ -110,8 +110,8 @@ class ShopifyClient:
             {"updated_at_min": updated_at_min, "limit": 250}))
         for _ in range(MAX_LOOKUP_PAGES):
             answer = self.get(url)
-            drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
-            if answer.status != 200 or not isinstance(drafts, list):
+            drafts = _listed(answer)
+            if answer.status != 200 or drafts is None:
                 return answer, None
             for draft in drafts:
                 if _carries(draft, {"name": attribute, "value": value}):
@@ -318,6 +318,12 @@ def _errors_text(parsed):
     return str(errors)[:500] if errors else ""
 
 
+def _listed(answer):
+    """The draft orders a list answer holds, or None if it holds no list of them."""
+    drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
+    return drafts if isinstance(drafts, list) else None
+
+
 def _carries(draft, attribute):
     """Whether a listed draft order carries the note attribute (any shape may come)."""
     attributes = draft.get("note_attributes") if isinstance(draft, dict) else None
@@ -376,6 +382,9 @@ def classify_lookup(answer, draft):
     """Read the answer to `find_draft_order`: found, surely absent, or a failure."""
     if draft is not None:
         return _created(draft)
+    if answer.status == 200 and _listed(answer) is None:
+        # Only a list proves there is no draft; a garbled page may pass.
+        return Outcome("unavailable", detail="Shopify's list of draft orders was unreadable.")
     if answer.status == 200:
         return Outcome("absent")
     return classify(answer)

@@ -291,3 +291,17 @@ def test_an_unknown_charset_is_read_as_utf_8(shopify):
                 content_type="application/json; charset=no-such-charset")
     answer = ShopifyClient(SHOP, TOKEN, "2025-10", timeout=5).get(f"{API}/shop.json")
     assert answer.json == {"shop": "Caf\u00e9"}
+
+
+@pytest.mark.parametrize("page", [{"draft_orders": "none"}, {"drafts": []}, ["x"]])
+def test_a_lookup_answered_200_without_a_list_is_retried_not_taken_as_absence(
+        client, worker, shopify, clock, store, page):
+    shopify.post(CREATE, status=502)
+    event_id = submit(client)
+    worker.run_once()
+    shopify.get(CREATE, json=page)
+    clock.advance(60)
+    worker.run_once()
+    event = store.get(event_id)
+    assert (event["status"], event["maybe_posted"], event["failures"]) == ("processing", 1, 2)
+    assert [c.request.method for c in shopify.calls] == ["POST", "GET"]
