@@ -178,6 +178,7 @@ class Worker:
             answer, draft = self.client.find_draft_order(
                 EVENT_MARKER, event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
             return answer, classify_lookup(answer, draft)
+
         def ready():
             now = self.clock()
             return self.store.mark_posting(event["id"], self.owner, now, self.lease_seconds,

@@ -18,10 +18,12 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import requests
+from servers import gunicorn_receiver
 
 from app.cart import EVENT_MARKER
 from app.simulator import create_simulator, serve_in_thread
-from conftest import cart_body, settings
+from conftest import SECRET, cart_body, settings
 
 TOKEN = "shpat_sigkill_tests"
 FAST = {"SHOPIFY_TIMEOUT": "0.5", "LEASE_SECONDS": "2"}
@@ -320,3 +322,25 @@ def test_killed_while_shopify_holds_its_post_longer_than_a_lease_no_second_draft
 
     assert len(requests_made(shop, "POST")) == 1
     assert len(requests_made(shop, "GET", "draft_orders.json")) >= 2  # looked, then again
+
+
+def test_a_web_process_killed_mid_post_is_replaced_and_its_event_completes_within_15_s(
+        shop, tmp_path):
+    """The PaaS case: gunicorn's worker process (delivery thread inside, default
+    lease) is killed mid-POST; the master starts another, which finishes the event."""
+    shop.state.configure(delay_seconds=WAIT)  # the draft is made, its answer held back
+    with gunicorn_receiver(tmp_path, shop.url, TOKEN, SECRET) as receiver:
+        response = requests.post(f"{receiver.url}/webhooks/cart", json=cart_body(), timeout=10)
+        assert response.status_code == 202
+        event_id = response.json()["id"]
+        db_path = str(receiver.database_path)
+        wait_until(lambda: shop.state.snapshot("draft_orders"), "the draft order")
+        holder = int(event_row(db_path, event_id)["lease_owner"].split(":")[1])
+        os.kill(holder, signal.SIGKILL)
+        killed_at = time.monotonic()
+        shop.state.configure(delay_seconds=0)
+
+        completes_with_one_draft(shop, db_path, event_id, None)
+
+        assert time.monotonic() - killed_at <= RECOVERY_SECONDS
+        assert len(requests_made(shop, "POST")) == 1
