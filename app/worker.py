@@ -134,7 +134,8 @@ class Worker:
 
     def run_once(self):
         """Deliver one due event; return False when none is due."""
-        event = self.store.claim(self.owner, self.clock(), self.lease_seconds)
+        event = self.store.claim(self.owner, self.clock(), self.lease_seconds,
+                                 post_window=self.client.timeout)
         if event is None:
             return False
         self._held = event["id"]

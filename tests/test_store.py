@@ -207,7 +207,7 @@ def test_an_expired_lease_is_taken_over_before_its_posts_answer_could_come(store
     store.claim("dead", now, 10)
     store.mark_posting("e1", "dead", now, 10, now + 30)
     assert store.next_due_at() == now + 10
-    assert store.claim("w", now + 10, 10)["lease_owner"] == "w"
+    assert store.claim("w", now + 10, 10, post_window=30)["lease_owner"] == "w"
 
 
 def test_renew_lease_extends_only_the_owners_live_lease(store):

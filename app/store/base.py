@@ -156,25 +156,27 @@ class SqlStore:
 
     # --- Delivery (app/worker.py). ---
 
-    def claim(self, owner, now, lease_seconds):
+    def claim(self, owner, now, lease_seconds, post_window=0.0):
         """Lease the most overdue active event to `owner`, or return None; the
         event's `updated_at` says when (the worker reads its lookups by it).
 
         An event whose lease ran out (its worker died mid-flight) is due again at
-        once, whatever its `next_attempt_at`: a worker holding an event sets that
-        only to say when its POST's answer can no longer come (see mark_posting).
+        once, even though its worker may have set `next_attempt_at` ahead, at most
+        `post_window` seconds, to when its POST's answer can no longer come (see
+        mark_posting). That bound keeps the search on the (status,
+        next_attempt_at) index rather than on every event waiting for a retry.
         """
         with self._connect(write=True) as conn:
             row = conn.execute(
                 "UPDATE events SET status = 'processing', lease_owner = ?, lease_until = ?,"
                 " updated_at = ?"
                 " WHERE id = (SELECT id FROM events"
-                "             WHERE status IN ('queued', 'processing')"
+                "             WHERE status IN ('queued', 'processing') AND next_attempt_at <= ?"
                 "               AND (lease_until IS NULL AND next_attempt_at <= ?"
                 "                    OR lease_until <= ?)"
                 f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
                 " RETURNING *",
-                (owner, now + lease_seconds, now, now, now),
+                (owner, now + lease_seconds, now, now + post_window, now, now),
             ).fetchone()
         return _event(row)
 
