@@ -198,7 +198,7 @@ class Worker:
             try:
                 while not stop.is_set() and self.run_once():
                     pass
-                due = self.store.next_due_at()
+                due = self.store.next_due_at(post_window=self.client.timeout)
             except Exception:
                 log.exception("worker loop error; retrying")
                 due = None

@@ -206,8 +206,20 @@ def test_an_expired_lease_is_taken_over_before_its_posts_answer_could_come(store
     store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("dead", now, 10)
     store.mark_posting("e1", "dead", now, 10, now + 30)
-    assert store.next_due_at() == now + 10
+    assert store.next_due_at(post_window=30) == now + 10
     assert store.claim("w", now + 10, 10, post_window=30)["lease_owner"] == "w"
+
+
+def test_next_due_at_agrees_with_claim_for_a_shorter_post_window(store):
+    """A process whose SHOPIFY_TIMEOUT is shorter than the dead worker's may take
+    its event over only later; it is told so, rather than to claim again at once."""
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("dead", now, 10)
+    store.mark_posting("e1", "dead", now, 10, now + 30)
+    assert store.next_due_at(post_window=5) == now + 25
+    assert store.claim("w", now + 24, 10, post_window=5) is None
+    assert store.claim("w", now + 25, 10, post_window=5)["lease_owner"] == "w"
 
 
 def test_renew_lease_extends_only_the_owners_live_lease(store):

@@ -35,6 +35,7 @@ def _event(row):
 
 
 class SqlStore:
+    GREATEST = None          # the larger of two values
     SKIP_LOCKED = None       # ends the claim's choice of event
     FINGERPRINT_LOCK = None  # makes `add` wait for others adding this fingerprint
     TABLES = None            # names the tables, as `name`
@@ -229,12 +230,14 @@ class SqlStore:
                 )
         return bool(updated)
 
-    def next_due_at(self):
-        """When the earliest active event becomes claimable, or None if none is active."""
+    def next_due_at(self, post_window=0.0):
+        """When the earliest active event becomes claimable, by `claim` with the
+        same `post_window`, or None if none is active."""
         with self._connect() as conn:
             return conn.execute(
-                "SELECT MIN(COALESCE(lease_until, next_attempt_at)) AS due"
-                " FROM events WHERE status IN ('queued', 'processing')"
+                "SELECT MIN(CASE WHEN lease_until IS NULL THEN next_attempt_at"
+                f"           ELSE {self.GREATEST}(lease_until, next_attempt_at - ?) END) AS due"
+                " FROM events WHERE status IN ('queued', 'processing')", (post_window,),
             ).fetchone()["due"]
 
     # --- The merchant's event log (app/admin.py) and `flask doctor`. ---

@@ -39,6 +39,7 @@ class _Held:
 
 
 class PostgresStore(SqlStore):
+    GREATEST = "GREATEST"
     SKIP_LOCKED = "FOR UPDATE SKIP LOCKED"
     FINGERPRINT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
     TABLES = ("SELECT table_name AS name FROM information_schema.tables"

@@ -28,6 +28,7 @@ from .base import SqlStore
 
 
 class SqliteStore(SqlStore):
+    GREATEST = "MAX"
     SKIP_LOCKED = ""
     FINGERPRINT_LOCK = None  # BEGIN IMMEDIATE already lets one writer in at a time
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
