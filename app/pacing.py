@@ -8,8 +8,11 @@ rate, reserves a slot for each call, and makes a call wait when the bucket
 would overflow; a 429's Retry-After holds every call back.
 """
 
+import re
 import threading
 import time
+
+_CALL_LIMIT = re.compile(r"(\d{1,9})/(\d{1,9})")
 
 
 class CallPacer:
@@ -46,17 +49,26 @@ class CallPacer:
             self._sleep(seconds)
 
     def observe(self, call_limit=None, retry_after=None):
-        """Take Shopify's word for the bucket's level, and a 429's Retry-After."""
+        """Take Shopify's word for the bucket's level, unless it makes no sense (a
+        level above the size, as `1000000/40`, would hold every call of the process
+        back for days), and a 429's Retry-After (checked by the client)."""
+        level = _bucket_level(call_limit)
         with self._lock:
             now = self._clock()
-            if call_limit:
-                try:
-                    used, size = (int(part) for part in call_limit.split("/"))
-                except ValueError:
-                    used = size = None
-                if size:
-                    self._size, self._used, self._at = size, float(used), now
+            if level is not None:
+                self._used, self._size = level
+                self._at = now
             if retry_after is not None:
                 self._blocked_until = max(self._blocked_until, now + retry_after)
                 if self._size is not None:
                     self._used, self._at = float(self._size), now
+
+
+def _bucket_level(call_limit):
+    """(used, size) from `X-Shopify-Shop-Api-Call-Limit`, or None unless it reads
+    `used/size` with 0 <= used <= size and size >= 1."""
+    match = _CALL_LIMIT.fullmatch((call_limit or "").strip())
+    if match is None:
+        return None
+    used, size = (int(part) for part in match.groups())
+    return (float(used), size) if 1 <= size and used <= size else None

@@ -7,18 +7,29 @@ it over time (backoff, limits, deadlines) is the worker's business.
 """
 
 import json
+import math
+import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.utils import parse_header_links
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from .pacing import CallPacer
 
 MAX_BODY_CHARS = 20_000
+MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under this
 MAX_RETRY_AFTER = 300.0
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
+MAX_DRAFT_ID = 2**63 - 1  # the events table's BIGINT
+MAX_NAME_CHARS = 255
+MAX_URL_CHARS = 2048
+REDACTED = "[redacted]"
 
 _REJECTIONS = {
     401: ("shopify_unauthorized",
@@ -70,7 +81,11 @@ class ShopifyClient:
         self.timeout = timeout
         self.pacer = pacer or CallPacer()
         self._token = token
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, _DeadlineAdapter())
+        self._session = session
 
     def api_url(self, path):
         return f"{self.base_url}/admin/api/{self.api_version}/{path}"
@@ -95,12 +110,11 @@ class ShopifyClient:
             {"updated_at_min": updated_at_min, "limit": 250}))
         for _ in range(MAX_LOOKUP_PAGES):
             answer = self.get(url)
-            drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
-            if answer.status != 200 or not isinstance(drafts, list):
+            drafts = _listed(answer)
+            if answer.status != 200 or drafts is None:
                 return answer, None
             for draft in drafts:
-                if isinstance(draft, dict) and {"name": attribute, "value": value} in (
-                        draft.get("note_attributes") or []):
+                if _carries(draft, {"name": attribute, "value": value}):
                     return answer, draft
             links = parse_header_links(answer.headers.get("Link", ""))
             following = [link["url"] for link in links if link.get("rel") == "next"]
@@ -116,11 +130,17 @@ class ShopifyClient:
                       f"to search"), None
 
     def trusted_url(self, location):
-        """Resolve `location` against the shop and refuse any other host."""
-        url = urljoin(self.base_url + "/", location)
-        shop, target = urlsplit(self.base_url), urlsplit(url)
+        """Resolve `location` against the shop and refuse any other host, and any
+        address carrying the token (it would be stored, and shown in the event log)."""
+        try:
+            url = urljoin(self.base_url + "/", location)
+            shop, target = urlsplit(self.base_url), urlsplit(url)
+        except ValueError:  # e.g. a bracketed host that is no IPv6 address
+            raise UntrustedLocation("Shopify's Location is not a valid address.") from None
         if (target.scheme, target.netloc.lower()) != (shop.scheme, shop.netloc.lower()):
             raise UntrustedLocation(f"Shopify's Location points to another host: {target.netloc}")
+        if self._token in unquote(url):
+            raise UntrustedLocation("Shopify's Location carries the access token.")
         return url
 
     def _send(self, method, url, payload=None, ready=lambda: True):
@@ -128,34 +148,160 @@ class ShopifyClient:
         self.pacer.wait()
         if not ready():
             return None
+        deadline, timed_out = _Deadline(self.timeout), False
         try:
-            response = self._session.request(
-                method, url, json=payload, headers=headers, timeout=self.timeout,
-                # A redirect could carry the token header to another host.
-                allow_redirects=False,
-            )
+            with deadline:
+                response = self._session.request(
+                    method, url, json=payload, headers=headers, timeout=self.timeout,
+                    # A redirect could carry the token header to another host.
+                    allow_redirects=False, stream=True,
+                )
+                with response:
+                    body = _body(response)
         except requests.Timeout:
-            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
+            timed_out = True
         except requests.RequestException as error:
-            return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+            if not deadline.expired:
+                return Answer(method, url, None, f"connection failed: {type(error).__name__}")
+        if timed_out or deadline.expired:  # a socket shut down mid-answer may look like its end
+            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
+        if body is None:
+            return Answer(method, url, None, f"an answer of more than {MAX_ANSWER_BYTES} bytes")
         self.pacer.observe(response.headers.get("X-Shopify-Shop-Api-Call-Limit"),
                            _retry_after_seconds(response.headers, 2.0)
                            if response.status_code == 429 else None)
-        text = response.text.replace(self._token, "[redacted]")
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
+        text, parsed = redacted(_text(body, response.encoding), self._token)
         return Answer(method, url, response.status_code, text[:MAX_BODY_CHARS],
                       response.headers, parsed)
 
 
+# --- Reading one answer within SHOPIFY_TIMEOUT and MAX_ANSWER_BYTES. ---
+
+_calls = threading.local()  # the _Deadline of the call this thread is making
+
+
+class _Deadline:
+    """The time one call may take in all. requests' timeout bounds each read of
+    the socket, so an answer fed a byte at a time could last for ever; when the
+    time is up, the call's socket is shut down, which ends any read blocked on it."""
+
+    def __init__(self, seconds):
+        self.expired = False
+        self._connection = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _calls.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _calls.deadline = None
+
+    def watch(self, connection):
+        """Called as the request leaves on `connection` (new or reused)."""
+        with self._lock:
+            self._connection = connection
+            if self.expired:
+                _shut(connection)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+
+def _shut(connection):
+    sock = connection.sock
+    if sock is not None:
+        try:
+            # socket.socket's own: an SSLSocket's would drop its TLS state under
+            # the reading thread's feet.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # closed meanwhile
+
+
+class _Watched:
+    """A urllib3 connection that tells the calling thread's _Deadline about itself."""
+
+    def request(self, *args, **kwargs):
+        deadline = getattr(_calls, "deadline", None)
+        if deadline is not None:
+            deadline.watch(self)
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
+def _body(response):
+    """The answer's bytes, or None past MAX_ANSWER_BYTES (read no further)."""
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
+def _text(body, encoding):
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset nobody knows
+        return body.decode("utf-8", errors="replace")
+
+
+def redacted(text, token):
+    """An answer's text and its JSON (None if it is none) without the token, also
+    where the JSON spells it with escapes (`\\u0073hpat_...`) that the event log
+    would decode: then the text stored is the JSON written again, redacted."""
+    text = text.replace(token, REDACTED)
+    try:
+        parsed = json.loads(text)
+        decoded = json.dumps(parsed, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
+        return text, None
+    if token in decoded:
+        text = decoded.replace(token, REDACTED)
+        parsed = json.loads(text)
+    return text, parsed
+
+
 def _retry_after_seconds(headers, default):
+    """Retry-After in seconds: `default` unless it is a finite number of at least
+    0, and never more than MAX_RETRY_AFTER (a `nan` or `1e999` would be stored)."""
     try:
         seconds = float(headers.get("Retry-After", default))
-    except ValueError:
-        seconds = default
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    except (TypeError, ValueError):
+        return default
+    if not math.isfinite(seconds) or seconds < 0:
+        return default
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 def _errors_text(parsed):
@@ -172,10 +318,34 @@ def _errors_text(parsed):
     return str(errors)[:500] if errors else ""
 
 
+def _listed(answer):
+    """The draft orders a list answer holds, or None if it holds no list of them."""
+    drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
+    return drafts if isinstance(drafts, list) else None
+
+
+def _carries(draft, attribute):
+    """Whether a listed draft order carries the note attribute (any shape may come)."""
+    attributes = draft.get("note_attributes") if isinstance(draft, dict) else None
+    return isinstance(attributes, list) and attribute in attributes
+
+
 def _created(draft):
-    return Outcome("created", draft_order={
-        "id": draft["id"], "name": draft.get("name"), "invoice_url": draft.get("invoice_url"),
-    })
+    """The draft order as the event keeps it. Its id must be a positive integer;
+    a name that is no short string, or an invoice URL that is no http(s) address,
+    is dropped rather than stored."""
+    draft_id = draft.get("id")
+    if type(draft_id) is not int or not 0 < draft_id <= MAX_DRAFT_ID:
+        return Outcome("rejected", code="shopify_unexpected_answer",
+                       detail="Shopify's draft order has no valid id.")
+    name, invoice_url = draft.get("name"), draft.get("invoice_url")
+    if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
+        name = None
+    if not (isinstance(invoice_url, str) and len(invoice_url) <= MAX_URL_CHARS
+            and invoice_url.lower().startswith(("https://", "http://"))):
+        invoice_url = None
+    return Outcome("created", draft_order={"id": draft_id, "name": name,
+                                           "invoice_url": invoice_url})
 
 
 def classify(answer):
@@ -185,7 +355,7 @@ def classify(answer):
         return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
     if status in (200, 201):
         draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
-        if not isinstance(draft, dict) or "id" not in draft:
+        if not isinstance(draft, dict):
             return Outcome("rejected", code="shopify_unexpected_answer",
                            detail=f"Shopify answered {status} without a draft order.")
         return _created(draft)
@@ -212,6 +382,9 @@ def classify_lookup(answer, draft):
     """Read the answer to `find_draft_order`: found, surely absent, or a failure."""
     if draft is not None:
         return _created(draft)
+    if answer.status == 200 and _listed(answer) is None:
+        # Only a list proves there is no draft; a garbled page may pass.
+        return Outcome("unavailable", detail="Shopify's list of draft orders was unreadable.")
     if answer.status == 200:
         return Outcome("absent")
     return classify(answer)

@@ -8,7 +8,13 @@ Exactly one draft order per event: every draft carries the event id as a note
 attribute, and the event is flagged `maybe_posted` before each POST leaves.
 Whoever next holds a flagged event (after a timeout, a dropped connection, a
 5xx or a worker killed mid-call) first looks for the marked draft, and posts
-again only once Shopify's list shows there is none.
+again only once Shopify's list, read after the POST's answer could still come,
+shows there is none.
+
+A worker's heartbeat renews the lease of the event it holds, so a live worker
+keeps its event however slow Shopify is, and a killed one's event is taken
+over one lease (LEASE_SECONDS) after its last renewal. Whatever goes wrong
+while an event is held, the event is rescheduled like a failed call at once.
 """
 
 import logging
@@ -21,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 
 from .cart import EVENT_MARKER
-from .shopify import UntrustedLocation, classify, classify_lookup
+from .shopify import Outcome, UntrustedLocation, classify, classify_lookup
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,12 @@ def _transition(event, outcome, now, policy, trusted_url):
         return _failed(outcome.code, outcome.detail)
 
     changes = {"throttles": 0}  # 429s count only in a row
-    if outcome.kind == "absent":  # the lookup found no draft: safe to post
+    if outcome.kind == "absent" and event["next_attempt_at"] > event["updated_at"]:
+        # Taken over from a worker that died with its POST out: the list was read
+        # (after the claim, which stamps updated_at) before that POST's answer was
+        # due, so the draft may still be in the making. Look again once it is due.
+        delay = event["next_attempt_at"] - now
+    elif outcome.kind == "absent":  # the lookup found no draft: safe to post
         changes["maybe_posted"] = 0
         delay = 0.0
     elif outcome.kind == "pending":
@@ -120,6 +131,7 @@ class Worker:
         self._prune_at = 0.0
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
+        self._held = None  # the id of the event being delivered, for the heartbeat
 
     def notify(self):
         """Called by the receiver after a commit, so pickup needs no polling."""
@@ -127,20 +139,39 @@ class Worker:
 
     def run_once(self):
         """Deliver one due event; return False when none is due."""
-        event = self.store.claim(self.owner, self.clock(), self.lease_seconds)
+        event = self.store.claim(self.owner, self.clock(), self.lease_seconds,
+                                 post_window=self.client.timeout)
         if event is None:
             return False
+        self._held = event["id"]
+        try:
+            self._deliver(event)
+        except Exception as error:
+            # Anything unforeseen (an answer we cannot store, a database error)
+            # counts as a failed call: the event is rescheduled now, flagged as it
+            # was, instead of waiting out its lease, and fails once out of attempts.
+            log.exception("event %s: delivery failed", event["id"])
+            now = self.clock()
+            outcome = Outcome("unavailable", detail=f"The answer could not be handled "
+                                                    f"({type(error).__name__}).")
+            self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
+                              **next_state(event, outcome, now, self.policy,
+                                           self.client.trusted_url))
+        finally:
+            self._held = None
+        return True
+
+    def _deliver(self, event):
         answer, outcome = self._call(event)
         if answer is None:
             log.info("event %s: lease lost before posting", event["id"])
-            return True
+            return
         now = self.clock()
         changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
                                     attempts=event["attempts"] + 1, **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
-        return True
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
@@ -153,19 +184,26 @@ class Worker:
             answer, draft = self.client.find_draft_order(
                 EVENT_MARKER, event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
             return answer, classify_lookup(answer, draft)
-        answer = self.client.create_draft_order(
-            event["payload"], ready=lambda: self.store.mark_posting(
-                event["id"], self.owner, self.clock(), self.lease_seconds))
+
+        def ready():
+            now = self.clock()
+            return self.store.mark_posting(event["id"], self.owner, now, self.lease_seconds,
+                                           answer_by=now + self.client.timeout)
+
+        answer = self.client.create_draft_order(event["payload"], ready)
         return answer, None if answer is None else classify(answer)
 
     def run_forever(self, stop):
-        """Drain due events, then wait for a notification or the next due time."""
+        """Drain due events, then wait for a notification or the next due time;
+        a heartbeat thread renews the lease meanwhile."""
+        threading.Thread(target=self._heartbeat, args=(stop,), name="draft-order-lease",
+                         daemon=True).start()
         while not stop.is_set():
             self._wake.clear()
             try:
                 while not stop.is_set() and self.run_once():
                     pass
-                due = self.store.next_due_at()
+                due = self.store.next_due_at(post_window=self.client.timeout)
                 if due is None or due > self.clock():
                     self._prune_when_idle(stop)
             except Exception:
@@ -197,8 +235,22 @@ class Worker:
             self._prune_at = now
 
     def _due(self):
-        due = self.store.next_due_at()
+        due = self.store.next_due_at(post_window=self.client.timeout)
         return due is not None and due <= self.clock()
+
+    def _heartbeat(self, stop):
+        """Renew the held event's lease every third of LEASE_SECONDS, so that two
+        renewals may be late before another worker could take the event over."""
+        while not stop.wait(self.lease_seconds / 3):
+            event_id = self._held
+            if event_id is None:
+                continue
+            try:
+                if not self.store.renew_lease(event_id, self.owner, self.clock(),
+                                              self.lease_seconds):
+                    log.warning("event %s: lease lost while delivering", event_id)
+            except Exception:
+                log.exception("event %s: could not renew the lease", event_id)
 
     def start(self):
         """Run in a daemon thread of this process (RUN_WORKER=1)."""

@@ -52,11 +52,20 @@ def test_missing_required_variable_is_named(name):
     ("SHOPIFY_API_VERSION", "2025-11"), ("SHOPIFY_API_VERSION", "latest"),
     ("GUEST_CARTS", "maybe"), ("RUN_WORKER", "yes"), ("ALLOWED_ORIGINS", "shop.example.com"),
     ("DATABASE_URL", "mysql://u@h/db"), ("MAX_BODY_BYTES", "lots"), ("MAX_ATTEMPTS", "0"),
-    ("SHOPIFY_ACCESS_TOKEN", "shpat x"), ("LEASE_SECONDS", "30"),
+    ("SHOPIFY_ACCESS_TOKEN", "shpat x"), ("LEASE_SECONDS", "0.5"),
 ])
 def test_malformed_variable_is_named(name, value):
     with pytest.raises(ConfigError, match=name):
         settings(**{name: value})
+
+
+def test_a_lease_shorter_than_a_shopify_call_is_accepted():
+    """The heartbeat renews the lease during a call: it need not outlast one."""
+    assert settings(LEASE_SECONDS="10", SHOPIFY_TIMEOUT="30")["LEASE_SECONDS"] == 10
+
+
+def test_the_lease_defaults_to_ten_seconds():
+    assert settings()["LEASE_SECONDS"] == 10
 
 
 def test_the_token_never_appears_in_a_config_error():

@@ -1,6 +1,7 @@
 """Exactly one draft order per accepted submission, whatever is lost on the way."""
 
 import json
+import sqlite3
 
 import pytest
 import requests
@@ -162,3 +163,46 @@ def test_a_resubmission_reports_the_current_status(client, worker, shopify):
 def test_the_same_cart_after_the_window_is_a_new_submission(make_app):
     client = make_app(DEDUPE_WINDOW="0").test_client()
     assert submit(client)["id"] != submit(client)["id"]
+
+
+def test_an_error_while_settling_reschedules_the_event_at_once_and_looks_before_reposting(
+        client, worker, shopify, clock, store, monkeypatch):
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = submit(client)["id"]
+    settle = store.settle
+
+    def failing_settle(*args, **kwargs):
+        monkeypatch.setattr(store, "settle", settle)  # only the first settle fails
+        raise sqlite3.IntegrityError("NOT NULL constraint failed: events.next_attempt_at")
+
+    monkeypatch.setattr(store, "settle", failing_settle)
+    worker.run_once()
+    event = store.get(event_id)
+    assert (event["status"], event["lease_owner"], event["maybe_posted"]) == (
+        "processing", None, 1)
+    shopify.get(CREATE, json={"draft_orders": [marked(event_id)]})
+    clock.advance(event["next_attempt_at"] - clock())
+    worker.run_once()
+    assert store.get(event_id)["status"] == "completed"
+    assert [c.request.method for c in shopify.calls] == ["POST", "GET"]
+
+
+def test_a_lookup_read_before_a_dead_workers_post_could_answer_is_repeated_not_trusted(
+        client, worker, shopify, clock, store):
+    """Taken over one lease after its worker died mid-POST, an empty list may only
+    mean Shopify is still making the draft: look again once the POST's answer is due."""
+    event_id = submit(client)["id"]
+    now = clock()
+    store.claim("dead-worker", now, worker.lease_seconds)
+    store.mark_posting(event_id, "dead-worker", now, worker.lease_seconds, answer_by=now + 30)
+    shopify.get(CREATE, json={"draft_orders": []})
+    clock.advance(worker.lease_seconds)
+    worker.run_once()
+    event = store.get(event_id)
+    assert (event["maybe_posted"], event["next_attempt_at"]) == (1, now + 30)
+    clock.advance(event["next_attempt_at"] - clock())
+    worker.run_once()  # the same empty list, read after the POST's deadline: post
+    shopify.post(CREATE, status=201, json=DRAFT)
+    worker.run_once()
+    assert store.get(event_id)["status"] == "completed"
+    assert [c.request.method for c in shopify.calls] == ["GET", "GET", "POST"]

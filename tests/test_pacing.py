@@ -60,6 +60,21 @@ def test_a_malformed_header_is_ignored(clock):
     assert paced.delay() == 0.0
 
 
+@pytest.mark.parametrize("header", ["1000000/40", "41/40", "-5/40", "5/0", "+5/40",
+                                    "5/40/40", "5 /40x", "99999999999/99999999999"])
+def test_a_level_outside_the_bucket_is_ignored(clock, header):
+    paced = pacer(clock)
+    paced.observe(header)
+    assert paced.delay() == 0.0
+
+
+def test_a_level_outside_the_bucket_keeps_the_last_good_one(clock):
+    paced = pacer(clock)
+    paced.observe("39/40")
+    paced.observe("1000000/40")
+    assert paced.delay() == pytest.approx(0.5)
+
+
 def test_wait_sleeps_for_the_delay(clock):
     slept = []
     paced = pacer(clock, sleep=slept.append)

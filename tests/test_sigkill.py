@@ -1,6 +1,7 @@
 """A delivery worker killed with SIGKILL at any point loses nothing and duplicates
 nothing: once its lease runs out, another worker takes the event over and it ends
-with exactly one draft order.
+with exactly one draft order; with the default lease, within 15 seconds (plus a
+Retry-After). A live worker keeps its event however long its Shopify call takes.
 
 Real `flask --app app worker` processes against the Admin API simulator in a
 thread; events are submitted through the web app on the same SQLite file, whose
@@ -17,13 +18,17 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import requests
+from servers import procfile_receiver
 
 from app.cart import EVENT_MARKER
 from app.simulator import create_simulator, serve_in_thread
-from conftest import cart_body, settings
+from conftest import SECRET, cart_body, settings
 
 TOKEN = "shpat_sigkill_tests"
-LEASE_SECONDS = 2.0
+FAST = {"SHOPIFY_TIMEOUT": "0.5", "LEASE_SECONDS": "2"}
+DEFAULTS = {}  # LEASE_SECONDS and SHOPIFY_TIMEOUT as a merchant gets them
+RECOVERY_SECONDS = 15.0  # from a kill to the next worker's answer, with the defaults
 WAIT = 20.0  # seconds any one step may take before the test gives up
 
 
@@ -38,9 +43,15 @@ def shop():
 
 
 @pytest.fixture
-def environ(tmp_path, shop):
-    return settings(tmp_path, SHOPIFY_SHOP=shop.url, SHOPIFY_ACCESS_TOKEN=TOKEN,
-                    SHOPIFY_TIMEOUT="0.5", LEASE_SECONDS=str(LEASE_SECONDS))
+def timing():
+    """Short leases and timeouts, so takeovers come quickly; a test may ask for
+    DEFAULTS by parametrizing `timing`."""
+    return FAST
+
+
+@pytest.fixture
+def environ(tmp_path, shop, timing):
+    return settings(tmp_path, SHOPIFY_SHOP=shop.url, SHOPIFY_ACCESS_TOKEN=TOKEN, **timing)
 
 
 @pytest.fixture
@@ -234,3 +245,105 @@ def test_killed_at_any_moment_after_its_claim_the_event_gets_exactly_one_draft(
 
     second = start_worker()
     completes_with_one_draft(shop, db_path, event_id, second)
+
+
+# --- fast recovery with the default lease, and no takeover of a live worker -------------
+
+
+@pytest.mark.parametrize("timing", [DEFAULTS])
+def test_killed_mid_post_the_event_completes_within_15_seconds_with_one_draft(
+        shop, db_path, event_id, start_worker):
+    """A deploy kills the process while Shopify makes the draft; the new process,
+    already up, finds the draft one lease later."""
+    shop.state.configure(delay_seconds=WAIT)  # the draft is made, its answer held back
+    first = start_worker()
+    wait_until(lambda: shop.state.snapshot("draft_orders"), "the draft order", first)
+    second = start_worker()
+    sigkill(first)
+    killed_at = time.monotonic()
+    shop.state.configure(delay_seconds=0)
+
+    completes_with_one_draft(shop, db_path, event_id, second)
+
+    assert time.monotonic() - killed_at <= RECOVERY_SECONDS
+    assert len(requests_made(shop, "POST")) == 1
+
+
+@pytest.mark.parametrize("timing", [DEFAULTS])
+def test_killed_mid_poll_the_event_completes_within_15_seconds_plus_retry_after(
+        shop, db_path, event_id, start_worker):
+    retry_after = 1.0
+    shop.state.configure(mode="accepted", accepted_polls=2, retry_after=retry_after)
+    first = start_worker()
+    wait_until(lambda: event_row(db_path, event_id)["poll_url"], "the poll URL", first)
+    shop.state.configure(delay_seconds=WAIT)  # answers to polls are held back from now on
+    wait_until(lambda: arrived(shop, "GET", "/poll/"), "a poll", first)
+    second = start_worker()
+    sigkill(first)
+    killed_at = time.monotonic()
+    shop.state.configure(delay_seconds=0)
+
+    completes_with_one_draft(shop, db_path, event_id, second)
+
+    assert time.monotonic() - killed_at <= RECOVERY_SECONDS + retry_after
+    assert len(requests_made(shop, "POST")) == 1
+
+
+@pytest.mark.parametrize("timing", [{"SHOPIFY_TIMEOUT": "6", "LEASE_SECONDS": "1"}])
+def test_a_live_worker_slower_than_its_lease_inside_a_shopify_call_keeps_its_event(
+        shop, db_path, event_id, start_worker):
+    """Shopify takes 4 leases to answer; a second worker waits all along, and
+    neither looks the draft up nor posts it again."""
+    shop.state.configure(delay_seconds=4)
+    first = start_worker()
+    wait_until(lambda: arrived(shop, "POST"), "the POST", first)
+    second = start_worker()
+
+    completes_with_one_draft(shop, db_path, event_id, first)
+
+    assert second.poll() is None
+    assert [r["method"] for r in shop.state.snapshot("arrivals")] == ["POST"]
+
+
+@pytest.mark.parametrize("timing", [{"SHOPIFY_TIMEOUT": "4", "LEASE_SECONDS": "1"}])
+def test_killed_while_shopify_holds_its_post_longer_than_a_lease_no_second_draft_is_made(
+        shop, db_path, event_id, start_worker):
+    """The next worker takes the event over after a lease (1 s) and finds no draft
+    yet (Shopify makes it after 2.5 s): it looks again once the POST's answer is
+    due (4 s) instead of posting a second one."""
+    shop.state.configure(delay_before_seconds=2.5)
+    first = start_worker()
+    wait_until(lambda: arrived(shop, "POST"), "the POST to reach Shopify", first)
+    second = start_worker()
+    sigkill(first)
+    shop.state.configure(delay_before_seconds=0)  # the held POST still waits out its 2.5 s
+
+    completes_with_one_draft(shop, db_path, event_id, second)
+
+    assert len(requests_made(shop, "POST")) == 1
+    assert len(requests_made(shop, "GET", "draft_orders.json")) >= 2  # looked, then again
+
+
+def test_a_web_process_killed_mid_post_is_restarted_and_its_event_completes_within_15_s(
+        shop, tmp_path):
+    """The PaaS case: a deploy or a daily restart kills the Procfile's web process
+    (delivery thread inside, default lease) mid-POST; the platform starts it again
+    on the same database, and the new process finishes the event."""
+    shop.state.configure(delay_seconds=WAIT)  # the draft is made, its answer held back
+    with procfile_receiver(tmp_path, shop.url, TOKEN, SECRET) as receiver:
+        response = requests.post(f"{receiver.url}/webhooks/cart", json=cart_body(), timeout=10)
+        assert response.status_code == 202
+        event_id = response.json()["id"]
+        db_path = str(receiver.database_path)
+        wait_until(lambda: shop.state.snapshot("draft_orders"), "the draft order")
+        holder = int(event_row(db_path, event_id)["lease_owner"].split(":")[1])
+        os.kill(holder, signal.SIGKILL)
+        killed_at = time.monotonic()
+        receiver.process.wait(timeout=10)
+    shop.state.configure(delay_seconds=0)
+
+    with procfile_receiver(tmp_path, shop.url, TOKEN, SECRET):
+        completes_with_one_draft(shop, db_path, event_id, None)
+
+    assert time.monotonic() - killed_at <= RECOVERY_SECONDS
+    assert len(requests_made(shop, "POST")) == 1

@@ -220,18 +220,70 @@ def test_mark_posting_needs_the_lease(store):
     now = time.time()
     store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
-    assert not store.mark_posting("e1", "other", now, 60)
-    assert store.mark_posting("e1", "w", now, 60) and store.get("e1")["maybe_posted"] == 1
+    assert not store.mark_posting("e1", "other", now, 60, now + 30)
+    assert store.mark_posting("e1", "w", now, 60, now + 30)
+    assert store.get("e1")["maybe_posted"] == 1
 
 
 def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
     now = time.time()
     store.add("e1", "{}", PAYLOAD, None, now)
     store.claim("w", now, 60)
-    assert not store.mark_posting("e1", "w", now + 61, 60)
+    assert not store.mark_posting("e1", "w", now + 61, 60, now + 91)
     assert store.get("e1")["maybe_posted"] == 0
-    assert store.mark_posting("e1", "w", now + 59, 60)
+    assert store.mark_posting("e1", "w", now + 59, 60, now + 89)
     assert store.get("e1")["lease_until"] == now + 119
+
+
+def test_mark_posting_records_until_when_the_posts_answer_can_come(store):
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("w", now, 60)
+    store.mark_posting("e1", "w", now, 60, now + 30)
+    assert store.get("e1")["next_attempt_at"] == now + 30
+
+
+def test_an_expired_lease_is_taken_over_before_its_posts_answer_could_come(store):
+    """A dead worker's event resumes one lease after its last renewal, not once
+    its POST's deadline has passed: the next worker looks it up meanwhile."""
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("dead", now, 10)
+    store.mark_posting("e1", "dead", now, 10, now + 30)
+    assert store.next_due_at(post_window=30) == now + 10
+    assert store.claim("w", now + 10, 10, post_window=30)["lease_owner"] == "w"
+
+
+def test_next_due_at_agrees_with_claim_for_a_shorter_post_window(store):
+    """A process whose SHOPIFY_TIMEOUT is shorter than the dead worker's may take
+    its event over only later; it is told so, rather than to claim again at once."""
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("dead", now, 10)
+    store.mark_posting("e1", "dead", now, 10, now + 30)
+    assert store.next_due_at(post_window=5) == now + 25
+    assert store.claim("w", now + 24, 10, post_window=5) is None
+    assert store.claim("w", now + 25, 10, post_window=5)["lease_owner"] == "w"
+
+
+def test_renew_lease_extends_only_the_owners_live_lease(store):
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("w", now, 10)
+    assert not store.renew_lease("e1", "other", now + 5, 10)
+    assert store.renew_lease("e1", "w", now + 5, 10)
+    assert store.get("e1")["lease_until"] == now + 15
+    assert store.claim("other", now + 12, 10) is None
+    assert not store.renew_lease("e1", "w", now + 15, 10)  # ran out: another may have it
+
+
+def test_a_settled_event_has_no_lease_to_renew(store):
+    now = time.time()
+    store.add("e1", "{}", PAYLOAD, None, now)
+    store.claim("w", now, 10)
+    store.settle("e1", "w", now, next_attempt_at=now + 60)
+    assert not store.renew_lease("e1", "w", now + 1, 10)
+    assert store.get("e1")["lease_until"] is None
 
 
 def test_event_log_pages_newest_first(store):

@@ -216,10 +216,15 @@ class SqlStore:
 
     # --- Delivery (app/worker.py). ---
 
-    def claim(self, owner, now, lease_seconds):
-        """Lease the most overdue active event to `owner`, or return None.
+    def claim(self, owner, now, lease_seconds, post_window=0.0):
+        """Lease the most overdue active event to `owner`, or return None; the
+        event's `updated_at` says when (the worker reads its lookups by it).
 
-        An event whose lease ran out (its worker died mid-flight) is due again.
+        An event whose lease ran out (its worker died mid-flight) is due again at
+        once, even though its worker may have set `next_attempt_at` ahead, at most
+        `post_window` seconds, to when its POST's answer can no longer come (see
+        mark_posting). That bound keeps the search on the (status,
+        next_attempt_at) index rather than on every event waiting for a retry.
         """
         with self._connect(write=True) as conn:
             row = conn.execute(
@@ -227,23 +232,36 @@ class SqlStore:
                 " updated_at = ?"
                 " WHERE id = (SELECT id FROM events"
                 "             WHERE status IN ('queued', 'processing') AND next_attempt_at <= ?"
-                "               AND (lease_until IS NULL OR lease_until <= ?)"
+                "               AND (lease_until IS NULL AND next_attempt_at <= ?"
+                "                    OR lease_until <= ?)"
                 f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
                 " RETURNING *",
-                (owner, now + lease_seconds, now, now, now),
+                (owner, now + lease_seconds, now, now + post_window, now, now),
             ).fetchone()
         return _event(row)
 
-    def mark_posting(self, event_id, owner, now, lease_seconds):
-        """Record, right before a POST leaves, that Shopify may create a draft order
-        for this event (whoever takes it over next must look before posting again),
-        and renew the lease for the call. False, changing nothing, when the lease
-        has run out or passed to another worker: then the POST must not leave."""
+    def renew_lease(self, event_id, owner, now, lease_seconds):
+        """Extend `owner`'s live lease on the event (the worker's heartbeat, while
+        it delivers). False, changing nothing, when the lease is no longer its own."""
         with self._connect(write=True) as conn:
             return bool(conn.execute(
-                "UPDATE events SET maybe_posted = 1, lease_until = ?"
+                "UPDATE events SET lease_until = ?"
                 " WHERE id = ? AND lease_owner = ? AND lease_until > ?",
                 (now + lease_seconds, event_id, owner, now),
+            ).rowcount)
+
+    def mark_posting(self, event_id, owner, now, lease_seconds, answer_by):
+        """Record, right before a POST leaves, that Shopify may create a draft order
+        for this event (whoever takes it over next must look before posting again)
+        and that the POST's answer can come until `answer_by` (a look before then
+        may miss a draft still being made), and renew the lease for the call.
+        False, changing nothing, when the lease has run out or passed to another
+        worker: then the POST must not leave."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE events SET maybe_posted = 1, next_attempt_at = ?, lease_until = ?"
+                " WHERE id = ? AND lease_owner = ? AND lease_until > ?",
+                (answer_by, now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
     def settle(self, event_id, owner, now, answer=None, **changes):
@@ -271,12 +289,14 @@ class SqlStore:
                 )
         return bool(updated)
 
-    def next_due_at(self):
-        """When the earliest active event becomes claimable, or None if none is active."""
+    def next_due_at(self, post_window=0.0):
+        """When the earliest active event becomes claimable, by `claim` with the
+        same `post_window`, or None if none is active."""
         with self._connect() as conn:
             return conn.execute(
-                f"SELECT MIN({self.GREATEST}(next_attempt_at, COALESCE(lease_until, 0))) AS due"
-                " FROM events WHERE status IN ('queued', 'processing')"
+                "SELECT MIN(CASE WHEN lease_until IS NULL THEN next_attempt_at"
+                f"           ELSE {self.GREATEST}(lease_until, next_attempt_at - ?) END) AS due"
+                " FROM events WHERE status IN ('queued', 'processing')", (post_window,),
             ).fetchone()["due"]
 
     # --- The merchant's event log (app/admin.py) and `flask doctor`. ---
