@@ -99,15 +99,17 @@ def database_settings(url, instance_path):
 
 
 def _max_body_bytes(environ):
-    return _number("MAX_BODY_BYTES", environ.get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), int)
+    return _number("MAX_BODY_BYTES",
+                   environ.get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), int)
 
 
 def server_settings(environ):
     """What the web server (`python -m app.serve`) needs, apart from the app's own
-    settings: the port the platform gives, its threads, how long a connection may
+    settings: the port the platform gives, its processes and threads, how long a connection may
     take to send a complete request, and the largest body it buffers."""
     return {
         "PORT": _number("PORT", environ.get("PORT", "8000"), int),
+        "WEB_CONCURRENCY": _number("WEB_CONCURRENCY", environ.get("WEB_CONCURRENCY", "2"), int),
         "WEB_THREADS": _number("WEB_THREADS", environ.get("WEB_THREADS", "16"), int),
         "REQUEST_TIMEOUT": _number("REQUEST_TIMEOUT", environ.get("REQUEST_TIMEOUT", "15"), int),
         "MAX_BODY_BYTES": _max_body_bytes(environ),

@@ -14,6 +14,12 @@ within REQUEST_TIMEOUT seconds of opening or of its previous answer, and it
 answers waitress's own refusals (body or headers too large, malformed request)
 in the API's JSON error shape.
 
+Waitress runs Python in one process, so one core at most. WEB_CONCURRENCY
+processes (default 2, the variable Heroku sets by dyno size) serve one listening
+socket, forked by a small supervisor that imports no app: each child builds the
+app itself, with its own delivery worker and database connections, and a child
+that dies (a crash, a kill) is replaced at once, as gunicorn's master would.
+
 `python -m app.serve MODULE:APP` serves another WSGI app the same way (the
 benchmarks' bare endpoint); the default is `app.wsgi:app`, the receiver with its
 delivery worker.
@@ -23,7 +29,10 @@ import importlib
 import json
 import os
 import signal
+import socket
 import sys
+import time
+import traceback
 
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
@@ -36,6 +45,11 @@ _ERROR_CODES = {413: "body_too_large", 431: "headers_too_large", 500: "internal_
                 501: "not_implemented"}
 MAX_HEADER_BYTES = 64 * 1024
 CONNECTION_LIMIT = 1000
+LISTEN_BACKLOG = 2048
+# A child that exits this way (configuration or database error) would fail again:
+# the supervisor stops, as gunicorn's master does on "worker failed to boot".
+BOOT_FAILURE = 3
+RESPAWN_PAUSE_SECONDS = 1.0  # after a child that died within its first second
 
 
 class _JsonErrorTask(ErrorTask):
@@ -86,25 +100,100 @@ def _stop(signum, frame):
     raise SystemExit(0)  # waitress's loop catches it and stops its threads
 
 
-def main(argv):
-    try:
-        settings = config.server_settings(os.environ)
-    except config.ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        raise SystemExit(3) from None
-    module, _, name = (argv[0] if argv else "app.wsgi:app").partition(":")
+def _serve(listener, app_path, settings):
+    """Serve `app_path` on the listening socket in this process until SIGTERM."""
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    module, _, name = app_path.partition(":")
     application = getattr(importlib.import_module(module), name)
     server = DeadlineServer(
         application, settings["REQUEST_TIMEOUT"],
-        host="0.0.0.0", port=settings["PORT"], threads=settings["WEB_THREADS"],
+        _sock=listener, bind_socket=False,
+        sockinfo=(listener.family, listener.type, listener.proto, listener.getsockname()),
+        threads=settings["WEB_THREADS"], backlog=LISTEN_BACKLOG,
         max_request_body_size=settings["MAX_BODY_BYTES"],
         max_request_header_size=MAX_HEADER_BYTES, connection_limit=CONNECTION_LIMIT,
         asyncore_use_poll=True,
         # X-Forwarded-* are the app's to trust or not (TRUSTED_PROXIES), not waitress's.
         clear_untrusted_proxy_headers=False)
-    signal.signal(signal.SIGTERM, _stop)
-    server.print_listen("Serving on http://{}:{}")
+    server.print_listen(f"Serving on http://{{}}:{{}} (process {os.getpid()})")
     server.run()
+
+
+def _child(listener, app_path, settings):
+    """A forked child's whole life: serve, then leave without running the
+    supervisor's code that follows the fork."""
+    code = 1
+    try:
+        _serve(listener, app_path, settings)
+        code = 0
+    except SystemExit as error:
+        code = error.code if isinstance(error.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _supervise(listener, app_path, settings):
+    """Keep WEB_CONCURRENCY children serving `listener`; on SIGTERM or SIGINT stop
+    them all and wait for them. Returns the exit status for the whole service."""
+    children, state = {}, {"stopping": False, "status": 0}
+
+    def spawn():
+        pid = os.fork()
+        if pid == 0:
+            _child(listener, app_path, settings)
+        children[pid] = time.monotonic()
+
+    def stop(signum=None, frame=None):
+        state["stopping"] = True
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(settings["WEB_CONCURRENCY"]):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        started = children.pop(pid, None)
+        if started is None or state["stopping"]:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        if code == BOOT_FAILURE:
+            print(f"web process {pid} could not start; stopping", file=sys.stderr, flush=True)
+            state["status"] = BOOT_FAILURE
+            stop()
+            continue
+        print(f"web process {pid} exited ({code}); starting another", file=sys.stderr,
+              flush=True)
+        if time.monotonic() - started < RESPAWN_PAUSE_SECONDS:
+            time.sleep(RESPAWN_PAUSE_SECONDS)  # no busy loop of crashing children
+        spawn()
+    return state["status"]
+
+
+def main(argv):
+    try:
+        settings = config.server_settings(os.environ)
+    except config.ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(BOOT_FAILURE) from None
+    app_path = argv[0] if argv else "app.wsgi:app"
+    listener = socket.create_server(("0.0.0.0", settings["PORT"]), backlog=LISTEN_BACKLOG)
+    if settings["WEB_CONCURRENCY"] == 1:
+        _serve(listener, app_path, settings)
+    else:
+        raise SystemExit(_supervise(listener, app_path, settings))
 
 
 if __name__ == "__main__":

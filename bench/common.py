@@ -40,8 +40,9 @@ from app.simulator import DEFAULT_CONFIG, create_simulator, serve_in_thread  # n
 SECRET = "benchSharedSecret4f1c9a7e2b"
 TOKEN = DEFAULT_CONFIG["token"]
 ORIGIN = "https://bench-store.example"
-# The Procfile's web line, `python -m app.serve`: one waitress process, WEB_THREADS
-# threads (default 16), a complete request per thread, no access log of its own.
+# The Procfile's web line, `python -m app.serve`: WEB_CONCURRENCY waitress processes
+# (default 2) of WEB_THREADS threads (default 16) on one socket, a complete request
+# per thread, no access log of its own.
 WEB_COMMAND = [sys.executable, "-m", "app.serve"]
 # A leaky bucket no load here can fill, for benchmarks that are about latency.
 BIG_BUCKET = 100_000
@@ -171,8 +172,9 @@ class Service:
 
 
 class HttpService(Service):
-    """A server on a free loopback port, ready once `health` answers 200. One
-    process serves (waitress), so its own pid is the one to measure."""
+    """A server on a free loopback port, ready once `health` answers 200. The web
+    command's children serve (its supervisor only waits), so they are the ones to
+    measure; a server with no children serves itself."""
 
     def __init__(self, name, command, env, workdir, port, health="/healthz"):
         self.port = port
@@ -199,7 +201,7 @@ class HttpService(Service):
         raise RuntimeError(f"{self.name} not healthy within {timeout} s:\n{self.log_tail()}")
 
     def worker_pids(self):
-        return [self.pid]
+        return children_of(self.pid) or [self.pid]
 
 
 def web_process(name, env, workdir, app_path=None):

@@ -25,6 +25,21 @@ def procfile_web_command():
     return ["sh", "-c", "exec " + line.removeprefix("web:").strip()]
 
 
+def child_pids(pid):
+    """The live processes whose parent is `pid` (the web command's serving processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            state, parent = stat[stat.rindex(")") + 2:].split()[:2]
+            if parent == str(pid) and state != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
+
+
 def free_port():
     """A port nothing listens on right now (and, once returned, a closed port)."""
     with socket.socket() as sock:

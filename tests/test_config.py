@@ -86,11 +86,11 @@ def test_startup_with_a_missing_variable_prints_one_line_and_no_traceback(tmp_pa
 
 
 def test_web_server_settings_default_as_the_readme_says():
-    assert server_settings({}) == {"PORT": 8000, "WEB_THREADS": 16, "REQUEST_TIMEOUT": 15,
-                                   "MAX_BODY_BYTES": 768 * 1024}
+    assert server_settings({}) == {"PORT": 8000, "WEB_CONCURRENCY": 2, "WEB_THREADS": 16,
+                                   "REQUEST_TIMEOUT": 15, "MAX_BODY_BYTES": 768 * 1024}
 
 
-@pytest.mark.parametrize("name", ["PORT", "WEB_THREADS", "REQUEST_TIMEOUT"])
+@pytest.mark.parametrize("name", ["PORT", "WEB_CONCURRENCY", "WEB_THREADS", "REQUEST_TIMEOUT"])
 @pytest.mark.parametrize("value", ["0", "1.5", "ten"])
 def test_web_server_setting_that_is_not_a_positive_whole_number_is_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):

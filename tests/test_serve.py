@@ -2,13 +2,16 @@
 front of the app must keep of the HTTP contract, and that the README gives the
 same command as the Procfile."""
 
+import os
 import signal
 import socket
+import subprocess
+import time
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from servers import PROJECT_ROOT, procfile_receiver, procfile_web_command
+from servers import PROJECT_ROOT, child_pids, free_port, procfile_receiver, procfile_web_command
 
 from conftest import SECRET, TOKEN, cart_body
 
@@ -63,7 +66,48 @@ def test_forwarded_headers_reach_the_app_behind_a_trusted_proxy(web):
     assert response.json()["status_url"].startswith("https://receiver.example/events/")
 
 
-def test_sigterm_stops_the_web_process_cleanly(tmp_path):
+def wait_for(condition, seconds=15):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_sigterm_stops_the_web_process_and_all_its_serving_processes(tmp_path):
     with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET) as receiver:
+        children = child_pids(receiver.process.pid)
         receiver.process.send_signal(signal.SIGTERM)
         assert receiver.process.wait(timeout=10) == 0
+    assert children and not any(os.path.exists(f"/proc/{pid}") for pid in children)
+
+
+def test_web_concurrency_processes_serve_the_one_port(tmp_path):
+    with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET,
+                           WEB_CONCURRENCY="3") as receiver:
+        wait_for(lambda: len(child_pids(receiver.process.pid)) == 3)
+        assert all(requests.get(f"{receiver.url}/healthz", timeout=10).ok for _ in range(20))
+
+
+def test_a_killed_serving_process_is_replaced_at_once(tmp_path):
+    with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET,
+                           WEB_CONCURRENCY="2") as receiver:
+        wait_for(lambda: len(child_pids(receiver.process.pid)) == 2)
+        killed = child_pids(receiver.process.pid)[0]
+        os.kill(killed, signal.SIGKILL)
+
+        wait_for(lambda: len(child_pids(receiver.process.pid)) == 2
+                 and killed not in child_pids(receiver.process.pid), seconds=5)
+        assert requests.get(f"{receiver.url}/healthz", timeout=10).ok
+
+
+def test_a_serving_process_that_cannot_start_stops_the_service(tmp_path):
+    """A configuration error would fail every replacement too: exit 3, no restart loop."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SHOPIFY_", "SHARED_", "DATABASE_"))}
+    result = subprocess.run(procfile_web_command(), cwd=PROJECT_ROOT, timeout=60,
+                            env={**environ, "PORT": str(free_port()), "WEB_CONCURRENCY": "2"},
+                            capture_output=True, text=True)
+    assert result.returncode == 3
+    assert result.stderr.count("configuration error: SHARED_SECRET is required but not set") \
+        in (1, 2)  # each serving process says it, unless the first stops the other first
+    assert "starting another" not in result.stderr

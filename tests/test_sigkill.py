@@ -324,11 +324,11 @@ def test_killed_while_shopify_holds_its_post_longer_than_a_lease_no_second_draft
     assert len(requests_made(shop, "GET", "draft_orders.json")) >= 2  # looked, then again
 
 
-def test_a_web_process_killed_mid_post_is_restarted_and_its_event_completes_within_15_s(
+def test_a_web_process_killed_mid_post_is_replaced_and_its_event_completes_within_15_s(
         shop, tmp_path):
-    """The PaaS case: a deploy or a daily restart kills the Procfile's web process
-    (delivery thread inside, default lease) mid-POST; the platform starts it again
-    on the same database, and the new process finishes the event."""
+    """The PaaS case: the serving process holding the event (delivery thread inside,
+    default lease) is killed mid-POST; the web command starts another, and the
+    event is finished, with one draft."""
     shop.state.configure(delay_seconds=WAIT)  # the draft is made, its answer held back
     with procfile_receiver(tmp_path, shop.url, TOKEN, SECRET) as receiver:
         response = requests.post(f"{receiver.url}/webhooks/cart", json=cart_body(), timeout=10)
@@ -339,11 +339,9 @@ def test_a_web_process_killed_mid_post_is_restarted_and_its_event_completes_with
         holder = int(event_row(db_path, event_id)["lease_owner"].split(":")[1])
         os.kill(holder, signal.SIGKILL)
         killed_at = time.monotonic()
-        receiver.process.wait(timeout=10)
-    shop.state.configure(delay_seconds=0)
+        shop.state.configure(delay_seconds=0)
 
-    with procfile_receiver(tmp_path, shop.url, TOKEN, SECRET):
         completes_with_one_draft(shop, db_path, event_id, None)
 
-    assert time.monotonic() - killed_at <= RECOVERY_SECONDS
-    assert len(requests_made(shop, "POST")) == 1
+        assert time.monotonic() - killed_at <= RECOVERY_SECONDS
+        assert len(requests_made(shop, "POST")) == 1
