@@ -147,10 +147,12 @@ def _supervise(listener, app_path, settings):
         if pid == 0:
             _child(listener, app_path, settings)
         children[pid] = time.monotonic()
+        if state["stopping"]:  # the SIGTERM came between the fork and the line above
+            os.kill(pid, signal.SIGTERM)
 
     def stop(signum=None, frame=None):
         state["stopping"] = True
-        for pid in children:
+        for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
@@ -178,7 +180,8 @@ def _supervise(listener, app_path, settings):
               flush=True)
         if time.monotonic() - started < RESPAWN_PAUSE_SECONDS:
             time.sleep(RESPAWN_PAUSE_SECONDS)  # no busy loop of crashing children
-        spawn()
+        if not state["stopping"]:  # a SIGTERM may have come during the pause
+            spawn()
     return state["status"]
 
 
