@@ -42,7 +42,7 @@ page_headers.protect(bp)
 
 @bp.record_once
 def _create_throttle(state):
-    state.app.extensions["admin_logins"] = LoginThrottle()
+    state.app.extensions["admin_logins"] = LoginThrottle(state.app.extensions["store"])
 
 
 @bp.before_request

@@ -331,7 +331,8 @@ def guess(client, password="guess", address="198.51.100.7"):
 def throttle_clock(app):
     """The login throttle on a clock the test moves by hand."""
     clock = {"now": 1000.0}
-    app.extensions["admin_logins"] = LoginThrottle(clock=lambda: clock["now"])
+    app.extensions["admin_logins"] = LoginThrottle(app.extensions["store"],
+                                                   clock=lambda: clock["now"])
     return clock
 
 

@@ -17,7 +17,12 @@ from conftest import cart_body
 
 pytest_plugins = ["postgres"]
 
-RENAME_COLUMN = Migration(2, "events.poll_url becomes poll_location", (
+# This release's schema, and the version a next release's migration would take.
+UP_TO_DATE = f"the schema is up to date (version {MIGRATIONS[-1].version})"
+APPLIED = [f"applied migration {m.version}: {m.description}" for m in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
+
+RENAME_COLUMN = Migration(NEXT, "events.poll_url becomes poll_location", (
     "ALTER TABLE events RENAME COLUMN poll_url TO poll_location",), additive=False)
 
 
@@ -41,13 +46,13 @@ def test_init_db_needs_only_DATABASE_URL_and_says_what_it_did(database_url, tmp_
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [
-        "init-db: applied migration 1: events and answers tables"]
+        *(f"init-db: {line}" for line in APPLIED)]
 
 
 def test_init_db_says_when_there_is_nothing_to_do(database_url):
     open_store(database_url).migrate()
     result = CliRunner().invoke(init_db_command, env={"DATABASE_URL": database_url})
-    assert result.output.splitlines()[1:] == ["init-db: the schema is up to date (version 1)"]
+    assert result.output.splitlines()[1:] == [f"init-db: {UP_TO_DATE}"]
 
 
 def test_init_db_applies_a_migration_that_start_up_refuses(database_url, monkeypatch):
@@ -55,7 +60,7 @@ def test_init_db_applies_a_migration_that_start_up_refuses(database_url, monkeyp
     monkeypatch.setattr(SqlStore, "migrations", MIGRATIONS + (RENAME_COLUMN,))
     result = CliRunner().invoke(init_db_command, env={"DATABASE_URL": database_url})
     assert result.exit_code == 0
-    assert "init-db: applied migration 2: events.poll_url becomes poll_location" in result.output
+    assert f"init-db: applied migration {NEXT}: events.poll_url becomes poll_location" in result.output
 
 
 def test_start_up_stops_with_one_line_when_init_db_is_needed(make_app, monkeypatch, capsys):
@@ -65,7 +70,7 @@ def test_start_up_stops_with_one_line_when_init_db_is_needed(make_app, monkeypat
         make_app()
     assert stopped.value.code == 3
     assert capsys.readouterr().err == (
-        "database error: the event database needs migration 2 (events.poll_url becomes "
+        f"database error: the event database needs migration {NEXT} (events.poll_url becomes "
         "poll_location), which is not applied at start-up: run `flask --app app init-db`\n")
 
 

@@ -10,10 +10,15 @@ from app.store import MIGRATIONS, Migration, SchemaUpgradeRequired, open_store
 
 pytest_plugins = ["postgres"]
 
+# This release's schema, and the version a next release's migration would take.
+UP_TO_DATE = f"the schema is up to date (version {MIGRATIONS[-1].version})"
+APPLIED = [f"applied migration {m.version}: {m.description}" for m in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
+
 PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}]}}
-ADD_COLUMN = Migration(2, "events.merchant_note", (
+ADD_COLUMN = Migration(NEXT, "events.merchant_note", (
     "ALTER TABLE events ADD COLUMN merchant_note TEXT",))
-RENAME_COLUMN = Migration(2, "events.poll_url becomes poll_location", (
+RENAME_COLUMN = Migration(NEXT, "events.poll_url becomes poll_location", (
     "ALTER TABLE events RENAME COLUMN poll_url TO poll_location",), additive=False)
 
 
@@ -37,24 +42,27 @@ def running(database_url):
 
 
 def test_a_new_database_gets_every_migration(database_url):
-    assert open_store(database_url).migrate() == ["applied migration 1: events and answers tables"]
+    assert open_store(database_url).migrate() == APPLIED
 
 
 def test_migrating_again_changes_nothing(running, database_url):
-    assert open_store(database_url).migrate() == ["the schema is up to date (version 1)"]
+    assert open_store(database_url).migrate() == [UP_TO_DATE]
 
 
 def test_a_database_made_before_migrations_counts_as_version_1(running, database_url):
+    later_tables = [statement.split()[2] for migration in MIGRATIONS[1:]
+                    for statement in migration.statements if statement.startswith("CREATE TABLE")]
     with running._connect(write=True) as conn:
-        conn.execute("DROP TABLE schema_migrations")
+        for table in ["schema_migrations", *later_tables]:
+            conn.execute(f"DROP TABLE {table}")
     assert open_store(database_url).migrate() == [
-        "recorded the existing tables as schema version 1"]
+        "recorded the existing tables as schema version 1", *APPLIED[1:]]
     assert running.get("e1")["received"] == '{"cart": {"note": "kept"}}'
 
 
 def test_an_additive_migration_applies_at_start_up_and_keeps_the_rows(running, database_url):
     store = deployed(database_url, ADD_COLUMN)
-    assert store.migrate(only_additive=True) == ["applied migration 2: events.merchant_note"]
+    assert store.migrate(only_additive=True) == [f"applied migration {NEXT}: events.merchant_note"]
     event = store.get("e1")
     assert (event["merchant_note"], event["lease_owner"]) == (None, "old-worker")
     assert event["received"] == '{"cart": {"note": "kept"}}'
@@ -73,22 +81,22 @@ def test_start_up_refuses_a_migration_that_is_not_additive(running, database_url
     with pytest.raises(SchemaUpgradeRequired, match=r"run `flask --app app init-db`"):
         deployed(database_url, RENAME_COLUMN).migrate(only_additive=True)
     assert "poll_url" in running.get("e1")
-    assert open_store(database_url).migrate() == ["the schema is up to date (version 1)"]
+    assert open_store(database_url).migrate() == [UP_TO_DATE]
 
 
 def test_init_db_applies_a_migration_that_is_not_additive(running, database_url):
     store = deployed(database_url, RENAME_COLUMN)
-    assert store.migrate() == ["applied migration 2: events.poll_url becomes poll_location"]
+    assert store.migrate() == [f"applied migration {NEXT}: events.poll_url becomes poll_location"]
     assert "poll_location" in store.get("e1")
 
 
 def test_a_failing_migration_leaves_the_schema_as_it_was(running, database_url):
-    broken = Migration(2, "half done", ("ALTER TABLE events ADD COLUMN merchant_note TEXT",
+    broken = Migration(NEXT, "half done", ("ALTER TABLE events ADD COLUMN merchant_note TEXT",
                                         "SELECT * FROM no_such_table"))
     with pytest.raises(Exception, match="no_such_table"):
         deployed(database_url, broken).migrate()
     assert "merchant_note" not in running.get("e1")
-    assert open_store(database_url).migrate() == ["the schema is up to date (version 1)"]
+    assert open_store(database_url).migrate() == [UP_TO_DATE]
 
 
 def test_processes_starting_together_apply_each_migration_once(database_url):
@@ -104,5 +112,5 @@ def test_processes_starting_together_apply_each_migration_once(database_url):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(reports) == [["applied migration 1: events and answers tables"]] + \
-        [["the schema is up to date (version 1)"]] * 5
+    assert sorted(reports) == [APPLIED] + \
+        [[UP_TO_DATE]] * 5

@@ -64,7 +64,11 @@ def fresh_postgres(postgres_url):
     """A function giving, each time, the URL of a database without tables."""
     def fresh(_number):
         with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS answers, events, schema_migrations")
+            tables = [row[0] for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()")]
+            if tables:
+                conn.execute(f"DROP TABLE {', '.join(tables)} CASCADE")
         return postgres_url
     return fresh
 

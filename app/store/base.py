@@ -330,6 +330,49 @@ class SqlStore:
             ).rowcount
         return bool(updated)
 
+    # --- Admin logins (app/lockout.py). ---
+
+    def login_attempt(self, address, now, limit, window, lockout):
+        """Count a login attempt from `address` as a failure (until
+        `login_succeeded` clears it) and return None; or, while `address` is
+        locked out, return when its lockout ends, counting nothing. The
+        look-up, the count and the lockout are one transaction, so concurrent
+        guesses, from any process, cannot slip past `limit`. Failures older than
+        `window` and ended lockouts are deleted on the way: the tables hold only
+        the last `window` seconds of guessing."""
+        with self._connect(write=True) as conn:
+            if self.KEY_LOCKS:
+                conn.execute(self.KEY_LOCKS, (_lock_ids([f"login:{address}"]),))
+            conn.execute("DELETE FROM login_failures WHERE at <= ?", (now - window,))
+            conn.execute("DELETE FROM login_lockouts WHERE until <= ?", (now,))
+            row = conn.execute("SELECT until FROM login_lockouts WHERE address = ?",
+                               (address,)).fetchone()
+            if row is not None:
+                return row["until"]
+            conn.execute("INSERT INTO login_failures (address, at) VALUES (?, ?)",
+                         (address, now))
+            failures = conn.execute("SELECT COUNT(*) AS n FROM login_failures"
+                                    " WHERE address = ?", (address,)).fetchone()["n"]
+            if failures >= limit:
+                conn.execute("DELETE FROM login_failures WHERE address = ?", (address,))
+                conn.execute("INSERT INTO login_lockouts (address, until) VALUES (?, ?)",
+                             (address, now + lockout))
+        return None
+
+    def login_succeeded(self, address):
+        """The right password: forget the address's failures, and the lockout its
+        own attempt may just have set (it was counted before it was checked)."""
+        with self._connect(write=True) as conn:
+            conn.execute("DELETE FROM login_failures WHERE address = ?", (address,))
+            conn.execute("DELETE FROM login_lockouts WHERE address = ?", (address,))
+
+    def login_locked_until(self, address, now):
+        """When the address's lockout ends, or None when it has none."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT until FROM login_lockouts WHERE address = ?"
+                               " AND until > ?", (address, now)).fetchone()
+        return None if row is None else row["until"]
+
     # --- Retention (the idle worker and `flask --app app prune`). ---
 
     def prune(self, before, batch, go_on=lambda: True):

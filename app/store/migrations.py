@@ -75,4 +75,11 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX answers_event ON answers (event_id, id)",
     )),
+    Migration(2, "admin login failures and lockouts, shared by every web process", (
+        "CREATE TABLE login_failures (address TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+        "CREATE INDEX login_failures_address ON login_failures (address, at)",
+        "CREATE INDEX login_failures_at ON login_failures (at)",
+        "CREATE TABLE login_lockouts (address TEXT PRIMARY KEY,"
+        " until DOUBLE PRECISION NOT NULL)",
+    )),
 )
