@@ -60,7 +60,8 @@ def test_init_db_applies_a_migration_that_start_up_refuses(database_url, monkeyp
     monkeypatch.setattr(SqlStore, "migrations", MIGRATIONS + (RENAME_COLUMN,))
     result = CliRunner().invoke(init_db_command, env={"DATABASE_URL": database_url})
     assert result.exit_code == 0
-    assert f"init-db: applied migration {NEXT}: events.poll_url becomes poll_location" in result.output
+    assert (f"init-db: applied migration {NEXT}: events.poll_url becomes poll_location"
+            in result.output)
 
 
 def test_start_up_stops_with_one_line_when_init_db_is_needed(make_app, monkeypatch, capsys):
