@@ -8,7 +8,9 @@ back by `receiver`'s status endpoint.
 import os
 import sys
 
+import click
 from flask import Flask
+from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,6 +32,25 @@ class _NoSessions(SessionInterface):
         pass
 
 
+def _finding_commands():
+    """Is the `flask` command loading the app only to list or look up its commands?
+
+    It does for `--help`, and for a bare `flask --help` in any folder, since the
+    package is installed as `app`; running a command loads it again inside it.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, FlaskGroup)
+
+
+def _unconfigured(error):
+    """An app with only the commands, for a configuration that does not load:
+    `--help` works, and each command reports every problem (app/cli.py)."""
+    app = Flask(__name__)
+    app.extensions["config_error"] = error
+    cli.register(app)
+    return app
+
+
 def create_app(overrides=None):
     """Build the app from the environment; `overrides` (environment-style
     names to strings) take precedence, for tests and the demo."""
@@ -39,9 +60,11 @@ def create_app(overrides=None):
     try:
         app.config.update(config.load({**os.environ, **(overrides or {})}, app.instance_path))
     except config.ConfigError as error:
-        # One line, no traceback. Exit status 3 is gunicorn's "worker failed to
-        # boot": the master stops instead of respawning the worker forever.
-        print(f"configuration error: {error}", file=sys.stderr)
+        if _finding_commands():
+            return _unconfigured(error)
+        # One line a problem, no traceback. Exit status 3 is "worker failed to
+        # boot": app.serve's supervisor stops instead of respawning it forever.
+        print(*error.lines(), sep="\n", file=sys.stderr)
         raise SystemExit(3) from None
     # Behind a PaaS router (TRUSTED_PROXIES=1), trust its X-Forwarded-* so that
     # status_url comes out as https on the public host and rate limits see the

@@ -26,15 +26,24 @@ def init_db_command():
                                             instance_path)
     except config.ConfigError as error:
         raise SystemExit(f"configuration error: {error}") from None
-    click.echo(f"init-db: database {database['DATABASE_PATH']}")
+    click.echo(f"init-db: database {database['DATABASE_SHOWN']}")
     for line in open_store(database["DATABASE_URL"]).migrate():
         click.echo(f"init-db: {line}")
+
+
+def _configured():
+    """Stop a command of an app whose settings did not load, naming every problem."""
+    error = current_app.extensions.get("config_error")
+    if error:
+        click.echo("\n".join(error.lines()), err=True)
+        raise SystemExit(3)
 
 
 def register(app):
     @app.cli.command("worker")
     def worker_command():
         """Run the delivery worker alone (web processes with RUN_WORKER=0)."""
+        _configured()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -47,6 +56,7 @@ def register(app):
     def prune_command():
         """Delete now the settled events older than RETENTION_DAYS, as the worker
         does when idle, and say how many."""
+        _configured()
         days = current_app.config["RETENTION_DAYS"]
         pruned = current_app.extensions["worker"].prune()
         if pruned is None:
@@ -58,7 +68,8 @@ def register(app):
     @app.cli.command("doctor")
     def doctor_command():
         """Check settings, database and Shopify (shop, token, scope, API version)."""
-        results = doctor.run(current_app)
+        error = current_app.extensions.get("config_error")
+        results = doctor.check_settings(error) if error else doctor.run(current_app)
         for result in results:
             click.echo(result.line())
         if any(result.failed for result in results):

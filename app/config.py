@@ -1,18 +1,30 @@
 """Settings from environment variables, checked once at start-up.
 
-Every rule about a setting lives here, so a merchant who mistypes one gets a
-single line naming it instead of a failure on the first shopper's click.
+Every rule about a setting lives here, in one table (SETTINGS), so a merchant
+who mistypes some gets one line naming each instead of a failure on the first
+shopper's click; the same table makes doctor's report and the README's tables.
 """
 
 import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names it."""
+    """Settings are missing or malformed: one problem a setting, each message
+    starting with the setting's name, so that one run reports them all."""
+
+    def __init__(self, *problems):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def lines(self):
+        """What a process that cannot start prints: one line a problem."""
+        return [f"configuration error: {problem}" for problem in self.problems]
 
 
 DEFAULT_API_VERSION = "2025-10"
@@ -21,13 +33,15 @@ DEFAULT_API_VERSION = "2025-10"
 # 519 KB (tests/storefront.py); 1.5 times that leaves room for longer descriptions.
 DEFAULT_MAX_BODY_BYTES = 768 * 1024
 
+APP, SERVER, BOTH = "app", "server", "app and server"
+
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
-def _shop_base_url(value):
-    """Return the Admin API base URL for a shop domain or a full base URL."""
-    value = value.strip().rstrip("/")
+def _shop_base_url(name, value):
+    """The Admin API base URL for a shop domain or a full base URL."""
+    value = value.rstrip("/")
     if _SHOP_DOMAIN.match(value.lower()):
         return f"https://{value.lower()}"
     parts = urlsplit(value)
@@ -35,14 +49,25 @@ def _shop_base_url(value):
             and not parts.query and not parts.fragment:
         return f"{parts.scheme}://{parts.netloc}"
     raise ConfigError(
-        f"SHOPIFY_SHOP must be 'your-store.myshopify.com' or a base URL such as "
+        f"{name} must be 'your-store.myshopify.com' or a base URL such as "
         f"'http://127.0.0.1:8081', got {value!r}"
     )
 
 
-def _origins(value):
-    value = value.strip()
-    if value in ("", "*"):
+def _token(name, value):
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must not contain spaces")  # and never shows the token
+    return value
+
+
+def _api_version(name, value):
+    if not _API_VERSION.match(value):
+        raise ConfigError(f"{name} must look like {DEFAULT_API_VERSION}, got {value!r}")
+    return value
+
+
+def _origins(name, value):
+    if value == "*":
         return "*"
     origins = []
     for origin in value.split(","):
@@ -50,136 +75,259 @@ def _origins(value):
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
             raise ConfigError(
-                f"ALLOWED_ORIGINS must list origins like 'https://shop.example.com', "
-                f"got {origin!r}"
+                f"{name} must list origins like 'https://shop.example.com', got {origin!r}"
             )
         origins.append(origin)
     return tuple(origins)
 
 
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+def _tags(name, value):
+    return ",".join(tag.strip() for tag in value.split(",") if tag.strip())
+
+
+def _text(name, value):
     return value
 
 
-def _number(name, value, kind=float, minimum=0):
+def _optional(name, value):
+    """Unset is None, so that `if settings[name]` reads as "is it set"."""
+    return value or None
+
+
+def _choice(*choices):
+    def parse(name, value):
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+    return parse
+
+
+def _flag(name, value):
+    return _choice("0", "1")(name, value) == "1"
+
+
+def _number(name, value, kind=float):
     try:
         number = kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if number <= minimum:
-        raise ConfigError(f"{name} must be greater than {minimum}, got {value!r}")
+    if number <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {value!r}")
     return number
+
+
+def _whole(name, value):
+    return _number(name, value, int)
 
 
 def _count(name, value):
     """A whole number of at least 0, where 0 switches the feature off."""
-    if not value.strip().isdigit():
+    if not value.isdigit():
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
 
 
+def _lease(name, value):
+    lease = _number(name, value)
+    if lease < 1:
+        # Renewed every third of it: a shorter lease would be lost to any pause
+        # of the process or the database, and the event delivered twice over.
+        raise ConfigError(f"{name} must be at least 1, got {lease:g}")
+    return lease
+
+
+def _database_url(name, value):
+    """Checked here, resolved by database_settings once the instance folder is known."""
+    database_settings(value, "")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the loader, doctor's report and the README's
+    tables (`python -m app.config`) are all made from these rows."""
+
+    name: str
+    default: str | None  # None: required
+    parse: Callable[[str, str], object]  # (name, stripped value) -> value; raises ConfigError
+    doc: str  # the README's "meaning" cell, and doctor's hint
+    shown_default: str = ""  # the README's "default" cell, when not the default itself
+    key: str = ""  # its key in the app's settings, when not its name
+    scope: str = APP  # APP, SERVER (python -m app.serve), or BOTH
+
+    @property
+    def required(self):
+        return self.default is None
+
+    def read(self, environ):
+        value = environ.get(self.name, "").strip() or self.default
+        if value is None:
+            raise ConfigError(f"{self.name} is required but not set")
+        return self.parse(self.name, value)
+
+    def default_cell(self):
+        if self.required:
+            return "required"
+        return self.shown_default or f"`{self.default}`"
+
+
+SETTINGS = (
+    Setting("SHOPIFY_SHOP", None, _shop_base_url,
+            "`your-store.myshopify.com`, or a full base URL such as `http://127.0.0.1:8081` "
+            "(a local Admin API simulator or test server)", key="SHOPIFY_BASE_URL"),
+    Setting("SHOPIFY_ACCESS_TOKEN", None, _token,
+            "Admin API access token (`shpat_…`) with the `write_draft_orders` scope, sent as "
+            "`X-Shopify-Access-Token`; never logged, never echoed, scrubbed from stored "
+            "Shopify answers"),
+    Setting("SHOPIFY_API_VERSION", DEFAULT_API_VERSION, _api_version,
+            "Admin API version: `YYYY-01`, `-04`, `-07`, `-10`, or `unstable`"),
+    Setting("SHARED_SECRET", None, _text,
+            "the key of the Liquid `hmac_sha256` filter in the storefront snippet"),
+    Setting("DATABASE_URL", "", _database_url,
+            "`sqlite:////absolute/path.sqlite3` to choose the SQLite file; "
+            "`postgresql://user:password@host:5432/database` (or `postgres://…`, as Heroku, "
+            "Render and Railway give it) for PostgreSQL, which several instances can share "
+            "(see Database below)",
+            shown_default="`events.sqlite3` in the Flask instance folder"),
+    Setting("ALLOWED_ORIGINS", "*", _origins,
+            "comma-separated storefront origins for CORS, e.g. "
+            "`https://your-store.com,https://your-store.myshopify.com`; `*` allows any"),
+    Setting("GUEST_CARTS", "allow", _choice("allow", "reject"),
+            "`allow` (as Mechanic does) or `reject` carts that carry no customer"),
+    Setting("SIGNATURE_MODE", "mechanic", _choice("mechanic", "timestamped"),
+            "`mechanic`: accept the Mechanic task's never-expiring signature; `timestamped`: "
+            "require the snippet's timestamped signature (see Signatures above)"),
+    Setting("SIGNATURE_TOLERANCE", "3600", _whole,
+            "seconds a timestamped signature stays valid after the page was rendered "
+            "(an hour: a cart page can stay open a while)"),
+    Setting("SECRET_KEY", "", _text, "signs status tokens",
+            shown_default="derived from `SHARED_SECRET`"),
+    Setting("RUN_WORKER", "1", _flag,
+            "`1`: the web process also runs the delivery worker; `0`: web only, with "
+            "`flask --app app worker` as a separate process"),
+    Setting("DRAFT_ORDER_TAGS", "", _tags,
+            "comma-separated tags put on every draft order, e.g. `cart-request`",
+            shown_default="none"),
+    Setting("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES), _whole,
+            "largest accepted request body (768 KiB): the body `send-cart.js` posts for the "
+            "largest cart accepted, 250 lines of `/cart.js` with three properties and a "
+            "500-character product description each, measures 519 KB (`tests/storefront.py`), "
+            "so the default leaves 1.5x for longer descriptions. Raise it if your descriptions "
+            "run past about 1,500 characters. The web server answers a larger body `413` "
+            "`body_too_large` before reading it. Whatever the body, an event keeps at most "
+            "64 KiB of it", key="MAX_CONTENT_LENGTH", scope=BOTH),
+    Setting("SHOPIFY_TIMEOUT", "30", _number,
+            "seconds one Shopify call may take in all, answer included (an answer still "
+            "arriving then counts as none)"),
+    Setting("MAX_ATTEMPTS", "5", _whole,
+            "5xx answers, timeouts or connection errors tolerated before an event fails"),
+    Setting("POLL_TIMEOUT", "600", _number,
+            "overall seconds allowed for Shopify's `202` polling"),
+    Setting("LEASE_SECONDS", "10", _lease,
+            "how long after a worker's last sign of life another may take its event over; the "
+            "worker renews it every third of it while it delivers, so a slow Shopify call never "
+            "loses the event, and a killed process's event resumes within about that long. "
+            "At least `1`"),
+    Setting("ADMIN_PASSWORD", "", _optional,
+            "turns on the event log at `/admin` (HTTP basic auth, any user name)",
+            shown_default="unset: no event log"),
+    Setting("RETENTION_DAYS", "30", _count,
+            "days a completed or failed event (and its Shopify answers) is kept after it "
+            "settled; `0` keeps every event (see Retention below)"),
+    Setting("DEDUPE_WINDOW", "600", _count,
+            "seconds during which the same submission sent again (same cart token, lines, note, "
+            "attributes and customer; for a guest, also the same address) returns the first "
+            "submission's event, unless that event failed; `0` turns it off"),
+    Setting("RATE_LIMIT_PER_IP", "30", _count,
+            "accepted submissions per minute from one IP address, held exactly however many "
+            "arrive at once; `0` turns it off"),
+    Setting("RATE_LIMIT_PER_CUSTOMER", "10", _count,
+            "accepted submissions per minute for one signed-in customer; `0` turns it off"),
+    Setting("TRUSTED_PROXIES", "0", _count,
+            "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
+            "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "
+            "`https://` and rate limits see the shopper's address"),
+    Setting("SHOPIFY_LEAK_RATE", "2", _number,
+            "calls per second Shopify's bucket leaks, for pacing (`20` on Shopify Plus)"),
+    Setting("PORT", "8000", _whole,
+            "the port to listen on, on all interfaces (the platform sets it)", scope=SERVER),
+    Setting("WEB_CONCURRENCY", "2", _whole,
+            "serving processes, one per core of a small dyno (Heroku sets it by dyno size). "
+            "Waitress runs Python on one core per process; each process takes about 60 MiB "
+            "under load", scope=SERVER),
+    Setting("WEB_THREADS", "16", _whole,
+            "threads per serving process that run requests. They only ever get complete "
+            "requests. On PostgreSQL each one keeps a database connection", scope=SERVER),
+    Setting("REQUEST_TIMEOUT", "15", _whole,
+            "seconds a connection may take to send a complete request, counted from when it "
+            "opens or from its previous answer (so also how long an idle kept-alive connection "
+            "stays open)", scope=SERVER),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def _of(scope):
+    return [setting for setting in SETTINGS if setting.scope in (scope, BOTH)]
+
+
+def _read(settings, environ, key):
+    """Each setting's value under `key(setting)`, or every problem at once."""
+    values, problems = {}, []
+    for setting in settings:
+        try:
+            values[key(setting)] = setting.read(environ)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(*problems)
+    return values
+
+
 def database_settings(url, instance_path):
-    """DATABASE_URL as the store opens it, and DATABASE_PATH: what the setup page
+    """DATABASE_URL as the store opens it, and DATABASE_SHOWN: what the setup page
     and the doctor show of it (the SQLite file, or the server without its password)."""
     if not url:
         path = os.path.join(instance_path, "events.sqlite3")
-        return {"DATABASE_URL": f"sqlite:///{path}", "DATABASE_PATH": path}
+        return {"DATABASE_URL": f"sqlite:///{path}", "DATABASE_SHOWN": path}
     if url.startswith("sqlite:///"):
-        return {"DATABASE_URL": url, "DATABASE_PATH": url[len("sqlite:///"):]}
+        return {"DATABASE_URL": url, "DATABASE_SHOWN": url[len("sqlite:///"):]}
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):  # Heroku, Render and Railway say postgres://
         server = parts.netloc.rpartition("@")[2]
-        return {"DATABASE_URL": url, "DATABASE_PATH": f"postgresql://{server}{parts.path}"}
+        return {"DATABASE_URL": url, "DATABASE_SHOWN": f"postgresql://{server}{parts.path}"}
     raise ConfigError(
         f"DATABASE_URL must be a sqlite:///path or postgresql:// URL, "
         f"got a {parts.scheme or 'malformed'} URL"
     )
 
 
-def _max_body_bytes(environ):
-    return _number("MAX_BODY_BYTES",
-                   environ.get("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), int)
-
-
 def server_settings(environ):
     """What the web server (`python -m app.serve`) needs, apart from the app's own
     settings: the port the platform gives, its processes and threads, how long a connection may
     take to send a complete request, and the largest body it buffers."""
-    return {
-        "PORT": _number("PORT", environ.get("PORT", "8000"), int),
-        "WEB_CONCURRENCY": _number("WEB_CONCURRENCY", environ.get("WEB_CONCURRENCY", "2"), int),
-        "WEB_THREADS": _number("WEB_THREADS", environ.get("WEB_THREADS", "16"), int),
-        "REQUEST_TIMEOUT": _number("REQUEST_TIMEOUT", environ.get("REQUEST_TIMEOUT", "15"), int),
-        "MAX_BODY_BYTES": _max_body_bytes(environ),
-    }
+    return _read(_of(SERVER), environ,
+                 lambda setting: setting.name)
 
 
 def load(environ, instance_path):
-    """Build the app's settings from `environ` (a mapping of strings)."""
+    """Build the app's settings from `environ` (a mapping of strings), or raise
+    a ConfigError listing every missing or malformed one."""
+    settings = _read(_of(APP), environ,
+                     lambda setting: setting.key or setting.name)
+    settings["SECRET_KEY"] = settings["SECRET_KEY"] or hmac.new(
+        settings["SHARED_SECRET"].encode(), b"status-token-key", hashlib.sha256).hexdigest()
+    settings.update(database_settings(settings["DATABASE_URL"], instance_path))
+    return settings
 
-    def required(name):
-        value = environ.get(name, "").strip()
-        if not value:
-            raise ConfigError(f"{name} is required but not set")
-        return value
 
-    shared_secret = required("SHARED_SECRET")
-    token = required("SHOPIFY_ACCESS_TOKEN")
-    if any(c.isspace() for c in token):
-        raise ConfigError("SHOPIFY_ACCESS_TOKEN must not contain spaces")
-    api_version = environ.get("SHOPIFY_API_VERSION", "").strip() or DEFAULT_API_VERSION
-    if not _API_VERSION.match(api_version):
-        raise ConfigError(
-            f"SHOPIFY_API_VERSION must look like {DEFAULT_API_VERSION}, got {api_version!r}"
-        )
-    secret_key = environ.get("SECRET_KEY", "").strip() or hmac.new(
-        shared_secret.encode(), b"status-token-key", hashlib.sha256
-    ).hexdigest()
-    tags = ",".join(t.strip() for t in environ.get("DRAFT_ORDER_TAGS", "").split(",") if t.strip())
+def markdown_table(scope):
+    """The README's table of the settings of `scope`: APP (Configuration), or
+    SERVER (Deploying to a PaaS), where the shared ones come last, pointing back."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    def pointer(setting):  # a shared setting in the second table
+        return scope == SERVER and setting.scope == BOTH
 
-    timeout = _number("SHOPIFY_TIMEOUT", environ.get("SHOPIFY_TIMEOUT", "30"))
-    lease = _number("LEASE_SECONDS", environ.get("LEASE_SECONDS", "10"))
-    if lease < 1:
-        # Renewed every third of it: a shorter lease would be lost to any pause
-        # of the process or the database, and the event delivered twice over.
-        raise ConfigError(f"LEASE_SECONDS must be at least 1, got {lease:g}")
-
-    return {
-        "SHOPIFY_BASE_URL": _shop_base_url(required("SHOPIFY_SHOP")),
-        "SHOPIFY_ACCESS_TOKEN": token,
-        "SHOPIFY_API_VERSION": api_version,
-        "SHARED_SECRET": shared_secret,
-        "SECRET_KEY": secret_key,
-        **database_settings(environ.get("DATABASE_URL", "").strip(), instance_path),
-        "ALLOWED_ORIGINS": _origins(environ.get("ALLOWED_ORIGINS", "*")),
-        "GUEST_CARTS": _choice("GUEST_CARTS", environ.get("GUEST_CARTS", "allow").strip(),
-                               ("allow", "reject")),
-        "RUN_WORKER": _choice("RUN_WORKER", environ.get("RUN_WORKER", "1").strip(),
-                              ("0", "1")) == "1",
-        "DRAFT_ORDER_TAGS": tags,
-        "MAX_CONTENT_LENGTH": _max_body_bytes(environ),
-        "SHOPIFY_TIMEOUT": timeout,
-        "MAX_ATTEMPTS": _number("MAX_ATTEMPTS", environ.get("MAX_ATTEMPTS", "5"), int),
-        "POLL_TIMEOUT": _number("POLL_TIMEOUT", environ.get("POLL_TIMEOUT", "600")),
-        "LEASE_SECONDS": lease,
-        "SIGNATURE_MODE": _choice("SIGNATURE_MODE",
-                                  environ.get("SIGNATURE_MODE", "mechanic").strip(),
-                                  ("mechanic", "timestamped")),
-        # An hour by default: a shopper may leave a cart page open a while.
-        "SIGNATURE_TOLERANCE": _number("SIGNATURE_TOLERANCE",
-                                       environ.get("SIGNATURE_TOLERANCE", "3600"), int),
-        # The merchant's event log at /admin exists only once a password is set.
-        "ADMIN_PASSWORD": environ.get("ADMIN_PASSWORD", "").strip() or None,
-        "DEDUPE_WINDOW": _count("DEDUPE_WINDOW", environ.get("DEDUPE_WINDOW", "600")),
-        "RATE_LIMIT_PER_IP": _count("RATE_LIMIT_PER_IP",
-                                    environ.get("RATE_LIMIT_PER_IP", "30")),
-        "RATE_LIMIT_PER_CUSTOMER": _count("RATE_LIMIT_PER_CUSTOMER",
-                                          environ.get("RATE_LIMIT_PER_CUSTOMER", "10")),
-        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", environ.get("TRUSTED_PROXIES", "0")),
-        # Days a completed or failed event is kept after it settled.
-        "RETENTION_DAYS": _count("RETENTION_DAYS", environ.get("RETENTION_DAYS", "30")),
-        "SHOPIFY_LEAK_RATE": _number("SHOPIFY_LEAK_RATE",
-                                     environ.get("SHOPIFY_LEAK_RATE", "2")),
-    }
+    for setting in sorted(_of(scope), key=pointer):
+        meaning = "as in [Configuration](#configuration)" if pointer(setting) else setting.doc
+        rows.append(f"| `{setting.name}` | {setting.default_cell()} | {meaning} |")
+    return "\n".join(rows)

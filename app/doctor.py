@@ -9,7 +9,7 @@ ever printed.
 
 from dataclasses import dataclass
 
-from .config import DEFAULT_API_VERSION
+from .config import BY_NAME, DEFAULT_API_VERSION
 from .shopify import Answer
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
@@ -45,13 +45,23 @@ def _said(answer):
     return f"GET {answer.url} answered {answer.status}"
 
 
+def check_settings(error):
+    """A configuration that does not load: one FAIL a problem, its hint the
+    setting's line of the settings table; the rest needs the settings."""
+    return [
+        *(Check("configuration", FAIL, problem, BY_NAME[problem.split(" ", 1)[0]].doc)
+          for problem in error.problems),
+        Check("database and Shopify", SKIP, "need every setting above"),
+    ]
+
+
 def check_configuration(config):
     """create_app already refused a broken configuration; show what was loaded."""
     admin = "on" if config.get("ADMIN_PASSWORD") else "off (set ADMIN_PASSWORD)"
     worker = "in this process" if config["RUN_WORKER"] else "separate (flask worker)"
     return Check("configuration", PASS,
                  f"shop {config['SHOPIFY_BASE_URL']}, API {config['SHOPIFY_API_VERSION']}, "
-                 f"database {config['DATABASE_PATH']}, guest carts {config['GUEST_CARTS']}, "
+                 f"database {config['DATABASE_SHOWN']}, guest carts {config['GUEST_CARTS']}, "
                  f"worker {worker}, admin {admin}")
 
 

@@ -189,7 +189,7 @@ def main(argv):
     try:
         settings = config.server_settings(os.environ)
     except config.ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(*error.lines(), sep="\n", file=sys.stderr)
         raise SystemExit(BOOT_FAILURE) from None
     app_path = argv[0] if argv else "app.wsgi:app"
     listener = socket.create_server(("0.0.0.0", settings["PORT"]), backlog=LISTEN_BACKLOG)

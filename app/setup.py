@@ -43,8 +43,8 @@ class Check:
 
 def _database(settings):
     if settings["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
-        return Check("Event database", f"PostgreSQL, {settings['DATABASE_PATH']}")
-    path = Path(settings["DATABASE_PATH"]).resolve()
+        return Check("Event database", f"PostgreSQL, {settings['DATABASE_SHOWN']}")
+    path = Path(settings["DATABASE_SHOWN"]).resolve()
     if Path(current_app.instance_path).resolve() in path.parents:
         return Check("Event database", "SQLite, default file in the instance folder", False,
                      "If your host's disk is wiped on deploy, set DATABASE_URL to "

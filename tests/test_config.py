@@ -1,10 +1,21 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from app.config import DEFAULT_API_VERSION, ConfigError, load, server_settings
+from app.config import (
+    APP,
+    DEFAULT_API_VERSION,
+    SERVER,
+    ConfigError,
+    load,
+    markdown_table,
+    server_settings,
+)
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 REQUIRED = {"SHOPIFY_SHOP": "my-store.myshopify.com", "SHOPIFY_ACCESS_TOKEN": "shpat_x",
             "SHARED_SECRET": "s3cret"}
@@ -18,7 +29,7 @@ def test_defaults_follow_the_documented_table():
     config = settings()
     assert config["SHOPIFY_BASE_URL"] == "https://my-store.myshopify.com"
     assert config["SHOPIFY_API_VERSION"] == DEFAULT_API_VERSION
-    assert config["DATABASE_PATH"] == "/instance/events.sqlite3"
+    assert config["DATABASE_SHOWN"] == "/instance/events.sqlite3"
     assert config["ALLOWED_ORIGINS"] == "*"
     assert config["GUEST_CARTS"] == "allow"
     assert config["RUN_WORKER"] is True
@@ -103,3 +114,84 @@ def test_web_process_with_a_bad_server_setting_prints_one_line_and_no_traceback(
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 3
     assert result.stderr.strip() == "configuration error: WEB_THREADS must be a number, got 'many'"
+
+
+def test_every_missing_or_malformed_setting_is_reported_at_once():
+    with pytest.raises(ConfigError) as raised:
+        load({"SHOPIFY_ACCESS_TOKEN": "shpat_x", "GUEST_CARTS": "maybe", "PORT": "x"}, "/i")
+    assert raised.value.lines() == [
+        "configuration error: SHOPIFY_SHOP is required but not set",
+        "configuration error: SHARED_SECRET is required but not set",
+        "configuration error: GUEST_CARTS must be one of allow, reject, got 'maybe'",
+    ]
+
+
+def test_every_malformed_server_setting_is_reported_at_once():
+    with pytest.raises(ConfigError) as raised:
+        server_settings({"PORT": "http", "WEB_THREADS": "0"})
+    assert raised.value.problems == ("PORT must be a number, got 'http'",
+                                     "WEB_THREADS must be greater than 0, got '0'")
+
+
+def test_a_blank_setting_takes_its_default():
+    assert settings(MAX_ATTEMPTS=" ", GUEST_CARTS="")["MAX_ATTEMPTS"] == 5
+
+
+def test_the_database_shown_is_the_url_without_its_password():
+    url = "postgresql://user:pw@db.example:5432/events"
+    assert settings(DATABASE_URL=url)["DATABASE_SHOWN"] == "postgresql://db.example:5432/events"
+
+
+# To regenerate a README table after changing app/config.py's SETTINGS:
+#   python -c "from app import config; print(config.markdown_table(config.APP))"   (or SERVER)
+def test_readme_configuration_table_is_the_settings_table():
+    assert markdown_table(APP) in README.read_text(encoding="utf-8")
+
+
+def test_readme_web_process_table_is_the_settings_table():
+    assert markdown_table(SERVER) in README.read_text(encoding="utf-8")
+
+
+def test_start_up_names_every_missing_setting_in_one_line_each(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker"],
+                            env=unconfigured(), cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"configuration error: {name} is required but not set"
+        for name in ("SHOPIFY_SHOP", "SHOPIFY_ACCESS_TOKEN", "SHARED_SECRET")]
+
+
+def unconfigured():
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith(("SHOPIFY_", "SHARED_", "DATABASE_", "FLASK_"))}
+
+
+def flask(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "flask", *args], env=unconfigured(), cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_the_commands_before_anything_is_configured(tmp_path):
+    result = flask("--app", "app", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert all(f"  {name} " in result.stdout for name in ("worker", "doctor", "prune", "init-db"))
+
+
+def test_a_command_s_help_works_before_anything_is_configured(tmp_path):
+    result = flask("--app", "app", "worker", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Run the delivery worker alone" in result.stdout
+
+
+def test_a_bare_flask_help_in_any_folder_is_not_stopped_by_this_app(tmp_path):
+    """The package is installed as `app`, which flask imports when the folder has no app.py."""
+    result = flask("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_running_the_app_unconfigured_still_stops_at_start_up(tmp_path):
+    result = flask("--app", "app", "routes", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "configuration error: SHARED_SECRET is required but not set" in result.stderr

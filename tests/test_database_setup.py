@@ -30,7 +30,7 @@ RENAME_COLUMN = Migration(NEXT, "events.poll_url becomes poll_location", (
 def test_a_postgres_url_is_used_as_given_and_shown_without_its_password(scheme):
     url = f"{scheme}://merchant:s3cret@db.example.com:5432/events?sslmode=require"
     assert database_settings(url, "/instance") == {
-        "DATABASE_URL": url, "DATABASE_PATH": "postgresql://db.example.com:5432/events"}
+        "DATABASE_URL": url, "DATABASE_SHOWN": "postgresql://db.example.com:5432/events"}
 
 
 def test_another_database_scheme_is_refused_naming_DATABASE_URL():

@@ -1,10 +1,14 @@
 """`flask doctor` against the Shopify simulator served on loopback."""
 
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
 from app import doctor
+from app.config import BY_NAME, ConfigError
 from app.simulator import create_simulator, serve_in_thread
 from app.store import SqliteStore
 from conftest import SECRET, TOKEN
@@ -144,3 +148,24 @@ def test_cli_output_contains_no_secret(doctor_app):
     output = app.test_cli_runner().invoke(args=["doctor"]).output
     for secret in (SIMULATOR_TOKEN, TOKEN, SECRET, app.config["SECRET_KEY"], "admin-password-1"):
         assert secret not in output
+
+
+def test_unconfigured_doctor_reports_every_missing_or_malformed_setting(tmp_path):
+    environ = {name: value for name, value in os.environ.items()
+               if not name.startswith(("SHOPIFY_", "SHARED_", "DATABASE_", "FLASK_"))}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "doctor"],
+                            env={**environ, "GUEST_CARTS": "maybe"}, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert [line.split(" — ")[0] for line in result.stdout.splitlines()] == [
+        "FAIL  configuration: SHOPIFY_SHOP is required but not set",
+        "FAIL  configuration: SHOPIFY_ACCESS_TOKEN is required but not set",
+        "FAIL  configuration: SHARED_SECRET is required but not set",
+        "FAIL  configuration: GUEST_CARTS must be one of allow, reject, got 'maybe'",
+        "SKIP  database and Shopify: need every setting above",
+    ]
+
+
+def test_a_missing_setting_s_hint_is_its_line_of_the_settings_table():
+    (check, _) = doctor.check_settings(ConfigError("SHARED_SECRET is required but not set"))
+    assert check.hint == BY_NAME["SHARED_SECRET"].doc

@@ -129,7 +129,7 @@ def test_a_postgresql_database_is_named_without_its_password():
     settings = {"SHOPIFY_BASE_URL": "https://s.myshopify.com", "SHOPIFY_API_VERSION": "2025-10",
                 "GUEST_CARTS": "allow", "ALLOWED_ORIGINS": ("https://s.com",), "RUN_WORKER": True,
                 "DATABASE_URL": "postgresql://u:pw@db.example:5432/events",
-                "DATABASE_PATH": "postgresql://db.example:5432/events"}
+                "DATABASE_SHOWN": "postgresql://db.example:5432/events"}
     [database] = [row for row in checks(settings) if row.label == "Event database"]
     assert database.value == "PostgreSQL, postgresql://db.example:5432/events" and database.ok
 
