@@ -7,6 +7,8 @@ Servers and the browser start once per session; each test gets a reset
 simulator and storefront, and a fresh page.
 """
 
+import os
+
 import pytest
 from servers import procfile_receiver
 
@@ -19,7 +21,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")  # tests set a missing one
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run")
@@ -69,7 +71,9 @@ def browser(tmp_path_factory):
     try:
         driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     except (WebDriverException, OSError) as error:
-        pytest.skip(f"Chromium could not start ({CHROMIUM}, {CHROMEDRIVER}): {error}")
+        said = (getattr(error, "msg", None) or str(error)).strip().partition("\n")[0]
+        pytest.skip("the browser tests need Debian's Chromium and its driver: apt-get install "
+                    f"chromium chromium-driver (Chromium did not start: {said})")
     yield driver
     driver.quit()
 
