@@ -3,8 +3,7 @@ import sqlite3
 
 import pytest
 import storefront
-
-from conftest import cart_body
+from helpers import cart_body
 
 
 def event_count(app):
