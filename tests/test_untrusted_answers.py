@@ -21,6 +21,13 @@ CREATE = f"{API}/draft_orders.json"
 POLL = f"{API}/draft_orders/poll/abc.json"
 
 
+def after_one_call(client, worker, store):
+    """Submit a cart and let the worker make its one call to Shopify: the stored event."""
+    event_id = submit(client)["id"]
+    worker.run_once()
+    return store.get(event_id)
+
+
 def draft(**fields):
     return {"draft_order": {"id": 7, "name": "#D7", "invoice_url": f"{SHOP}/1/invoices/a",
                             **fields}}
@@ -82,9 +89,7 @@ def test_a_huge_retry_after_is_capped(client, worker, shopify, clock, store):
 def test_a_draft_whose_name_is_no_short_string_completes_without_the_name(
         client, worker, shopify, store, name):
     shopify.post(CREATE, status=201, json=draft(name=name))
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["draft_order_id"], event["draft_order_name"]) == (
         "completed", 7, None)
 
@@ -94,9 +99,7 @@ def test_a_draft_whose_name_is_no_short_string_completes_without_the_name(
 def test_a_draft_whose_invoice_url_is_no_web_address_completes_without_it(
         client, worker, shopify, store, invoice_url):
     shopify.post(CREATE, status=201, json=draft(invoice_url=invoice_url))
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["draft_order_name"], event["invoice_url"]) == (
         "completed", "#D7", None)
 
@@ -105,9 +108,7 @@ def test_a_draft_whose_invoice_url_is_no_web_address_completes_without_it(
 def test_a_draft_without_a_positive_integer_id_fails_the_event_with_a_reason(
         client, worker, shopify, store, draft_id):
     shopify.post(CREATE, status=201, json=draft(id=draft_id))
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"], event["lease_owner"]) == (
         "failed", "shopify_unexpected_answer", None)
     assert "no valid id" in event["error_detail"]
@@ -158,9 +159,7 @@ def test_listed_drafts_whose_note_attributes_are_no_list_are_passed_over(
 def test_a_location_that_is_no_address_fails_the_event_as_untrusted(
         client, worker, shopify, store):
     shopify.post(CREATE, status=202, headers={"Location": "http://[::1/poll", "Retry-After": "1"})
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"]) == ("failed", "untrusted_location")
 
 
@@ -172,11 +171,9 @@ def test_a_token_written_with_json_escapes_is_redacted_from_the_stored_answer(
     escaped = "\\u" + f"{ord(TOKEN[0]):04x}" + TOKEN[1:]
     shopify.post(CREATE, status=422, body='{"errors": {"base": ["bad token ' + escaped + '"]}}',
                  content_type="application/json")
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert event["status"] == "failed"
-    shown = decoded_everywhere(event, store.answers(event_id))
+    shown = decoded_everywhere(event, store.answers(event["id"]))
     assert TOKEN not in shown
     assert "[redacted]" in event["error_detail"]
 
@@ -186,10 +183,8 @@ def test_a_token_in_a_json_key_is_redacted_from_the_stored_answer(
     escaped = "\\u" + f"{ord(TOKEN[-1]):04x}"
     shopify.post(CREATE, status=422, body='{"errors": {"' + TOKEN[:-1] + escaped + '": "x"}}',
                  content_type="application/json")
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
-    assert TOKEN not in decoded_everywhere(event, store.answers(event_id))
+    event = after_one_call(client, worker, store)
+    assert TOKEN not in decoded_everywhere(event, store.answers(event["id"]))
 
 
 def test_a_token_in_a_draft_name_never_reaches_the_status_document(
@@ -197,19 +192,15 @@ def test_a_token_in_a_draft_name_never_reaches_the_status_document(
     escaped = "\\u" + f"{ord(TOKEN[0]):04x}" + TOKEN[1:]
     shopify.post(CREATE, status=201, content_type="application/json",
                  body='{"draft_order": {"id": 7, "name": "' + escaped + '"}}')
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert event["status"] == "completed"
-    assert TOKEN not in decoded_everywhere(event, store.answers(event_id))
+    assert TOKEN not in decoded_everywhere(event, store.answers(event["id"]))
 
 
 def test_a_location_carrying_the_token_is_not_followed(client, worker, shopify, store):
     shopify.post(CREATE, status=202, headers={
         "Location": f"{POLL}?t=%{ord(TOKEN[0]):02x}{TOKEN[1:]}", "Retry-After": "1"})
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"], event["poll_url"]) == (
         "failed", "untrusted_location", None)
 
@@ -274,9 +265,7 @@ def test_a_post_whose_answer_is_too_large_is_looked_up_before_posting_again(
         client, worker, shopify, clock, store, monkeypatch):
     monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
     shopify.post(CREATE, status=201, json=draft(note="x" * 5000))
-    event_id = submit(client)["id"]
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["maybe_posted"], event["failures"]) == ("processing", 1, 1)
 
 
