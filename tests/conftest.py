@@ -1,45 +1,19 @@
-import time
+"""Fixtures every test module may ask for: the receiver app on its own SQLite
+file, its test client, store and worker on a hand-moved clock, Shopify mocked,
+and the Shopify simulator served on loopback. Builders and constants are in
+helpers.py, real servers in servers.py."""
+
+from contextlib import ExitStack
 
 import pytest
 import responses as responses_lib
 
+# test_doctor.py imports SECRET and TOKEN from here.
+from helpers import SECRET, TOKEN, Clock, settings  # noqa: F401
+from servers import shopify_simulator
+
 from app import create_app
-from app.signature import sign
 from app.worker import Worker
-
-SHOP = "https://test-shop.myshopify.com"
-TOKEN = "shpat_test_token_never_logged"
-SECRET = "storefront-secret"
-API = f"{SHOP}/admin/api/2025-10"
-
-
-class Clock:
-    """Real time plus an offset the tests move by hand, so Retry-After and leases
-    need no sleep while events stamped by the receiver stay in the past."""
-
-    def __init__(self):
-        self.offset = 0.0
-
-    def __call__(self):
-        return time.time() + self.offset
-
-    def advance(self, seconds):
-        self.offset += seconds
-
-
-def settings(tmp_path, **overrides):
-    return {
-        "SHOPIFY_SHOP": "test-shop.myshopify.com",
-        "SHOPIFY_ACCESS_TOKEN": TOKEN,
-        "SHARED_SECRET": SECRET,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'events.sqlite3'}",
-        "RUN_WORKER": "0",
-        "ALLOWED_ORIGINS": "*",
-        "GUEST_CARTS": "allow",
-        "DRAFT_ORDER_TAGS": "",
-        "SECRET_KEY": "",
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -80,13 +54,12 @@ def shopify():
         yield mock
 
 
-def cart_body(customer_id=207119551, signature=None, items=None, **cart_fields):
-    """A body as the storefront script sends it."""
-    cart = {"token": "c1-abc", "items": items or [
-        {"variant_id": 39072856, "quantity": 2, "price": 1, "title": "Shirt",
-         "properties": {"Engraving": "Für dich ♥"}},
-        {"variant_id": "457924702", "quantity": 1, "properties": None},
-    ], **cart_fields}
-    if signature is None and customer_id is not None:
-        signature = sign(customer_id, SECRET)
-    return {"cart": cart, "customerId": customer_id, "customerIdSignature": signature}
+@pytest.fixture
+def start_simulator():
+    """Start the Shopify simulator on a loopback port, for tests that need real
+    HTTP: `start_simulator(token, clock=None, **config)` returns a servers.Shop.
+    Every simulator started is stopped after the test. (Module- and session-wide
+    servers use servers.shopify_simulator, which this wraps.)"""
+    with ExitStack() as running:
+        yield lambda token, clock=None, **config: running.enter_context(
+            shopify_simulator(token, clock, **config))

@@ -1,6 +1,9 @@
 """Real servers on loopback ports, for tests that need real HTTP between processes:
-the receiver run by the Procfile's own web command, and any WSGI app in a
-thread. Import from any test: `from servers import procfile_receiver`.
+the receiver run by the Procfile's own web command, the Shopify simulator and any
+WSGI app in a thread. Import from any test: `from servers import procfile_receiver`;
+a test starts the simulator with the `start_simulator` fixture (conftest.py).
+
+The only module of the tests that imports the simulator (test_simulator.py aside).
 """
 
 import os
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from app.simulator import create_simulator, serve_in_thread
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +50,35 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(app):
+    """Serve the WSGI `app` from a thread on a free loopback port; yield the
+    server (its `url`, and `refuse_connections`/`accept_connections`)."""
+    server = serve_in_thread(app)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The Shopify simulator being served: its address, its state (configure,
+    draft_orders, snapshot …) and the server that serves it."""
+    url: str
+    state: object
+    server: object
+
+
+@contextmanager
+def shopify_simulator(token, clock=None, **config):
+    """The Admin API simulator for `token` (on `clock` if given, configured by
+    `config`) on a free loopback port; yield a Shop."""
+    app = create_simulator({"token": token, **config}, clock=clock)
+    with serve(app) as server:
+        yield Shop(server.url, app.extensions["shopify_simulator"], server)
 
 
 @dataclass(frozen=True)

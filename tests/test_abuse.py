@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from helpers import SECRET, cart_body
+from helpers import settings as environment
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -35,8 +37,6 @@ from app.cart import (
 )
 from app.signature import sign
 from app.store import payload_json
-from conftest import SECRET, cart_body
-from conftest import settings as environment
 
 URL = "/webhooks/cart"
 SMALL_LIMIT = 2048  # MAX_BODY_BYTES of the `small` receiver, so oversized bodies stay cheap

@@ -4,11 +4,11 @@ import html
 import re
 
 import pytest
+from helpers import API, SECRET, SHOP, TOKEN, Clock, add_event, cart_body, submit
 from itsdangerous import URLSafeTimedSerializer
 
 from app import admin
 from app.lockout import LoginThrottle
-from conftest import API, SECRET, SHOP, TOKEN, cart_body
 
 PASSWORD = "correct horse battery staple"
 AUTH = ("merchant", PASSWORD)
@@ -34,20 +34,9 @@ def table_rows(text):
     return re.findall(r"<tr>(.*?)</tr>", text.split("<tbody>", 1)[1], re.S)
 
 
-def add_event(store, event_id, now, customer_id=None, lines=1):
-    payload = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}] * lines}}
-    store.add(event_id, '{"cart": {"items": []}}', payload, customer_id, now)
-
-
-def submit(client, items=None):
-    response = client.post("/webhooks/cart", json=cart_body(items=items))
-    assert response.status_code == 202
-    return response.get_json()["id"]
-
-
 def failed_event(client, worker):
     """A cart Shopify rejects; the test registers the 422 on `shopify` first."""
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     assert worker.run_once()
     return event_id
 
@@ -156,7 +145,7 @@ def test_page_numbers_out_of_range_show_the_nearest_page(client, store):
 
 def test_detail_shows_received_cart_payload_and_attempts(client, worker, shopify):
     shopify.post(CREATE, status=201, json=DRAFT)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     text = page(client, f"/admin/events/{event_id}")
     assert '"token": "c1-abc"' in text
@@ -169,7 +158,7 @@ def test_detail_shows_every_shopify_answer(client, worker, shopify, clock):
     shopify.post(CREATE, status=503, body="upstream unavailable")
     shopify.get(CREATE, json={"draft_orders": []})
     shopify.post(CREATE, status=201, json=DRAFT)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     clock.advance(600)
     worker.run_once()
@@ -274,7 +263,7 @@ def test_retry_from_another_site_is_refused_even_with_a_valid_token(client, stor
 
 def test_retry_of_a_completed_event_is_refused(app, client, store, worker, shopify):
     shopify.post(CREATE, status=201, json=DRAFT)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     with app.app_context():
         token = admin.retry_token(event_id)
@@ -307,7 +296,7 @@ def test_no_secret_appears_on_any_page(app, client, worker, shopify):
     shopify.post(CREATE, status=422, json=REJECTED)
     shopify.post(CREATE, status=201, json=DRAFT)
     failed_id = failed_event(client, worker)
-    completed_id = submit(client, items=[{"variant_id": 457924702, "quantity": 1}])
+    completed_id = submit(client, items=[{"variant_id": 457924702, "quantity": 1}])["id"]
     worker.run_once()
     texts = [page(client, path) for path in
              ("/admin", f"/admin/events/{failed_id}", f"/admin/events/{completed_id}")]
@@ -330,9 +319,8 @@ def guess(client, password="guess", address="198.51.100.7"):
 @pytest.fixture
 def throttle_clock(app):
     """The login throttle on a clock the test moves by hand."""
-    clock = {"now": 1000.0}
-    app.extensions["admin_logins"] = LoginThrottle(app.extensions["store"],
-                                                   clock=lambda: clock["now"])
+    clock = Clock(at=1000.0)
+    app.extensions["admin_logins"] = LoginThrottle(app.extensions["store"], clock=clock)
     return clock
 
 
@@ -370,10 +358,10 @@ def test_a_lockout_holds_only_for_the_address_that_guessed(client):
 def test_a_lockout_ends_after_five_minutes(client, throttle_clock):
     for _ in range(10):
         guess(client)
-    throttle_clock["now"] += 299
+    throttle_clock.advance(299)
     assert guess(client, PASSWORD).status_code == 429
 
-    throttle_clock["now"] += 1
+    throttle_clock.advance(1)
 
     assert guess(client, PASSWORD).status_code == 200
 
@@ -381,7 +369,7 @@ def test_a_lockout_ends_after_five_minutes(client, throttle_clock):
 def test_wrong_passwords_spread_over_more_than_a_minute_do_not_lock_out(client, throttle_clock):
     for _ in range(20):
         assert guess(client).status_code == 401
-        throttle_clock["now"] += 7
+        throttle_clock.advance(7)
 
 
 def test_the_right_password_forgets_earlier_wrong_ones(client):

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, request
-from servers import free_port
-
-from app.simulator import serve_in_thread
+from servers import free_port, serve
 
 pytest.importorskip("pip_audit")
 
@@ -35,9 +33,8 @@ def osv():
         vulnerable = asked["package"]["name"] == "flask" and asked["version"] == "3.0.0"
         return {"vulns": [ADVISORY]} if vulnerable else {}
 
-    server = serve_in_thread(app)
-    yield (("--vulnerability-service", "osv", "--osv-url", f"{server.url}/v1/query"),)
-    server.shutdown()
+    with serve(app) as server:
+        yield (("--vulnerability-service", "osv", "--osv-url", f"{server.url}/v1/query"),)
 
 
 def test_the_audited_set_is_the_projects_run_time_closure():

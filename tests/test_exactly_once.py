@@ -5,20 +5,13 @@ import sqlite3
 
 import pytest
 import requests
+from helpers import API, SHOP, submit
 
 from app.cart import EVENT_MARKER
-from app.simulator import create_simulator, serve_in_thread
 from app.worker import Worker
-from conftest import API, SHOP, cart_body
 
 CREATE = f"{API}/draft_orders.json"
 DRAFT = {"draft_order": {"id": 7, "name": "#D7", "invoice_url": f"{SHOP}/1/invoices/a"}}
-
-
-def submit(client, **kwargs):
-    response = client.post("/webhooks/cart", json=cart_body(**kwargs))
-    assert response.status_code == 202
-    return response.get_json()
 
 
 def marked(event_id, draft_id=7, name="#D7"):
@@ -111,22 +104,18 @@ def test_admin_retry_of_an_uncertain_event_looks_before_posting(make_app, shopif
     assert [c.request.method for c in shopify.calls] == ["POST", "GET"]
 
 
-def test_a_dropped_connection_after_creation_yields_one_draft(make_app, tmp_path, clock):
-    simulator_app = create_simulator({"token": "shpat_x", "drop_after_create": 1})
-    simulator = serve_in_thread(simulator_app)
-    try:
-        app = make_app(SHOPIFY_SHOP=simulator.url, SHOPIFY_ACCESS_TOKEN="shpat_x")
-        core = app.extensions["worker"]
-        worker = Worker(core.store, core.client, core.policy, core.lease_seconds, clock=clock)
-        event_id = submit(app.test_client())["id"]
-        while core.store.get(event_id)["status"] != "completed":
-            assert worker.run_once() or clock.advance(60) is None
-            assert clock.offset < 3600
-        drafts = simulator_app.extensions["shopify_simulator"].draft_orders
-        assert len(drafts) == 1
-        assert core.store.get(event_id)["draft_order_id"] == drafts[0]["id"]
-    finally:
-        simulator.shutdown()
+def test_a_dropped_connection_after_creation_yields_one_draft(make_app, start_simulator, clock):
+    shop = start_simulator("shpat_x", drop_after_create=1)
+    app = make_app(SHOPIFY_SHOP=shop.url, SHOPIFY_ACCESS_TOKEN="shpat_x")
+    core = app.extensions["worker"]
+    worker = Worker(core.store, core.client, core.policy, core.lease_seconds, clock=clock)
+    event_id = submit(app.test_client())["id"]
+    while core.store.get(event_id)["status"] != "completed":
+        assert worker.run_once() or clock.advance(60) is None
+        assert clock.offset < 3600
+    drafts = shop.state.draft_orders
+    assert len(drafts) == 1
+    assert core.store.get(event_id)["draft_order_id"] == drafts[0]["id"]
 
 
 @pytest.mark.parametrize("change", [

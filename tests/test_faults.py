@@ -11,17 +11,15 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from types import SimpleNamespace
 
 import pytest
 import requests
+from helpers import cart_body
 
 from app.cart import EVENT_MARKER
 from app.pacing import CallPacer
 from app.shopify import MAX_LOOKUP_PAGES, ShopifyClient
-from app.simulator import create_simulator, serve_in_thread
 from app.worker import Worker
-from conftest import cart_body
 
 TOKEN = "shpat_fault_tests"
 # Answers take milliseconds; a generous timeout keeps a loaded machine from adding
@@ -31,15 +29,9 @@ LEASE = "11"
 
 
 @pytest.fixture
-def shop(clock):
+def shop(start_simulator, clock):
     """The simulator on the tests' clock, with a bucket too big to matter unless asked."""
-    simulator_app = create_simulator({"token": TOKEN, "bucket_size": 100_000}, clock=clock)
-    served = serve_in_thread(simulator_app)
-    try:
-        yield SimpleNamespace(url=served.url, served=served,
-                              state=simulator_app.extensions["shopify_simulator"])
-    finally:
-        served.shutdown()
+    return start_simulator(TOKEN, clock=clock, bucket_size=100_000)
 
 
 @pytest.fixture
@@ -199,17 +191,17 @@ def test_events_wait_out_minutes_of_refused_connections_and_each_completes_once(
 
     def tick(elapsed):
         if elapsed < 180 and not outage["on"]:
-            shop.served.refuse_connections()
+            shop.server.refuse_connections()
             outage["on"] = True
         elif elapsed >= 180 and outage["on"]:
-            shop.served.accept_connections()
+            shop.server.accept_connections()
             outage["on"] = False
 
     try:
         drive([worker_for(app, clock)], app.extensions["store"], clock, tick=tick)
     finally:
         if outage["on"]:
-            shop.served.accept_connections()
+            shop.server.accept_connections()
 
     rows = assert_settled_exactly_once(app, shop, ids)
     assert statuses(rows) == {"completed": 20}

@@ -2,7 +2,7 @@
 
 import threading
 
-from conftest import cart_body
+from helpers import cart_body
 
 pytest_plugins = ["postgres"]
 

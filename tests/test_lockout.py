@@ -4,6 +4,7 @@ web process and instance, exact under concurrent guesses, bounded in space."""
 import threading
 
 import pytest
+from helpers import Clock, migrated_store
 
 from app.lockout import LoginThrottle
 from app.store import open_store
@@ -13,9 +14,7 @@ pytest_plugins = ["postgres"]
 
 @pytest.fixture
 def store(database_url):
-    store = open_store(database_url)
-    store.migrate()
-    return store
+    return migrated_store(database_url)
 
 
 def rows(store, table):
@@ -24,7 +23,7 @@ def rows(store, table):
 
 
 def test_the_tenth_attempt_still_gets_its_answer_and_the_eleventh_waits(store):
-    throttle = LoginThrottle(store, clock=lambda: 1000.0)
+    throttle = LoginThrottle(store, clock=Clock(at=1000.0))
 
     waits = [throttle.attempt("a") for _ in range(11)]
 
@@ -33,8 +32,8 @@ def test_the_tenth_attempt_still_gets_its_answer_and_the_eleventh_waits(store):
 
 def test_web_processes_sharing_a_database_share_one_count(store, database_url):
     """The web command runs several processes; an address gets 10 tries in all."""
-    first = LoginThrottle(store, clock=lambda: 1000.0)
-    second = LoginThrottle(open_store(database_url), clock=lambda: 1000.0)
+    first = LoginThrottle(store, clock=Clock(at=1000.0))
+    second = LoginThrottle(open_store(database_url), clock=Clock(at=1000.0))
 
     waits = [(first if n % 2 else second).attempt("a") for n in range(11)]
 
@@ -43,11 +42,11 @@ def test_web_processes_sharing_a_database_share_one_count(store, database_url):
 
 
 def test_failures_older_than_the_window_are_deleted_by_later_attempts(store):
-    clock = {"now": 1000.0}
-    throttle = LoginThrottle(store, clock=lambda: clock["now"])
+    clock = Clock(at=1000.0)
+    throttle = LoginThrottle(store, clock=clock)
     for n in range(500):
         throttle.attempt(f"10.0.{n // 256}.{n % 256}")
-    clock["now"] += 61
+    clock.advance(61)
 
     throttle.attempt("203.0.113.9")
 
@@ -55,19 +54,19 @@ def test_failures_older_than_the_window_are_deleted_by_later_attempts(store):
 
 
 def test_ended_lockouts_are_deleted_by_later_attempts(store):
-    clock = {"now": 1000.0}
-    throttle = LoginThrottle(store, clock=lambda: clock["now"])
+    clock = Clock(at=1000.0)
+    throttle = LoginThrottle(store, clock=clock)
     for _ in range(10):
         throttle.attempt("a")
     assert rows(store, "login_lockouts") == 1
-    clock["now"] += 300
+    clock.advance(300)
 
     assert throttle.attempt("b") == 0
     assert rows(store, "login_lockouts") == 0 and not throttle.locked("a")
 
 
 def test_concurrent_guesses_from_one_address_get_no_more_than_ten_tries(store):
-    throttle = LoginThrottle(store, clock=lambda: 1000.0)
+    throttle = LoginThrottle(store, clock=Clock(at=1000.0))
     allowed = []
     start = threading.Barrier(20)
 

@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from helpers import PAYLOAD
 
 from app.store import MIGRATIONS, Migration, SchemaUpgradeRequired, open_store
 
@@ -15,7 +16,6 @@ UP_TO_DATE = f"the schema is up to date (version {MIGRATIONS[-1].version})"
 APPLIED = [f"applied migration {m.version}: {m.description}" for m in MIGRATIONS]
 NEXT = MIGRATIONS[-1].version + 1
 
-PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}]}}
 ADD_COLUMN = Migration(NEXT, "events.merchant_note", (
     "ALTER TABLE events ADD COLUMN merchant_note TEXT",))
 RENAME_COLUMN = Migration(NEXT, "events.poll_url becomes poll_location", (

@@ -1,21 +1,15 @@
 """Pacing calls by Shopify's X-Shopify-Shop-Api-Call-Limit header."""
 
 import pytest
+from helpers import Clock
 
 from app.pacing import CallPacer
 
 
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    """Standing still between advances, so delays come out exact."""
+    return Clock(at=100.0)
 
 
 def pacer(clock, **kwargs):
@@ -38,7 +32,7 @@ def test_a_nearly_full_bucket_makes_the_next_call_wait_for_the_leak(clock):
 def test_reserved_calls_leak_away_with_time(clock):
     paced = pacer(clock)
     paced.observe("39/40")
-    clock.now += 10
+    clock.advance(10)
     assert paced.delay() == 0.0
 
 
@@ -85,13 +79,13 @@ def test_wait_sleeps_for_the_delay(clock):
 
 def test_a_backlog_drains_at_the_leak_rate_without_overflowing(clock):
     """Simulate Shopify's bucket: the pacer must never push it past its size."""
-    paced = pacer(clock, sleep=lambda seconds: setattr(clock, "now", clock.now + seconds))
-    level, last, start = 0.0, clock.now, clock.now
+    paced = pacer(clock, sleep=clock.advance)
+    level, last, start = 0.0, clock(), clock()
     for _ in range(200):
         paced.wait()
-        level = max(0.0, level - (clock.now - last) * 2.0) + 1
-        last = clock.now
+        level = max(0.0, level - (clock() - last) * 2.0) + 1
+        last = clock()
         assert level <= 40
         paced.observe(f"{round(level)}/40")
-    calls_per_second = 200 / (clock.now - start)
+    calls_per_second = 200 / (clock() - start)
     assert 1.9 <= calls_per_second <= 2.5

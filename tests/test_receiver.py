@@ -2,9 +2,7 @@ import json
 import sqlite3
 
 import pytest
-import storefront
-
-from conftest import cart_body
+from helpers import cart_body, storefront_body
 
 
 def event_count(app):
@@ -187,7 +185,7 @@ def stored_bytes(app, event_id):
 
 
 def test_a_250_line_cart_as_the_storefront_script_sends_it_is_accepted_by_default(client, app):
-    body = storefront.body(lines=250, properties_per_line=3)
+    body = storefront_body(lines=250, properties_per_line=3)
     assert len(body) * 1.4 < app.config["MAX_CONTENT_LENGTH"] < 1024 * 1024
     response = client.post("/webhooks/cart", data=body, content_type="text/plain")
     assert response.status_code == 202, response.get_json()

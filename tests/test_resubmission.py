@@ -1,17 +1,10 @@
 """When a submission gets an earlier event back: only when the whole submission is
 the same, from the same submitter, and the earlier event has not failed."""
 
-from conftest import API, cart_body
+from helpers import API, submit
 
 CREATE = f"{API}/draft_orders.json"
 REJECTED = {"errors": {"line_items": ["Variant 39072856 does not exist"]}}
-
-
-def submit(client, address="203.0.113.1", **body):
-    response = client.post("/webhooks/cart", json=cart_body(**body),
-                           environ_base={"REMOTE_ADDR": address})
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()
 
 
 def test_the_same_guest_sending_the_same_cart_again_gets_the_first_event(client):

@@ -8,39 +8,22 @@ import threading
 import time
 
 import pytest
+from helpers import ANSWER, add_event, migrated_store, settings
 
 from app import worker as worker_module
 from app.config import ConfigError, load
-from app.store import open_store
 from app.worker import PRUNE_INTERVAL_SECONDS, Worker
-from conftest import settings
 
 pytest_plugins = ["postgres"]
 
 DAY = 86400
-PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
-ANSWER = {"method": "POST", "url": "https://shop/admin/draft_orders.json", "status": 201,
-          "body": '{"draft_order": {}}'}
-
-
-def add_event(store, event_id, created, settled=None, status="completed"):
-    """An event received at `created` and, if `settled`, settled then as `status`
-    with one answer from Shopify."""
-    store.add(event_id, '{"cart": {}}', PAYLOAD, None, created)
-    if settled is not None:
-        assert store.claim("w", created, 60)["id"] == event_id
-        assert store.settle(event_id, "w", settled, ANSWER, status=status)
-
-
 def event_ids(store):
     return sorted(event["id"] for event in store.list_events(1000))
 
 
 @pytest.fixture
 def store(database_url):
-    store = open_store(database_url)
-    store.migrate()
-    return store
+    return migrated_store(database_url)
 
 
 def test_prune_deletes_settled_events_older_than_the_cutoff_and_their_answers(store):

@@ -13,11 +13,10 @@ from contextlib import ExitStack
 
 import psycopg
 import requests
+from helpers import SECRET, cart_body
 from servers import procfile_receiver
 
 from app.cart import EVENT_MARKER
-from app.simulator import create_simulator, serve_in_thread
-from conftest import SECRET, cart_body
 
 pytest_plugins = ["postgres"]
 
@@ -55,13 +54,11 @@ def statuses(database_url):
         return dict(conn.execute("SELECT status, COUNT(*) FROM events GROUP BY status").fetchall())
 
 
-def test_two_web_and_three_worker_processes_deliver_each_cart_once(postgres_url, tmp_path):
-    simulator_app = create_simulator({"token": TOKEN, "bucket_size": 100000, "leak_rate": 1000})
-    shop = simulator_app.extensions["shopify_simulator"]
-    environ = None
+def test_two_web_and_three_worker_processes_deliver_each_cart_once(postgres_url, tmp_path,
+                                                                  start_simulator):
+    simulator = start_simulator(TOKEN, bucket_size=100000, leak_rate=1000)
+    shop = simulator.state
     with ExitStack() as stack:
-        simulator = serve_in_thread(simulator_app)
-        stack.callback(simulator.shutdown)
         environ = environment(simulator.url, postgres_url)
         webs = []
         for number in range(2):

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from helpers import SECRET, TOKEN, cart_body
 from servers import PROJECT_ROOT, child_pids, free_port, procfile_receiver, procfile_web_command
-
-from conftest import SECRET, TOKEN, cart_body
 
 MAX_BODY_BYTES = 4096
 

@@ -5,10 +5,11 @@ import json
 import re
 from pathlib import Path
 
+from helpers import SECRET, TOKEN
+
 from app.demo import render_snippet
 from app.setup import SECRET_PLACEHOLDER, SNIPPET_PATH, snippet
 from app.signature import sign
-from conftest import SECRET, TOKEN
 
 CART = {"token": "c1", "items": [{"variant_id": 39072856, "quantity": 2,
                                   "properties": {"Note": 'say "hi" <b>&</b>'}}]}

@@ -6,10 +6,10 @@ import re
 import time
 
 import pytest
+from helpers import SECRET, TOKEN, cart_body
 
 from app.receiver import status_document
 from app.signature import sign
-from conftest import SECRET, TOKEN, cart_body
 
 SETTING = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # SHARED_SECRET, SHOPIFY_SHOP, …
 NOW = int(time.time())

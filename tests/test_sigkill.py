@@ -14,16 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from helpers import SECRET, cart_body, settings
 from servers import procfile_receiver
 
 from app.cart import EVENT_MARKER
-from app.simulator import create_simulator, serve_in_thread
-from conftest import SECRET, cart_body, settings
 
 TOKEN = "shpat_sigkill_tests"
 FAST = {"SHOPIFY_TIMEOUT": "0.5", "LEASE_SECONDS": "2"}
@@ -33,13 +31,8 @@ WAIT = 20.0  # seconds any one step may take before the test gives up
 
 
 @pytest.fixture
-def shop():
-    simulator_app = create_simulator({"token": TOKEN, "bucket_size": 10_000})
-    served = serve_in_thread(simulator_app)
-    try:
-        yield SimpleNamespace(url=served.url, state=simulator_app.extensions["shopify_simulator"])
-    finally:
-        served.shutdown()
+def shop(start_simulator):
+    return start_simulator(TOKEN, bucket_size=10_000)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from helpers import SECRET, cart_body
 from test_config import settings as config_with
 from test_receiver import assert_error, event_count
 
@@ -16,7 +17,6 @@ from app.config import ConfigError
 from app.demo import render_snippet
 from app.errors import ApiError
 from app.signature import MAX_CLOCK_SKEW, sign, signed_customer_id
-from conftest import SECRET, cart_body
 
 CUSTOMER_ID = 207119551
 NOW = 1_700_000_000

@@ -15,11 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from servers import procfile_receiver
+from helpers import SECRET, cart_body
+from servers import procfile_receiver, shopify_simulator
 
 from app.serve import DeadlineServer
-from app.simulator import create_simulator, serve_in_thread
-from conftest import SECRET, cart_body
 
 TOKEN = "shpat_slow_clients"
 REQUEST_TIMEOUT = 4
@@ -30,17 +29,13 @@ PROMPT = 2.0  # seconds within which everybody else must be answered
 
 @pytest.fixture(scope="module")
 def shop():
-    simulator_app = create_simulator({"token": TOKEN})
-    served = serve_in_thread(simulator_app)
-    try:
-        yield served.url, simulator_app.extensions["shopify_simulator"]
-    finally:
-        served.shutdown()
+    with shopify_simulator(TOKEN) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="module")
 def web(shop, tmp_path_factory):
-    with procfile_receiver(tmp_path_factory.mktemp("slow"), shop[0], TOKEN, SECRET,
+    with procfile_receiver(tmp_path_factory.mktemp("slow"), shop.url, TOKEN, SECRET,
                            REQUEST_TIMEOUT=str(REQUEST_TIMEOUT), RATE_LIMIT_PER_IP="0",
                            RATE_LIMIT_PER_CUSTOMER="0") as receiver:
         yield receiver

@@ -4,26 +4,19 @@ import threading
 import time
 
 import pytest
+from helpers import ANSWER, PAYLOAD, migrated_store
 
 from app.store import Added, RateLimit, open_store
 
 pytest_plugins = ["postgres"]
 
-PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
-ANSWER = {"method": "POST", "url": "https://shop/admin/draft_orders.json", "status": 201,
-          "body": '{"draft_order": {}}'}
 
 
 @pytest.fixture
 def make_store(database_url):
     """A migrated store on the test's database; each call is another process's view."""
 
-    def make():
-        store = open_store(database_url)
-        store.init_schema()
-        return store
-
-    return make
+    return lambda: migrated_store(database_url)
 
 
 @pytest.fixture

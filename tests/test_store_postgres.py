@@ -6,19 +6,17 @@ import time
 
 import psycopg
 import pytest
+from helpers import PAYLOAD, migrated_store
 
 from app.store import PostgresStore
 
 pytest_plugins = ["postgres"]
 
-PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1}]}}
 
 
 @pytest.fixture
 def store(postgres_url):
-    store = PostgresStore(postgres_url)
-    store.init_schema()
-    return store
+    return migrated_store(postgres_url)
 
 
 def backends(postgres_url):

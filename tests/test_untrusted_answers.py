@@ -11,20 +11,21 @@ import time
 from contextlib import contextmanager
 
 import pytest
+from helpers import API, SHOP, TOKEN, submit
 
 from app import shopify as shopify_module
 from app.receiver import status_document
 from app.shopify import ShopifyClient
-from conftest import API, SHOP, TOKEN, cart_body
 
 CREATE = f"{API}/draft_orders.json"
 POLL = f"{API}/draft_orders/poll/abc.json"
 
 
-def submit(client):
-    response = client.post("/webhooks/cart", json=cart_body())
-    assert response.status_code == 202
-    return response.get_json()["id"]
+def after_one_call(client, worker, store):
+    """Submit a cart and let the worker make its one call to Shopify: the stored event."""
+    event_id = submit(client)["id"]
+    worker.run_once()
+    return store.get(event_id)
 
 
 def draft(**fields):
@@ -51,7 +52,7 @@ def decoded_everywhere(event, answers):
 def test_a_202_whose_retry_after_is_no_finite_delay_polls_after_the_default(
         client, worker, shopify, clock, store, value):
     shopify.post(CREATE, status=202, headers={"Location": POLL, "Retry-After": value})
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     before = clock()
     worker.run_once()
     event = store.get(event_id)
@@ -64,7 +65,7 @@ def test_a_202_whose_retry_after_is_no_finite_delay_polls_after_the_default(
 def test_a_429_whose_retry_after_is_no_finite_delay_retries_after_the_default(
         client, worker, shopify, clock, store, value):
     shopify.post(CREATE, status=429, headers={"Retry-After": value})
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     before = clock()
     worker.run_once()
     event = store.get(event_id)
@@ -75,7 +76,7 @@ def test_a_429_whose_retry_after_is_no_finite_delay_retries_after_the_default(
 
 def test_a_huge_retry_after_is_capped(client, worker, shopify, clock, store):
     shopify.post(CREATE, status=429, headers={"Retry-After": "86400"})
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     before = clock()
     worker.run_once()
     assert store.get(event_id)["next_attempt_at"] - before <= 300 + 1
@@ -88,9 +89,7 @@ def test_a_huge_retry_after_is_capped(client, worker, shopify, clock, store):
 def test_a_draft_whose_name_is_no_short_string_completes_without_the_name(
         client, worker, shopify, store, name):
     shopify.post(CREATE, status=201, json=draft(name=name))
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["draft_order_id"], event["draft_order_name"]) == (
         "completed", 7, None)
 
@@ -100,9 +99,7 @@ def test_a_draft_whose_name_is_no_short_string_completes_without_the_name(
 def test_a_draft_whose_invoice_url_is_no_web_address_completes_without_it(
         client, worker, shopify, store, invoice_url):
     shopify.post(CREATE, status=201, json=draft(invoice_url=invoice_url))
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["draft_order_name"], event["invoice_url"]) == (
         "completed", "#D7", None)
 
@@ -111,9 +108,7 @@ def test_a_draft_whose_invoice_url_is_no_web_address_completes_without_it(
 def test_a_draft_without_a_positive_integer_id_fails_the_event_with_a_reason(
         client, worker, shopify, store, draft_id):
     shopify.post(CREATE, status=201, json=draft(id=draft_id))
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"], event["lease_owner"]) == (
         "failed", "shopify_unexpected_answer", None)
     assert "no valid id" in event["error_detail"]
@@ -122,7 +117,7 @@ def test_a_draft_without_a_positive_integer_id_fails_the_event_with_a_reason(
 def test_a_looked_up_draft_with_a_wrong_name_completes_the_event_without_it(
         client, worker, shopify, clock, store):
     shopify.post(CREATE, status=502)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     shopify.get(CREATE, json={"draft_orders": [
         {"id": 7, "name": ["#D7"], "note_attributes": [
@@ -137,7 +132,7 @@ def test_a_looked_up_draft_with_a_wrong_name_completes_the_event_without_it(
 def test_a_looked_up_draft_without_a_valid_id_fails_the_event_with_a_reason(
         client, worker, shopify, clock, store):
     shopify.post(CREATE, status=502)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     shopify.get(CREATE, json={"draft_orders": [
         {"id": "7", "note_attributes": [{"name": "_cart_event_id", "value": event_id}]}]})
@@ -151,7 +146,7 @@ def test_a_looked_up_draft_without_a_valid_id_fails_the_event_with_a_reason(
 def test_listed_drafts_whose_note_attributes_are_no_list_are_passed_over(
         client, worker, shopify, clock, store, attributes):
     shopify.post(CREATE, status=502)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     shopify.get(CREATE, json={"draft_orders": [
         {"id": 6, "note_attributes": attributes},
@@ -164,9 +159,7 @@ def test_listed_drafts_whose_note_attributes_are_no_list_are_passed_over(
 def test_a_location_that_is_no_address_fails_the_event_as_untrusted(
         client, worker, shopify, store):
     shopify.post(CREATE, status=202, headers={"Location": "http://[::1/poll", "Retry-After": "1"})
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"]) == ("failed", "untrusted_location")
 
 
@@ -178,11 +171,9 @@ def test_a_token_written_with_json_escapes_is_redacted_from_the_stored_answer(
     escaped = "\\u" + f"{ord(TOKEN[0]):04x}" + TOKEN[1:]
     shopify.post(CREATE, status=422, body='{"errors": {"base": ["bad token ' + escaped + '"]}}',
                  content_type="application/json")
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert event["status"] == "failed"
-    shown = decoded_everywhere(event, store.answers(event_id))
+    shown = decoded_everywhere(event, store.answers(event["id"]))
     assert TOKEN not in shown
     assert "[redacted]" in event["error_detail"]
 
@@ -192,10 +183,8 @@ def test_a_token_in_a_json_key_is_redacted_from_the_stored_answer(
     escaped = "\\u" + f"{ord(TOKEN[-1]):04x}"
     shopify.post(CREATE, status=422, body='{"errors": {"' + TOKEN[:-1] + escaped + '": "x"}}',
                  content_type="application/json")
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
-    assert TOKEN not in decoded_everywhere(event, store.answers(event_id))
+    event = after_one_call(client, worker, store)
+    assert TOKEN not in decoded_everywhere(event, store.answers(event["id"]))
 
 
 def test_a_token_in_a_draft_name_never_reaches_the_status_document(
@@ -203,19 +192,15 @@ def test_a_token_in_a_draft_name_never_reaches_the_status_document(
     escaped = "\\u" + f"{ord(TOKEN[0]):04x}" + TOKEN[1:]
     shopify.post(CREATE, status=201, content_type="application/json",
                  body='{"draft_order": {"id": 7, "name": "' + escaped + '"}}')
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert event["status"] == "completed"
-    assert TOKEN not in decoded_everywhere(event, store.answers(event_id))
+    assert TOKEN not in decoded_everywhere(event, store.answers(event["id"]))
 
 
 def test_a_location_carrying_the_token_is_not_followed(client, worker, shopify, store):
     shopify.post(CREATE, status=202, headers={
         "Location": f"{POLL}?t=%{ord(TOKEN[0]):02x}{TOKEN[1:]}", "Retry-After": "1"})
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["error_code"], event["poll_url"]) == (
         "failed", "untrusted_location", None)
 
@@ -280,9 +265,7 @@ def test_a_post_whose_answer_is_too_large_is_looked_up_before_posting_again(
         client, worker, shopify, clock, store, monkeypatch):
     monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
     shopify.post(CREATE, status=201, json=draft(note="x" * 5000))
-    event_id = submit(client)
-    worker.run_once()
-    event = store.get(event_id)
+    event = after_one_call(client, worker, store)
     assert (event["status"], event["maybe_posted"], event["failures"]) == ("processing", 1, 1)
 
 
@@ -297,7 +280,7 @@ def test_an_unknown_charset_is_read_as_utf_8(shopify):
 def test_a_lookup_answered_200_without_a_list_is_retried_not_taken_as_absence(
         client, worker, shopify, clock, store, page):
     shopify.post(CREATE, status=502)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     shopify.get(CREATE, json=page)
     clock.advance(60)

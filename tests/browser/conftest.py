@@ -10,10 +10,9 @@ simulator and storefront, and a fresh page.
 import os
 
 import pytest
-from servers import procfile_receiver
+from servers import procfile_receiver, serve, shopify_simulator
 
 from app.demo import SECRET, Storefront
-from app.simulator import create_simulator, serve_in_thread
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
@@ -37,20 +36,16 @@ ERROR_HOOK = """<script>
 
 @pytest.fixture(scope="session")
 def simulator_server():
-    app = create_simulator({"token": TOKEN})
-    server = serve_in_thread(app)
-    server.state = app.extensions["shopify_simulator"]
-    yield server
-    server.shutdown()
+    with shopify_simulator(TOKEN) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="session")
 def storefront_server():
     storefront = Storefront(head=ERROR_HOOK)
-    server = serve_in_thread(storefront.app())
-    storefront.url = server.url
-    yield storefront
-    server.shutdown()
+    with serve(storefront.app()) as server:
+        storefront.url = server.url
+        yield storefront
 
 
 @pytest.fixture(scope="session")
