@@ -30,7 +30,8 @@ class ConfigError(ValueError):
 DEFAULT_API_VERSION = "2025-10"
 # The body static/send-cart.js posts for the largest cart we accept (250 lines of
 # /cart.js, three properties and a 500-character product description each) is
-# 519 KB (tests/storefront.py); 1.5 times that leaves room for longer descriptions.
+# 519 KB (storefront_body in tests/helpers.py); 1.5 times that leaves room for longer
+# descriptions.
 DEFAULT_MAX_BODY_BYTES = 768 * 1024
 
 APP, SERVER, BOTH = "app", "server", "app and server"
@@ -211,10 +212,11 @@ SETTINGS = (
     Setting("MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES), _whole,
             "largest accepted request body (768 KiB): the body `send-cart.js` posts for the "
             "largest cart accepted, 250 lines of `/cart.js` with three properties and a "
-            "500-character product description each, measures 519 KB (`tests/storefront.py`), "
-            "so the default leaves 1.5x for longer descriptions. Raise it if your descriptions "
-            "run past about 1,500 characters. The web server answers a larger body `413` "
-            "`body_too_large` before reading it. Whatever the body, an event keeps at most "
+            "500-character product description each, measures 519 KB (`storefront_body` in "
+            "`tests/helpers.py`), so the default leaves 1.5x for longer descriptions. "
+            "Raise it if your descriptions run past about 1,500 characters. "
+            "The web server answers a larger body `413` `body_too_large` before reading it. "
+            "Whatever the body, an event keeps at most "
             "64 KiB of it", key="MAX_CONTENT_LENGTH", scope=BOTH),
     Setting("SHOPIFY_TIMEOUT", "30", _number,
             "seconds one Shopify call may take in all, answer included (an answer still "

@@ -7,9 +7,7 @@ from contextlib import ExitStack
 
 import pytest
 import responses as responses_lib
-
-# test_doctor.py imports SECRET and TOKEN from here.
-from helpers import SECRET, TOKEN, Clock, settings  # noqa: F401
+from helpers import Clock, settings
 from servers import shopify_simulator
 
 from app import create_app

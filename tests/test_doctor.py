@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from helpers import SECRET, TOKEN
 
 from app import doctor
 from app.config import BY_NAME, ConfigError
 from app.simulator import create_simulator, serve_in_thread
 from app.store import SqliteStore
-from conftest import SECRET, TOKEN
 
 SIMULATOR_TOKEN = "shpat_simulator_token"
 
