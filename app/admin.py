@@ -27,6 +27,7 @@ from flask import (
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from . import page_headers
+from .event_status import EventStatus
 from .lockout import LoginThrottle
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -183,7 +184,7 @@ def event(event_id):
     answers, answer_count = store.latest_answers(event_id, ANSWERS_SHOWN, SHOWN_CHARS + 1)
     answers = [{**answer, "body": _pretty_body(answer["body"], answer["body_length"])}
                for answer in answers]
-    token = retry_token(event_id) if found["status"] == "failed" else None
+    token = retry_token(event_id) if found["status"] == EventStatus.FAILED else None
     return render_template("admin/event.html", event=found, answers=answers,
                            answer_count=answer_count, retry_token=token,
                            received=_pretty_body(found["received"]),
