@@ -20,13 +20,13 @@ from requests.utils import parse_header_links
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from .ids import MAX_BIGINT, positive_id
 from .pacing import CallPacer
 
 MAX_BODY_CHARS = 20_000
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under this
 MAX_RETRY_AFTER = 300.0
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
-MAX_DRAFT_ID = 2**63 - 1  # the events table's BIGINT
 MAX_NAME_CHARS = 255
 MAX_URL_CHARS = 2048
 REDACTED = "[redacted]"
@@ -334,8 +334,8 @@ def _created(draft):
     """The draft order as the event keeps it. Its id must be a positive integer;
     a name that is no short string, or an invoice URL that is no http(s) address,
     is dropped rather than stored."""
-    draft_id = draft.get("id")
-    if type(draft_id) is not int or not 0 < draft_id <= MAX_DRAFT_ID:
+    draft_id = positive_id(draft.get("id"), MAX_BIGINT, quoted=False)
+    if draft_id is None:
         return Outcome("rejected", code="shopify_unexpected_answer",
                        detail="Shopify's draft order has no valid id.")
     name, invoice_url = draft.get("name"), draft.get("invoice_url")
