@@ -10,6 +10,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from .store import database_kind
+
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -86,10 +88,10 @@ def database_settings(url, instance_path):
     if not url:
         path = os.path.join(instance_path, "events.sqlite3")
         return {"DATABASE_URL": f"sqlite:///{path}", "DATABASE_PATH": path}
-    if url.startswith("sqlite:///"):
+    if database_kind(url) == "sqlite":
         return {"DATABASE_URL": url, "DATABASE_PATH": url[len("sqlite:///"):]}
     parts = urlsplit(url)
-    if parts.scheme in ("postgres", "postgresql"):  # Heroku, Render and Railway say postgres://
+    if database_kind(url) == "postgresql":
         server = parts.netloc.rpartition("@")[2]
         return {"DATABASE_URL": url, "DATABASE_PATH": f"postgresql://{server}{parts.path}"}
     raise ConfigError(

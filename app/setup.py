@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request
 
 from . import page_headers
+from .store import database_kind
 
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)
@@ -42,7 +43,7 @@ class Check:
 
 
 def _database(settings):
-    if settings["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+    if database_kind(settings["DATABASE_URL"]) == "postgresql":
         return Check("Event database", f"PostgreSQL, {settings['DATABASE_PATH']}")
     path = Path(settings["DATABASE_PATH"]).resolve()
     if Path(current_app.instance_path).resolve() in path.parents:
