@@ -29,6 +29,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from . import page_headers
 from .event_status import EventStatus
 from .lockout import LoginThrottle
+from .shopify import draft_order_admin_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -87,8 +88,8 @@ def _utc(timestamp):
 
 
 def _draft_url(event):
-    base = current_app.config["SHOPIFY_BASE_URL"]
-    return f"{base}/admin/draft_orders/{event['draft_order_id']}"
+    return draft_order_admin_url(current_app.config["SHOPIFY_BASE_URL"],
+                                 event["draft_order_id"])
 
 
 def _is_web_url(url):

@@ -9,11 +9,11 @@ own: without them the app refuses to start.
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 
 from . import page_headers
+from .shopify import shop_domain
 from .store import database_kind
 
 bp = Blueprint("setup", __name__)
@@ -58,7 +58,7 @@ def checks(settings):
     origins = settings["ALLOWED_ORIGINS"]
     guests = settings["GUEST_CARTS"] == "allow"
     return [
-        Check("Shop", urlsplit(settings["SHOPIFY_BASE_URL"]).netloc),
+        Check("Shop", shop_domain(settings["SHOPIFY_BASE_URL"])),
         Check("Admin API version", settings["SHOPIFY_API_VERSION"]),
         Check("Access token", "set (hidden)"),
         Check("Shared secret", "set (hidden)"),

@@ -44,6 +44,29 @@ _REJECTIONS = {
 }
 
 
+# --- The shop's addresses, built here only. ---
+
+def shop_domain(base_url):
+    """The shop's host (and port, for a local simulator), as the setup page names it."""
+    return urlsplit(base_url).netloc
+
+
+def admin_url(base_url, path):
+    """An address under the shop's /admin/: the merchant's pages, and the API
+    endpoints Shopify does not version (oauth/access_scopes.json)."""
+    return f"{base_url}/admin/{path}"
+
+
+def admin_api_url(base_url, api_version, path):
+    """An Admin REST API address, under the version the receiver speaks."""
+    return admin_url(base_url, f"api/{api_version}/{path}")
+
+
+def draft_order_admin_url(base_url, draft_order_id):
+    """The merchant's page of a draft order in the shop's admin."""
+    return admin_url(base_url, f"draft_orders/{draft_order_id}")
+
+
 class UntrustedLocation(ValueError):
     """A `Location` that points away from the shop: following it would leak the token."""
 
@@ -88,7 +111,7 @@ class ShopifyClient:
         self._session = session
 
     def api_url(self, path):
-        return f"{self.base_url}/admin/api/{self.api_version}/{path}"
+        return admin_api_url(self.base_url, self.api_version, path)
 
     def create_draft_order(self, payload, ready=lambda: True):
         """POST the draft order, or return None if `ready()`, asked after pacing
