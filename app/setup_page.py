@@ -49,9 +49,9 @@ def _database(settings):
         return SettingRow("Event database", f"PostgreSQL, {settings['DATABASE_PATH']}")
     path = Path(settings["DATABASE_PATH"]).resolve()
     if Path(current_app.instance_path).resolve() in path.parents:
-        return SettingRow("Event database", "SQLite, default file in the instance folder", False,
-                     "If your host's disk is wiped on deploy, set DATABASE_URL to "
-                     "sqlite:/// on a persistent volume.")
+        return SettingRow("Event database", "SQLite, default file in the instance folder",
+                          False, "If your host's disk is wiped on deploy, set DATABASE_URL "
+                          "to sqlite:/// on a persistent volume.")
     return SettingRow("Event database", "SQLite, from DATABASE_URL")
 
 
@@ -64,15 +64,15 @@ def setting_rows(settings):
         SettingRow("Admin API version", settings["SHOPIFY_API_VERSION"]),
         SettingRow("Access token", "set (hidden)"),
         SettingRow("Shared secret", "set (hidden)"),
-        SettingRow("Guest carts", "allowed: guests get draft orders without a customer" if guests
-              else "rejected: shoppers must sign in first"),
+        SettingRow("Guest carts", "allowed: guests get draft orders without a customer"
+                   if guests else "rejected: shoppers must sign in first"),
         SettingRow("Allowed origins", "any website (*)", False,
-              "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
-              "https://your-store.com,https://your-store.myshopify.com.")
+                   "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
+                   "https://your-store.com,https://your-store.myshopify.com.")
         if origins == "*" else SettingRow("Allowed origins", ", ".join(origins)),
         SettingRow("Delivery worker", "runs in this web process") if settings["RUN_WORKER"]
         else SettingRow("Delivery worker", "not in this process (RUN_WORKER=0)", False,
-                   "Make sure a separate `flask --app app worker` process runs."),
+                        "Make sure a separate `flask --app app worker` process runs."),
         _database(settings),
     ]
 
