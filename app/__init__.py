@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, cli, config, errors, health, receiver, setup
+from . import admin, cli, config, errors, health, receiver, setup_page
 from .pacing import CallPacer
 from .shopify import ShopifyClient
 from .store import SchemaUpgradeRequired, open_store
@@ -94,6 +94,6 @@ def create_app(overrides=None):
     app.register_blueprint(receiver.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(setup.bp)
+    app.register_blueprint(setup_page.bp)
     cli.register(app)
     return app

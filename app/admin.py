@@ -27,7 +27,9 @@ from flask import (
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from . import page_headers
+from .event_status import EventStatus
 from .lockout import LoginThrottle
+from .shopify import draft_order_admin_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -86,8 +88,8 @@ def _utc(timestamp):
 
 
 def _draft_url(event):
-    base = current_app.config["SHOPIFY_BASE_URL"]
-    return f"{base}/admin/draft_orders/{event['draft_order_id']}"
+    return draft_order_admin_url(current_app.config["SHOPIFY_BASE_URL"],
+                                 event["draft_order_id"])
 
 
 def _is_web_url(url):
@@ -183,7 +185,7 @@ def event(event_id):
     answers, answer_count = store.latest_answers(event_id, ANSWERS_SHOWN, SHOWN_CHARS + 1)
     answers = [{**answer, "body": _pretty_body(answer["body"], answer["body_length"])}
                for answer in answers]
-    token = retry_token(event_id) if found["status"] == "failed" else None
+    token = retry_token(event_id) if found["status"] == EventStatus.FAILED else None
     return render_template("admin/event.html", event=found, answers=answers,
                            answer_count=answer_count, retry_token=token,
                            received=_pretty_body(found["received"]),

@@ -9,9 +9,9 @@ ignored on purpose: anybody can edit them, and Shopify prices variants itself.
 import hashlib
 import json
 import math
-import re
 
 from .errors import ApiError
+from .ids import positive_id
 
 MAX_LINES = 250
 MAX_QUANTITY = 999_999
@@ -30,7 +30,7 @@ MAX_PAYLOAD_BYTES = MAX_EVENT_BYTES - MIN_EXCERPT_BYTES
 # so that a worker unsure whether its POST went through can find the draft.
 EVENT_MARKER = "_cart_event_id"
 
-_VARIANT_ID = re.compile(r"[1-9][0-9]{0,19}")
+MAX_VARIANT_ID = 10**20 - 1  # at most 20 digits (README: the cart contract)
 
 
 def _invalid(code, detail, field, line=None):
@@ -46,13 +46,12 @@ def _is_int(value):
 
 
 def _variant_id(item, field, line):
-    raw = item.get("variant_id")
-    text = str(raw) if _is_int(raw) or isinstance(raw, str) else ""
-    if not _VARIANT_ID.fullmatch(text):
+    variant_id = positive_id(item.get("variant_id"), MAX_VARIANT_ID)
+    if variant_id is None:
         raise _invalid("invalid_variant_id",
                        f"Line {line}: variant_id must be a positive whole number.",
                        field, line)
-    return int(text)
+    return variant_id
 
 
 def _quantity(item, field, line):

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .store import database_kind
+
 
 class ConfigError(ValueError):
     """Settings are missing or malformed: one problem a setting, each message
@@ -291,10 +293,10 @@ def database_settings(url, instance_path):
     if not url:
         path = os.path.join(instance_path, "events.sqlite3")
         return {"DATABASE_URL": f"sqlite:///{path}", "DATABASE_SHOWN": path}
-    if url.startswith("sqlite:///"):
+    if database_kind(url) == "sqlite":
         return {"DATABASE_URL": url, "DATABASE_SHOWN": url[len("sqlite:///"):]}
     parts = urlsplit(url)
-    if parts.scheme in ("postgres", "postgresql"):  # Heroku, Render and Railway say postgres://
+    if database_kind(url) == "postgresql":
         server = parts.netloc.rpartition("@")[2]
         return {"DATABASE_URL": url, "DATABASE_SHOWN": f"postgresql://{server}{parts.path}"}
     raise ConfigError(

@@ -23,7 +23,7 @@ from flask import Flask, jsonify, redirect
 from markupsafe import escape
 
 from . import create_app
-from .setup import snippet
+from .setup_page import snippet
 from .simulator import create_simulator, serve_in_thread
 
 SECRET = "demo-shared-secret"

@@ -10,7 +10,7 @@ ever printed.
 from dataclasses import dataclass
 
 from .config import BY_NAME, DEFAULT_API_VERSION
-from .shopify import Answer
+from .shopify import Answer, admin_url
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 REQUIRED_SCOPE = "write_draft_orders"
@@ -144,7 +144,7 @@ def check_api_version(probe, version):
 
 def probe_shopify(client):
     return Probe(shop=client.get(client.api_url("shop.json")),
-                 scopes=client.get(f"{client.base_url}/admin/oauth/access_scopes.json"))
+                 scopes=client.get(admin_url(client.base_url, "oauth/access_scopes.json")))
 
 
 def run(app):

@@ -20,13 +20,13 @@ from requests.utils import parse_header_links
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from .ids import MAX_BIGINT, positive_id
 from .pacing import CallPacer
 
 MAX_BODY_CHARS = 20_000
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under this
 MAX_RETRY_AFTER = 300.0
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
-MAX_DRAFT_ID = 2**63 - 1  # the events table's BIGINT
 MAX_NAME_CHARS = 255
 MAX_URL_CHARS = 2048
 REDACTED = "[redacted]"
@@ -42,6 +42,29 @@ _REJECTIONS = {
     422: ("shopify_rejected", "Shopify rejected the draft order."),
     423: ("shopify_locked", "Shopify says the shop is locked."),
 }
+
+
+# --- The shop's addresses, built here only. ---
+
+def shop_domain(base_url):
+    """The shop's host (and port, for a local simulator), as the setup page names it."""
+    return urlsplit(base_url).netloc
+
+
+def admin_url(base_url, path):
+    """An address under the shop's /admin/: the merchant's pages, and the API
+    endpoints Shopify does not version (oauth/access_scopes.json)."""
+    return f"{base_url}/admin/{path}"
+
+
+def admin_api_url(base_url, api_version, path):
+    """An Admin REST API address, under the version the receiver speaks."""
+    return admin_url(base_url, f"api/{api_version}/{path}")
+
+
+def draft_order_admin_url(base_url, draft_order_id):
+    """The merchant's page of a draft order in the shop's admin."""
+    return admin_url(base_url, f"draft_orders/{draft_order_id}")
 
 
 class UntrustedLocation(ValueError):
@@ -88,7 +111,7 @@ class ShopifyClient:
         self._session = session
 
     def api_url(self, path):
-        return f"{self.base_url}/admin/api/{self.api_version}/{path}"
+        return admin_api_url(self.base_url, self.api_version, path)
 
     def create_draft_order(self, payload, ready=lambda: True):
         """POST the draft order, or return None if `ready()`, asked after pacing
@@ -334,8 +357,8 @@ def _created(draft):
     """The draft order as the event keeps it. Its id must be a positive integer;
     a name that is no short string, or an invoice URL that is no http(s) address,
     is dropped rather than stored."""
-    draft_id = draft.get("id")
-    if type(draft_id) is not int or not 0 < draft_id <= MAX_DRAFT_ID:
+    draft_id = positive_id(draft.get("id"), MAX_BIGINT, quoted=False)
+    if draft_id is None:
         return Outcome("rejected", code="shopify_unexpected_answer",
                        detail="Shopify's draft order has no valid id.")
     name, invoice_url = draft.get("name"), draft.get("invoice_url")

@@ -17,17 +17,15 @@ to the log line, never with the secret or the signature itself.
 
 import hashlib
 import hmac
-import re
 
 from .errors import ApiError
+from .ids import MAX_BIGINT, positive_id
 
 # A page rendered by Shopify a little "in the future" of our clock is clock skew;
 # anything further ahead means a clock to fix, not a page to trust.
 MAX_CLOCK_SKEW = 300
 
-_CUSTOMER_ID = re.compile(r"[1-9][0-9]{0,18}")
-MAX_CUSTOMER_ID = 2**63 - 1  # the event store keeps it in a 64-bit column
-_SIGNED_AT = re.compile(r"[1-9][0-9]{0,11}")
+MAX_SIGNED_AT = 10**12 - 1  # unix seconds of at most 12 digits, read like an id
 _UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
 
 
@@ -46,12 +44,12 @@ def _customer_id_text(raw):
     """The decimal text of a submitted customer id, or None for a guest."""
     if _absent(raw):
         return None
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
-            or not _CUSTOMER_ID.fullmatch(str(raw)) or int(raw) > MAX_CUSTOMER_ID:
+    customer_id = positive_id(raw, MAX_BIGINT)
+    if customer_id is None:
         raise ApiError(422, "invalid_customer_id",
                        "customerId must be a positive whole number or null.",
                        field="customerId")
-    return str(raw)
+    return str(customer_id)
 
 
 def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
@@ -84,12 +82,12 @@ def _signed_at(raw):
                        log="customerIdSignedAt is required: SIGNATURE_MODE=timestamped accepts "
                            "only timestamped signatures; set the snippet's "
                            "draft_order_signature_mode to \"timestamped\"")
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)) \
-            or not _SIGNED_AT.fullmatch(str(raw)):
+    signed_at = positive_id(raw, MAX_SIGNED_AT)
+    if signed_at is None:
         raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignedAt",
                        log="customerIdSignedAt must be the unix time, in whole seconds, at "
                            "which the page was rendered")
-    return int(raw)
+    return signed_at
 
 
 def signed_customer_id(body, secret, *, mode, tolerance, now):

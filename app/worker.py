@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 
 from .cart import EVENT_MARKER
+from .event_status import EventStatus
 from .shopify import Outcome, UntrustedLocation, classify, classify_lookup
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class Policy:
 
 
 def _failed(code, detail):
-    return {"status": "failed", "error_code": code, "error_detail": detail}
+    return {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
 
 
 def backoff(failures, policy):
@@ -75,7 +76,7 @@ def next_state(event, outcome, now, policy, trusted_url):
 def _transition(event, outcome, now, policy, trusted_url):
     if outcome.kind == "created":
         draft = outcome.draft_order
-        return {"status": "completed", "draft_order_id": draft["id"],
+        return {"status": EventStatus.COMPLETED, "draft_order_id": draft["id"],
                 "draft_order_name": draft["name"], "invoice_url": draft["invoice_url"],
                 "error_code": None, "error_detail": None}
     if outcome.kind == "rejected":

@@ -35,6 +35,8 @@ from collections import Counter
 import common
 import requests
 
+from app.event_status import ACTIVE, EventStatus
+
 MIN_RATE_SHARE = 0.9
 MAX_THROTTLED_SHARE = 0.01
 
@@ -70,13 +72,13 @@ def wait_for_drain(database, state, count, limit):
     while True:
         time.sleep(1)
         counts = common.events_by_status(database)
-        active = counts.get("queued", 0) + counts.get("processing", 0)
+        active = sum(counts.get(status, 0) for status in ACTIVE)
         elapsed = time.monotonic() - started
         if time.monotonic() - last_print >= 15 or active == 0 or elapsed > limit:
             calls = len(state.requests)
             throttled = sum(1 for entry in state.requests[:calls] if entry["status"] == 429)
-            print(f"  {elapsed:5.0f} s: {counts.get('completed', 0)} completed, "
-                  f"{counts.get('failed', 0)} failed, {active} active; {calls} calls, "
+            print(f"  {elapsed:5.0f} s: {counts.get(EventStatus.COMPLETED, 0)} completed, "
+                  f"{counts.get(EventStatus.FAILED, 0)} failed, {active} active; {calls} calls, "
                   f"{throttled} answered 429", flush=True)
             last_print = time.monotonic()
         if active == 0:
@@ -177,10 +179,10 @@ def main():
         log, drafts = state.snapshot("requests"), state.snapshot("draft_orders")
         with sqlite3.connect(directory / database_name) as conn:
             failures = Counter(code for (code,) in conn.execute(
-                "SELECT error_code FROM events WHERE status = 'failed'"))
+                "SELECT error_code FROM events WHERE status = ?", (EventStatus.FAILED,)))
 
     numbers = analyse(log, drafts, bucket, leak_rate)
-    completed = counts.get("completed", 0)
+    completed = counts.get(EventStatus.COMPLETED, 0)
     share = numbers["throttled"] / numbers["calls"] if numbers["calls"] else 0.0
     rate = numbers["rate"]
     all_done = completed == options.events and elapsed is not None

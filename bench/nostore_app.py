@@ -4,8 +4,9 @@ step of a submission runs (signature, validation, mapping, fingerprint, status
 token, response), so the gap to the real receiver is what the database costs."""
 
 from app import create_app
+from app.event_status import EventStatus
 from app.store import Added
 
 app = create_app()
 _store = app.extensions["store"]
-_store.add = lambda event_id, *args, **kwargs: Added(event_id, True, "queued")
+_store.add = lambda event_id, *args, **kwargs: Added(event_id, True, EventStatus.QUEUED)

@@ -33,6 +33,9 @@
   var POLL_LIMIT_MS = 2 * 60 * 1000;
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_POLL_MISSES = 5; // consecutive unanswered polls before giving up
+  // An event's settled statuses: app/event_status.py's EventStatus values, which
+  // tests/test_event_status.py checks these are.
+  var EVENT_STATUS = {completed: "completed", failed: "failed"};
 
   var DEFAULT_MESSAGES = {
     sending: "Sending your cart\u2026",
@@ -173,7 +176,7 @@
     }
     if (code === "guest_cart_rejected") {
       lead = detail ? "" : REASONS.signIn;
-    } else if (status === "failed") {
+    } else if (status === EVENT_STATUS.failed) {
       lead = REASONS.failed;
     } else if (status === 0) {
       return new Failure(REASONS.network, "network");
@@ -232,11 +235,11 @@
     for (;;) {
       var answer = await call(statusUrl, {credentials: "omit", cache: "no-store"});
       var doc = answer.body;
-      if (answer.ok && doc && doc.status === "completed" && doc.draft_order) {
+      if (answer.ok && doc && doc.status === EVENT_STATUS.completed && doc.draft_order) {
         return doc.draft_order;
       }
-      if (answer.ok && doc && doc.status === "failed") {
-        throw failureFrom("failed", doc.error);
+      if (answer.ok && doc && doc.status === EVENT_STATUS.failed) {
+        throw failureFrom(EVENT_STATUS.failed, doc.error);
       }
       if (answer.status === 404) {
         throw failureFrom(404, doc && doc.error);

@@ -38,6 +38,13 @@ def test_another_database_scheme_is_refused_naming_DATABASE_URL():
         database_settings("mysql://u@h/db", "/instance")
 
 
+@pytest.mark.parametrize("url", ["POSTGRESQL://u@db.example/events", "postgres:events"])
+def test_a_postgres_url_the_store_would_not_read_is_refused_naming_DATABASE_URL(url):
+    # libpq reads only postgres:// and postgresql://; the store took these for SQLite files.
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a sqlite:///path or postgresql"):
+        database_settings(url, "/instance")
+
+
 def test_init_db_needs_only_DATABASE_URL_and_says_what_it_did(database_url, tmp_path):
     environ = {name: value for name, value in os.environ.items()
                if not name.startswith(("SHOPIFY_", "SHARED_", "DATABASE_"))}

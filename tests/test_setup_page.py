@@ -8,7 +8,7 @@ from pathlib import Path
 from helpers import SECRET, TOKEN
 
 from app.demo import render_snippet
-from app.setup import SECRET_PLACEHOLDER, SNIPPET_PATH, snippet
+from app.setup_page import SECRET_PLACEHOLDER, SNIPPET_PATH, setting_rows, snippet
 from app.signature import sign
 
 CART = {"token": "c1", "items": [{"variant_id": 39072856, "quantity": 2,
@@ -125,13 +125,11 @@ def test_readme_shows_the_snippet_verbatim():
 
 
 def test_a_postgresql_database_is_named_without_its_password():
-    from app.setup import checks
-
     settings = {"SHOPIFY_BASE_URL": "https://s.myshopify.com", "SHOPIFY_API_VERSION": "2025-10",
                 "GUEST_CARTS": "allow", "ALLOWED_ORIGINS": ("https://s.com",), "RUN_WORKER": True,
                 "DATABASE_URL": "postgresql://u:pw@db.example:5432/events",
                 "DATABASE_SHOWN": "postgresql://db.example:5432/events"}
-    [database] = [row for row in checks(settings) if row.label == "Event database"]
+    [database] = [row for row in setting_rows(settings) if row.label == "Event database"]
     assert database.value == "PostgreSQL, postgresql://db.example:5432/events" and database.ok
 
 

@@ -12,11 +12,26 @@ from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
 __all__ = ["MIGRATIONS", "Added", "Migration", "PostgresStore", "RateLimit",
-           "SchemaUpgradeRequired", "SqliteStore", "open_store", "payload_json"]
+           "SchemaUpgradeRequired", "SqliteStore", "database_kind", "open_store",
+           "payload_json"]
+
+
+def database_kind(url):
+    """Which database a DATABASE_URL names: "postgresql", "sqlite" or None (neither).
+
+    The one reading of it, shared by app/config.py's check, `open_store` and
+    the setup page, so a URL one accepts the others read alike. PostgreSQL's
+    prefixes are libpq's, spelled as it reads them (Heroku, Render and Railway
+    say postgres://)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql"
+    if url.startswith("sqlite:///"):
+        return "sqlite"
+    return None
 
 
 def open_store(url):
     """The store for a DATABASE_URL as app/config.py checked it."""
-    if url.startswith(("postgres://", "postgresql://")):
+    if database_kind(url) == "postgresql":
         return PostgresStore(url)
     return SqliteStore(url.removeprefix("sqlite:///"))

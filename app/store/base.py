@@ -11,6 +11,7 @@ import json
 import time
 from typing import NamedTuple
 
+from ..event_status import ACTIVE, SETTLED, EventStatus
 from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
 # Columns the worker may change when it settles an event.
@@ -19,6 +20,20 @@ _SETTLEABLE = {
     "poll_deadline", "draft_order_id", "draft_order_name", "invoice_url",
     "error_code", "error_detail", "maybe_posted",
 }
+
+
+def _literals(*statuses):
+    """Statuses as SQL literals (a list of them for IN), written into the
+    statements rather than bound, so each statement's text, and its plan on the
+    (status, next_attempt_at) index, stays that of a hand-written one."""
+    return ", ".join(f"'{status}'" for status in statuses)
+
+
+_QUEUED = _literals(EventStatus.QUEUED)
+_PROCESSING = _literals(EventStatus.PROCESSING)
+_FAILED = _literals(EventStatus.FAILED)
+_ACTIVE = _literals(*ACTIVE)
+_SETTLED = _literals(*SETTLED)
 
 # Columns a submission rate can be counted by.
 _RATE_KEYS = {"client_ip", "customer_id"}
@@ -168,7 +183,7 @@ class SqlStore:
         if dedupe:
             row = conn.execute(
                 "SELECT id, status FROM events WHERE fingerprint = ? AND created_at >= ?"
-                " AND status <> 'failed' ORDER BY created_at DESC LIMIT 1",
+                f" AND status <> {_FAILED} ORDER BY created_at DESC LIMIT 1",
                 (fingerprint, dedupe_since),
             ).fetchone()
             if row is not None:
@@ -183,12 +198,12 @@ class SqlStore:
         conn.execute(
             "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
             " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
-            " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f" VALUES (?, {_QUEUED}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event_id, customer_id, len(payload["draft_order"]["line_items"]),
              received, payload_json(payload),
              fingerprint, client_ip, now, now, now),
         )
-        return Added(event_id, True, "queued")
+        return Added(event_id, True, EventStatus.QUEUED)
 
     def get(self, event_id):
         with self._connect() as conn:
@@ -228,10 +243,10 @@ class SqlStore:
         """
         with self._connect(write=True) as conn:
             row = conn.execute(
-                "UPDATE events SET status = 'processing', lease_owner = ?, lease_until = ?,"
+                f"UPDATE events SET status = {_PROCESSING}, lease_owner = ?, lease_until = ?,"
                 " updated_at = ?"
                 " WHERE id = (SELECT id FROM events"
-                "             WHERE status IN ('queued', 'processing') AND next_attempt_at <= ?"
+                f"             WHERE status IN ({_ACTIVE}) AND next_attempt_at <= ?"
                 "               AND (lease_until IS NULL AND next_attempt_at <= ?"
                 "                    OR lease_until <= ?)"
                 f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
@@ -296,7 +311,7 @@ class SqlStore:
             return conn.execute(
                 "SELECT MIN(CASE WHEN lease_until IS NULL THEN next_attempt_at"
                 f"           ELSE {self.GREATEST}(lease_until, next_attempt_at - ?) END) AS due"
-                " FROM events WHERE status IN ('queued', 'processing')", (post_window,),
+                f" FROM events WHERE status IN ({_ACTIVE})", (post_window,),
             ).fetchone()["due"]
 
     # --- The merchant's event log (app/admin.py) and `flask doctor`. ---
@@ -322,10 +337,10 @@ class SqlStore:
         """
         with self._connect(write=True) as conn:
             updated = conn.execute(
-                "UPDATE events SET status = 'queued', error_code = NULL, error_detail = NULL,"
+                f"UPDATE events SET status = {_QUEUED}, error_code = NULL, error_detail = NULL,"
                 " failures = 0, throttles = 0, poll_url = NULL, poll_deadline = NULL,"
                 " lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'failed'",
+                f" WHERE id = ? AND status = {_FAILED}",
                 (now, now, event_id),
             ).rowcount
         return bool(updated)
@@ -395,7 +410,7 @@ class SqlStore:
         # next_attempt_at) reach the old events without reading every recent one.
         with self._connect(write=True) as conn:
             ids = [row["id"] for row in conn.execute(
-                "SELECT id FROM events WHERE status IN ('completed', 'failed')"
+                f"SELECT id FROM events WHERE status IN ({_SETTLED})"
                 " AND next_attempt_at < ? AND updated_at < ?"
                 f" LIMIT ? {self.SKIP_LOCKED}", (before, before, batch))]
             if not ids:

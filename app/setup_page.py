@@ -9,11 +9,12 @@ own: without them the app refuses to start.
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request
 
 from . import page_headers
+from .shopify import shop_domain
+from .store import database_kind
 
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)
@@ -34,7 +35,9 @@ def snippet(receiver_url, secret=None, signature_mode="mechanic"):
 
 
 @dataclass(frozen=True)
-class Check:
+class SettingRow:
+    """One setting as the page shows it; not ok: the merchant should look at it."""
+
     label: str
     value: str
     ok: bool = True
@@ -42,34 +45,34 @@ class Check:
 
 
 def _database(settings):
-    if settings["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
-        return Check("Event database", f"PostgreSQL, {settings['DATABASE_SHOWN']}")
+    if database_kind(settings["DATABASE_URL"]) == "postgresql":
+        return SettingRow("Event database", f"PostgreSQL, {settings['DATABASE_SHOWN']}")
     path = Path(settings["DATABASE_SHOWN"]).resolve()
     if Path(current_app.instance_path).resolve() in path.parents:
-        return Check("Event database", "SQLite, default file in the instance folder", False,
-                     "If your host's disk is wiped on deploy, set DATABASE_URL to "
-                     "sqlite:/// on a persistent volume.")
-    return Check("Event database", "SQLite, from DATABASE_URL")
+        return SettingRow("Event database", "SQLite, default file in the instance folder",
+                          False, "If your host's disk is wiped on deploy, set DATABASE_URL "
+                          "to sqlite:/// on a persistent volume.")
+    return SettingRow("Event database", "SQLite, from DATABASE_URL")
 
 
-def checks(settings):
+def setting_rows(settings):
     """One row per setting a merchant should look at, secrets only as 'set'."""
     origins = settings["ALLOWED_ORIGINS"]
     guests = settings["GUEST_CARTS"] == "allow"
     return [
-        Check("Shop", urlsplit(settings["SHOPIFY_BASE_URL"]).netloc),
-        Check("Admin API version", settings["SHOPIFY_API_VERSION"]),
-        Check("Access token", "set (hidden)"),
-        Check("Shared secret", "set (hidden)"),
-        Check("Guest carts", "allowed: guests get draft orders without a customer" if guests
-              else "rejected: shoppers must sign in first"),
-        Check("Allowed origins", "any website (*)", False,
-              "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
-              "https://your-store.com,https://your-store.myshopify.com.")
-        if origins == "*" else Check("Allowed origins", ", ".join(origins)),
-        Check("Delivery worker", "runs in this web process") if settings["RUN_WORKER"]
-        else Check("Delivery worker", "not in this process (RUN_WORKER=0)", False,
-                   "Make sure a separate `flask --app app worker` process runs."),
+        SettingRow("Shop", shop_domain(settings["SHOPIFY_BASE_URL"])),
+        SettingRow("Admin API version", settings["SHOPIFY_API_VERSION"]),
+        SettingRow("Access token", "set (hidden)"),
+        SettingRow("Shared secret", "set (hidden)"),
+        SettingRow("Guest carts", "allowed: guests get draft orders without a customer"
+                   if guests else "rejected: shoppers must sign in first"),
+        SettingRow("Allowed origins", "any website (*)", False,
+                   "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
+                   "https://your-store.com,https://your-store.myshopify.com.")
+        if origins == "*" else SettingRow("Allowed origins", ", ".join(origins)),
+        SettingRow("Delivery worker", "runs in this web process") if settings["RUN_WORKER"]
+        else SettingRow("Delivery worker", "not in this process (RUN_WORKER=0)", False,
+                        "Make sure a separate `flask --app app worker` process runs."),
         _database(settings),
     ]
 
@@ -77,8 +80,8 @@ def checks(settings):
 @bp.get("/")
 def index():
     receiver_url = request.url_root.rstrip("/")
-    rows = checks(current_app.config)
+    rows = setting_rows(current_app.config)
     shown = snippet(receiver_url, signature_mode=current_app.config["SIGNATURE_MODE"])
     return render_template("setup.html", receiver_url=receiver_url, snippet=shown,
-                           checks=rows, complete=all(row.ok for row in rows),
+                           rows=rows, complete=all(row.ok for row in rows),
                            secret_placeholder=SECRET_PLACEHOLDER)
