@@ -20,10 +20,12 @@ def store(postgres_url):
 
 
 def backends(postgres_url):
-    """How many connections this test's database has, not counting the one asking."""
+    """How many connections this test's database has, not counting the one asking
+    nor the server's own (an autovacuum worker may visit a new database)."""
     with psycopg.connect(postgres_url) as conn:
         return conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname ="
-                            " current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+                            " current_database() AND pid <> pg_backend_pid()"
+                            " AND backend_type = 'client backend'").fetchone()[0]
 
 
 def test_a_claim_passes_over_a_locked_event_without_waiting(store, postgres_url):
