@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, request
 from servers import free_port
 
-from app.simulator import serve_in_thread
+from app.dev.serving import serve_in_thread
 
 pytest.importorskip("pip_audit")
 

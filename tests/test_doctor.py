@@ -5,7 +5,8 @@ import socket
 import pytest
 
 from app import doctor
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from app.store import SqliteStore
 from conftest import SECRET, TOKEN
 

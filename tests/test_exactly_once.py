@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from app.cart import EVENT_MARKER
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from app.worker import Worker
 from conftest import API, SHOP, cart_body
 

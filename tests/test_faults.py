@@ -17,9 +17,10 @@ import pytest
 import requests
 
 from app.cart import EVENT_MARKER
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from app.pacing import CallPacer
 from app.shopify import MAX_LOOKUP_PAGES, ShopifyClient
-from app.simulator import create_simulator, serve_in_thread
 from app.worker import Worker
 from conftest import cart_body
 

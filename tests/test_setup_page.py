@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from app.demo import render_snippet
+from app.dev.demo import render_snippet
 from app.setup import SECRET_PLACEHOLDER, SNIPPET_PATH, snippet
 from app.signature import sign
 from conftest import SECRET, TOKEN

@@ -22,7 +22,8 @@ import requests
 from servers import procfile_receiver
 
 from app.cart import EVENT_MARKER
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from conftest import SECRET, cart_body, settings
 
 TOKEN = "shpat_sigkill_tests"

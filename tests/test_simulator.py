@@ -4,7 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app.simulator import ConnectionDropped, create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import ConnectionDropped, create_simulator
 
 TOKEN = "shpat_simulator_token"
 HEADERS = {"X-Shopify-Access-Token": TOKEN}

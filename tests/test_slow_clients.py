@@ -17,8 +17,9 @@ import pytest
 import requests
 from servers import procfile_receiver
 
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from app.serve import DeadlineServer
-from app.simulator import create_simulator, serve_in_thread
 from conftest import SECRET, cart_body
 
 TOKEN = "shpat_slow_clients"

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from conftest import cart_body, settings
 
 

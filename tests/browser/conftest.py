@@ -10,8 +10,9 @@ simulator and storefront, and a fresh page.
 import pytest
 from servers import procfile_receiver
 
-from app.demo import SECRET, Storefront
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.demo import SECRET, Storefront
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402

@@ -3,7 +3,7 @@
 It exists so the receiver can be tested against Shopify's awkward behaviours
 (202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
 network or a real store. It depends on nothing else in `app`, so it can run
-in another process: `python -m waitress --call app.simulator:create_simulator`.
+in another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
 import base64
@@ -22,7 +22,6 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.serving import make_server
 
 EXTENSION = "shopify_simulator"
 DROP_KEY = "shopify_simulator.drop"
@@ -563,40 +562,3 @@ def create_simulator(config=None, clock=None):
     app.register_blueprint(control)
     app.wsgi_app = _DropConnection(app.wsgi_app)
     return app
-
-
-class ServedSimulator:
-    """A simulator on a real port, for clients (timeouts, dropped sockets) that need real HTTP."""
-
-    POLL_INTERVAL = 0.05  # how soon shutdown() is noticed (socketserver's default: 0.5 s)
-
-    def __init__(self, server):
-        self._server = server
-        self._thread = self._serve(server)
-        self.url = f"http://{server.host}:{server.port}"
-
-    def _serve(self, server):
-        thread = threading.Thread(target=server.serve_forever, daemon=True,
-                                  kwargs={"poll_interval": self.POLL_INTERVAL})
-        thread.start()
-        return thread
-
-    def shutdown(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def refuse_connections(self):
-        """Stop listening, keeping the state: clients get "connection refused", as from a
-        shop that is down hard, until `accept_connections`."""
-        self.shutdown()
-
-    def accept_connections(self):
-        """Listen again on the same address, with the same state."""
-        old = self._server
-        self._server = make_server(old.host, old.port, old.app, threaded=True)
-        self._thread = self._serve(self._server)
-
-
-def serve_in_thread(app, host="127.0.0.1", port=0):
-    return ServedSimulator(make_server(host, port, app, threaded=True))
