@@ -1,17 +1,24 @@
 """`flask --app app demo` from the outside: what a newcomer meets before and
 after the click that tests/browser/test_demo.py makes."""
 
+import html
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 
+import requests
 from click.testing import CliRunner
 from servers import PROJECT_ROOT, demo_command, free_ports_in_a_row, running_demo
 
 from app.dev.cli import demo_command as demo_cli
-from conftest import settings
+from app.dev.demo import ADMIN_PASSWORD, start, stop
+from app.dev.demo import SECRET as DEMO_SECRET
+from app.signature import sign
+from conftest import cart_body, settings
 
 
 def modules_after(code, **env):
@@ -73,3 +80,28 @@ def test_demo_stopped_by_sigterm_removes_its_temporary_folder(tmp_path):
         process.wait(timeout=10)
 
     assert not folder.exists()
+
+
+def test_demo_event_page_links_to_pages_that_open(tmp_path):
+    running = start(tmp_path)
+    try:
+        receiver = running["receiver"].url
+        accepted = requests.post(f"{receiver}/webhooks/cart",
+                                 json=cart_body(signature=sign(207119551, DEMO_SECRET)),
+                                 headers={"Origin": running["storefront"].url}, timeout=5)
+        assert accepted.status_code == 202, accepted.text
+        deadline = time.monotonic() + 20
+        while requests.get(accepted.json()["status_url"], timeout=5).json()[
+                "status"] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+        page = requests.get(f"{receiver}/admin/events/{accepted.json()['id']}",
+                            auth=("merchant", ADMIN_PASSWORD), timeout=5)
+        draft_link, invoice_link = re.findall(r'<a href="(http[^"]+)" rel="noreferrer">',
+                                              page.text)
+
+        assert requests.get(html.unescape(draft_link), timeout=5).status_code == 200
+        assert requests.get(html.unescape(invoice_link), timeout=5).status_code == 200
+    finally:
+        stop(running)

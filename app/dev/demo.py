@@ -53,8 +53,8 @@ def sample_cart():
 # --- Liquid, as a Shopify theme renders it -------------------------------------------------
 
 def _liquid():
-    """python-liquid, a dev dependency: imported on use, so that a production
-    install can still import this module (tests of the snippet do) and says what to install."""
+    """python-liquid, a dev dependency: imported on use, so that the demo run
+    without the dev extras says what to install rather than showing a traceback."""
     try:
         import liquid
     except ImportError:
@@ -189,6 +189,13 @@ def start(directory, ports=(0, 0, 0), simulator_config=None):
 ROLES = ("receiver", "simulator", "storefront")  # on --port and the next two ports
 
 
+def stop(running):
+    """Stop what `start` started: the worker, then the three servers."""
+    running["stop_worker"].set()
+    for name in ("receiver", "storefront", "simulator"):
+        running[name].shutdown()
+
+
 def unavailable_ports(ports, host="127.0.0.1"):
     """(port, role, reason) for each port a server could not listen on now.
 
@@ -234,6 +241,4 @@ def run(port, polling):
         except KeyboardInterrupt:
             click.echo("\ndemo stopped")
         finally:
-            running["stop_worker"].set()
-            for name in ("receiver", "storefront", "simulator"):
-                running[name].shutdown()
+            stop(running)
