@@ -2,7 +2,7 @@
 
 Every server is started here and stopped here, by its own process id, and
 every load run is bounded in time. Nothing in this module changes the app: it
-drives `app.wsgi:app`, `app.simulator` and the small apps in bench/ from the
+drives `app.wsgi:app`, `app.dev.simulator` and the small apps in bench/ from the
 outside, the way the Procfile and the demo run them.
 """
 
@@ -34,8 +34,9 @@ if str(ROOT) not in sys.path:
 
 import requests  # noqa: E402
 
+from app.dev.serving import serve_in_thread  # noqa: E402
+from app.dev.simulator import DEFAULT_CONFIG, create_simulator  # noqa: E402
 from app.signature import sign  # noqa: E402
-from app.simulator import DEFAULT_CONFIG, create_simulator, serve_in_thread  # noqa: E402
 
 SECRET = "benchSharedSecret4f1c9a7e2b"
 TOKEN = DEFAULT_CONFIG["token"]
@@ -258,7 +259,7 @@ class SimulatorProcess(HttpService):
         port = free_port()
         super().__init__("simulator", [sys.executable, "-m", "waitress",
                                        f"--listen=127.0.0.1:{port}", "--threads=64",
-                                       "--call", "app.simulator:create_simulator"],
+                                       "--call", "app.dev.simulator:create_simulator"],
                          dict(os.environ), workdir, port, health="/_sim/config")
         self.configure(**config)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import requests
 
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,3 +145,53 @@ def procfile_receiver(directory, shop_url, token, secret, allowed_origins="*", *
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def free_ports_in_a_row(count=3):
+    """The first of `count` consecutive ports nothing listens on right now."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+def demo_command(port):
+    """`flask --app app demo --port PORT` as the README has a newcomer run it, and
+    the newcomer's environment: none of the receiver's settings."""
+    environ = {key: value for key, value in os.environ.items()
+               if not key.startswith(("SHOPIFY_", "SHARED_", "DATABASE_", "ALLOWED_"))}
+    return [sys.executable, "-m", "flask", "--app", "app", "demo", "--port", str(port)], environ
+
+
+@contextmanager
+def running_demo(directory, **env):
+    """The demo on three free ports, run from `directory`; yields (process, port)
+    once its receiver answers, and stops it (SIGTERM) unless the test did."""
+    port = free_ports_in_a_row(3)
+    command, environ = demo_command(port)
+    process = subprocess.Popen(command, cwd=directory, env={**environ, **env},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    raise RuntimeError(
+                        f"the demo did not start:\n{process.stdout.read()}") from None
+                time.sleep(0.1)
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        process.stdout.close()

@@ -143,7 +143,7 @@ def test_page_numbers_out_of_range_show_the_nearest_page(client, store):
     assert "events/e1" in page(client, "/admin?page=-4")
 
 
-def test_detail_shows_received_cart_payload_and_attempts(client, worker, shopify):
+def test_detail_shows_received_cart_payload_and_calls(client, worker, shopify):
     shopify.post(CREATE, status=201, json=DRAFT)
     event_id = submit(client)["id"]
     worker.run_once()
@@ -151,7 +151,24 @@ def test_detail_shows_received_cart_payload_and_attempts(client, worker, shopify
     assert '"token": "c1-abc"' in text
     assert '"Engraving": "Für dich ♥"' in text                      # the cart as received
     assert '"name": "Engraving",\n' in text                         # the payload as sent
-    assert "<dt>Attempts</dt><dd>1</dd>" in text
+    assert "<dt>Shopify calls</dt><dd>1</dd>" in text
+
+
+def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, clock):
+    # A 503, the lookup that finds no draft, then the draft: three calls, one failed.
+    shopify.post(CREATE, status=503, body="upstream unavailable")
+    shopify.get(CREATE, json={"draft_orders": []})
+    shopify.post(CREATE, status=201, json=DRAFT)
+    event_id = submit(client)
+    worker.run_once()
+    clock.advance(600)
+    worker.run_once()
+    worker.run_once()
+
+    text = page(client, f"/admin/events/{event_id}")
+
+    assert "<dt>Shopify calls</dt><dd>3</dd>" in text
+    assert "<dt>Failed calls</dt><dd>1</dd>" in text
 
 
 def test_detail_shows_every_shopify_answer(client, worker, shopify, clock):

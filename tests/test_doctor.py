@@ -10,7 +10,8 @@ from helpers import SECRET, TOKEN
 
 from app import doctor
 from app.config import BY_NAME, ConfigError
-from app.simulator import create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import create_simulator
 from app.store import SqliteStore
 
 SIMULATOR_TOKEN = "shpat_simulator_token"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import SECRET, TOKEN
 
-from app.demo import render_snippet
+from app.dev.demo import render_snippet
 from app.setup_page import SECRET_PLACEHOLDER, SNIPPET_PATH, setting_rows, snippet
 from app.signature import sign
 

@@ -14,7 +14,7 @@ from test_config import settings as config_with
 from test_receiver import assert_error, event_count
 
 from app.config import ConfigError
-from app.demo import render_snippet
+from app.dev.demo import render_snippet
 from app.errors import ApiError
 from app.signature import MAX_CLOCK_SKEW, sign, signed_customer_id
 

@@ -4,7 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app.simulator import ConnectionDropped, create_simulator, serve_in_thread
+from app.dev.serving import serve_in_thread
+from app.dev.simulator import ConnectionDropped, create_simulator
 
 TOKEN = "shpat_simulator_token"
 HEADERS = {"X-Shopify-Access-Token": TOKEN}
@@ -531,3 +532,33 @@ def test_accepted_listed_polls_answer_202_until_ready_then_the_listed_draft(make
 
 def test_control_api_rejects_an_accepted_listed_that_is_not_a_boolean(client):
     assert client.post("/_sim/config", json={"accepted_listed": 1}).status_code == 400
+
+
+def test_shop_admin_page_of_a_draft_order_opens_without_an_access_token(client, state):
+    created = post_draft(client, draft(note="<b>gift</b>")).get_json()["draft_order"]
+
+    page = client.get(f"/admin/draft_orders/{created['id']}")
+
+    assert page.status_code == 200
+    assert "Draft order #D1" in page.text
+    assert "&lt;b&gt;gift&lt;/b&gt;" in page.text
+    assert [r["path"] for r in state.snapshot("requests")] == [DRAFTS]  # not an API call
+
+
+def test_shop_admin_page_of_an_unknown_draft_order_is_404(client):
+    assert client.get("/admin/draft_orders/1").status_code == 404
+
+
+def test_invoice_url_of_a_draft_order_serves_its_invoice(client):
+    created = post_draft(client).get_json()["draft_order"]
+
+    page = client.get(urlsplit(created["invoice_url"]).path)
+
+    assert page.status_code == 200
+    assert "Invoice #D1" in page.text
+
+
+def test_invoice_url_with_an_unknown_token_is_404(client):
+    post_draft(client)
+
+    assert client.get("/548380009/invoices/0123456789abcdef").status_code == 404

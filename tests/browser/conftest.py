@@ -12,7 +12,7 @@ import os
 import pytest
 from servers import procfile_receiver, serve, shopify_simulator
 
-from app.demo import SECRET, Storefront
+from app.dev.demo import SECRET, Storefront
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from servers import free_port
 
-from app.demo import CUSTOMER, sample_cart
+from app.dev.demo import CUSTOMER, sample_cart
 
 WAIT = 15
 

@@ -4,7 +4,7 @@ store's side: a sentence for the shopper, never a setting or an internal detail.
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app.demo import sample_cart
+from app.dev.demo import sample_cart
 
 WAIT = 15
 INTERNALS = ("SHOPIFY", "SHARED_SECRET", "ALLOWED_ORIGINS", "Shopify", "customerId", "secret",

@@ -9,7 +9,7 @@ import time
 import pytest
 from servers import procfile_receiver
 
-from app.demo import CUSTOMER, SECRET
+from app.dev.demo import CUSTOMER, SECRET
 from app.signature import sign
 from browser.conftest import TOKEN
 from browser.test_send_cart import click_and_wait, set_attribute

@@ -2,8 +2,10 @@
 
 It exists so the receiver can be tested against Shopify's awkward behaviours
 (202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
-network or a real store. It depends on nothing else in `app`, so it can run
-in another process: `python -m waitress --call app.simulator:create_simulator`.
+network or a real store. It also serves the two pages a draft order links to
+(the shop admin's and the invoice), so the demo's merchant view has no dead
+ends. It depends on nothing else in `app`, so it can run in another process:
+`python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
 import base64
@@ -19,10 +21,18 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template_string,
+    request,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.serving import make_server
 
 EXTENSION = "shopify_simulator"
 DROP_KEY = "shopify_simulator.drop"
@@ -110,6 +120,11 @@ class SimulatorState:
     def find(self, draft_id):
         with self.lock:
             return next((deepcopy(d) for d in self.draft_orders if d["id"] == draft_id), None)
+
+    def find_by_invoice(self, path):
+        with self.lock:
+            return next((deepcopy(d) for d in self.draft_orders
+                         if urlsplit(d["invoice_url"]).path == path), None)
 
     def validation_errors(self, draft):
         """Shopify's 422 `errors` for this draft, or None when it would be accepted."""
@@ -321,13 +336,19 @@ def _seconds(value):
 
 
 admin = Blueprint("shopify_admin", __name__)
+pages = Blueprint("shopify_pages", __name__)
 control = Blueprint("shopify_control", __name__, url_prefix="/_sim")
+
+
+def _is_api_call():
+    """An Admin API request: the shop admin's pages are for people, not the API client."""
+    return request.path.startswith("/admin/") and request.blueprint != pages.name
 
 
 @admin.before_app_request
 def _gatekeeper():
     """Version, token, rate limit and scope come before any endpoint, as at Shopify."""
-    if not request.path.startswith("/admin/"):
+    if not _is_api_call():
         return None
     state = _state()
     state.arrive({"method": request.method, "path": request.path, "time": state.clock()})
@@ -362,7 +383,7 @@ def _gatekeeper():
 @admin.after_app_request
 def _account(response):
     """Account for every admin answer, so tests can check the client's manners afterwards."""
-    if not request.path.startswith("/admin/"):
+    if not _is_api_call():
         return response
     state = _state()
     used, size = state.calls_used(g.sim_now), state.config["bucket_size"]
@@ -511,6 +532,40 @@ def _parse_time(text):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+_DRAFT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ heading }} · Simulated Shop</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+td{padding:0 .5rem}</style></head>
+<body><p><small>The Admin API simulator's stand-in for {{ stands_for }}.</small></p>
+<h1>{{ heading }}</h1>
+<p>Status {{ draft.status }} · customer {{ draft.customer.id if draft.customer else "none" }}
+{%- if draft.note %} · note: {{ draft.note }}{% endif %}</p>
+<table>{% for line in draft.line_items %}
+<tr><td>{{ line.quantity }} &times;</td><td>{{ line.title }}</td><td>{{ line.price }}</td></tr>
+{%- endfor %}</table>
+<p>Subtotal {{ draft.subtotal_price }} {{ draft.currency }}</p>
+{% if link %}<p><a href="{{ link }}">Invoice</a></p>{% endif %}
+</body></html>"""
+
+
+@pages.get("/admin/draft_orders/<int:draft_id>")
+def draft_order_page(draft_id):
+    """The draft order in the shop admin: where the receiver's admin links each draft."""
+    draft = _state().find(draft_id) or abort(404)
+    return render_template_string(_DRAFT_PAGE, draft=draft, heading=f"Draft order {draft['name']}",
+                                  stands_for="the shop admin's draft order page",
+                                  link=draft["invoice_url"])
+
+
+@pages.get("/<int:shop_id>/invoices/<token>")
+def invoice_page(shop_id, token):
+    """The invoice page at the draft's `invoice_url`, as the shopper would be sent it."""
+    draft = _state().find_by_invoice(request.path) or abort(404)
+    return render_template_string(_DRAFT_PAGE, draft=draft, heading=f"Invoice {draft['name']}",
+                                  stands_for="the invoice page Shopify sends the customer",
+                                  link=None)
+
+
 @control.route("/config", methods=["GET", "POST"])
 def sim_config():
     state = _state()
@@ -560,43 +615,7 @@ def create_simulator(config=None, clock=None):
     app = Flask(__name__)
     app.extensions[EXTENSION] = SimulatorState(config, clock)
     app.register_blueprint(admin)
+    app.register_blueprint(pages)
     app.register_blueprint(control)
     app.wsgi_app = _DropConnection(app.wsgi_app)
     return app
-
-
-class ServedSimulator:
-    """A simulator on a real port, for clients (timeouts, dropped sockets) that need real HTTP."""
-
-    POLL_INTERVAL = 0.05  # how soon shutdown() is noticed (socketserver's default: 0.5 s)
-
-    def __init__(self, server):
-        self._server = server
-        self._thread = self._serve(server)
-        self.url = f"http://{server.host}:{server.port}"
-
-    def _serve(self, server):
-        thread = threading.Thread(target=server.serve_forever, daemon=True,
-                                  kwargs={"poll_interval": self.POLL_INTERVAL})
-        thread.start()
-        return thread
-
-    def shutdown(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def refuse_connections(self):
-        """Stop listening, keeping the state: clients get "connection refused", as from a
-        shop that is down hard, until `accept_connections`."""
-        self.shutdown()
-
-    def accept_connections(self):
-        """Listen again on the same address, with the same state."""
-        old = self._server
-        self._server = make_server(old.host, old.port, old.app, threaded=True)
-        self._thread = self._serve(self._server)
-
-
-def serve_in_thread(app, host="127.0.0.1", port=0):
-    return ServedSimulator(make_server(host, port, app, threaded=True))

@@ -5,14 +5,16 @@ Three servers on three origins, as in production: the Admin API simulator
 renders templates/snippet.liquid with a real Liquid engine. The browser tests
 use the same storefront, so what a newcomer sees is what the tests check.
 
-It is a plugin command (see pyproject.toml) so that it runs before any
-SHOPIFY_* variable is set: the demo brings its own settings.
+`app.dev.cli` holds the command's options and imports this module only when
+the demo runs; the demo brings its own settings, so none need to be set.
 """
 
 import copy
 import hashlib
 import hmac
 import json
+import signal
+import socket
 import tempfile
 import threading
 import uuid
@@ -22,9 +24,10 @@ import click
 from flask import Flask, jsonify, redirect
 from markupsafe import escape
 
-from . import create_app
-from .setup_page import snippet
-from .simulator import create_simulator, serve_in_thread
+from .. import create_app
+from ..setup_page import snippet
+from .serving import serve_in_thread
+from .simulator import create_simulator
 
 SECRET = "demo-shared-secret"
 TOKEN = "shpat_demo_token"
@@ -50,8 +53,8 @@ def sample_cart():
 # --- Liquid, as a Shopify theme renders it -------------------------------------------------
 
 def _liquid():
-    """python-liquid, a dev dependency: imported on use, so that production's
-    flask commands (which load this plugin module) never need it."""
+    """python-liquid, a dev dependency: imported on use, so that the demo run
+    without the dev extras says what to install rather than showing a traceback."""
     try:
         import liquid
     except ImportError:
@@ -183,32 +186,59 @@ def start(directory, ports=(0, 0, 0), simulator_config=None):
             "shop": simulator_app.extensions["shopify_simulator"], "stop_worker": stop_worker}
 
 
-@click.command("demo")
-@click.option("--port", default=8080, show_default=True,
-              help="Receiver port; the simulator and the storefront take the next two.")
-@click.option("--polling/--no-polling", default=True, show_default=True,
-              help="Have the simulator answer 202 and make the receiver poll, as busy shops do.")
-def demo_command(port, polling):
-    """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
+ROLES = ("receiver", "simulator", "storefront")  # on --port and the next two ports
+
+
+def stop(running):
+    """Stop what `start` started: the worker, then the three servers."""
+    running["stop_worker"].set()
+    for name in ("receiver", "storefront", "simulator"):
+        running[name].shutdown()
+
+
+def unavailable_ports(ports, host="127.0.0.1"):
+    """(port, role, reason) for each port a server could not listen on now.
+
+    Checked before starting: Werkzeug's server, on a busy port, prints its own
+    message naming that one port and exits, without a word about --port."""
+    found = []
+    for port, role in zip(ports, ROLES, strict=True):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                found.append((port, role, error.strerror))
+    return found
+
+
+def run(port, polling):
+    """The demo command: serve until Ctrl-C or SIGTERM, then remove the temporary folder."""
+    ports = (port, port + 1, port + 2)
+    unavailable = unavailable_ports(ports)
+    if unavailable:
+        reasons = "; ".join(f"port {number} (the {role}): {reason}"
+                            for number, role, reason in unavailable)
+        raise click.ClickException(
+            f"cannot listen on {reasons}. The demo needs three free ports in a row: "
+            f"--port for the receiver, the next two for the simulator and the storefront; "
+            f"choose others with --port, e.g. --port {port + 1000}")
     config = {"mode": "accepted", "accepted_polls": 1} if polling else {}
+    # SIGTERM (kill, a process manager) stops the demo as Ctrl-C does, so the
+    # temporary folder is removed either way.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="cart-draft-demo-") as directory:
-        try:
-            running = start(directory, (port, port + 1, port + 2), config)
-        except OSError as error:
-            raise click.ClickException(f"cannot listen on ports {port}-{port + 2}: {error}; "
-                                       f"try --port 9080") from None
+        running = start(directory, ports, config)
         click.echo(
             "Demo running on loopback (Ctrl-C to stop):\n"
             f"  storefront  {running['storefront'].url}/cart   <- open this, press the button\n"
             f"  receiver    {running['receiver'].url}/   (event log: /admin, "
             f"password '{ADMIN_PASSWORD}')\n"
             f"  simulator   {running['simulator'].url}/_sim/draft_orders   "
-            f"(the draft orders 'Shopify' holds)")
+            f"(the draft orders 'Shopify' holds; access token '{TOKEN}')")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("\ndemo stopped")
         finally:
-            running["stop_worker"].set()
-            for name in ("receiver", "storefront", "simulator"):
-                running[name].shutdown()
+            stop(running)

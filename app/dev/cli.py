@@ -1,0 +1,21 @@
+"""`flask demo`, a plugin command (pyproject.toml's `flask.commands`), so that it
+runs before any SHOPIFY_* variable is set.
+
+Flask imports every plugin command's module on each `flask` run, so this one
+stays small: the demo, its simulator and its storefront are imported only when
+the command runs.
+"""
+
+import click
+
+
+@click.command("demo")
+@click.option("--port", type=click.IntRange(1, 65533), default=8080, show_default=True,
+              help="Receiver port; the simulator and the storefront take the next two.")
+@click.option("--polling/--no-polling", default=True, show_default=True,
+              help="Have the simulator answer 202 and make the receiver poll, as busy shops do.")
+def demo_command(port, polling):
+    """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
+    from .demo import run
+
+    run(port, polling)

@@ -1,0 +1,107 @@
+"""`flask --app app demo` from the outside: what a newcomer meets before and
+after the click that tests/browser/test_demo.py makes."""
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+
+import requests
+from click.testing import CliRunner
+from helpers import cart_body, settings
+from servers import PROJECT_ROOT, demo_command, free_ports_in_a_row, running_demo
+
+from app.dev.cli import demo_command as demo_cli
+from app.dev.demo import ADMIN_PASSWORD, start, stop
+from app.dev.demo import SECRET as DEMO_SECRET
+from app.signature import sign
+
+
+def modules_after(code, **env):
+    """The `app` modules a fresh interpreter holds after running `code`."""
+    shown = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\n"
+                               "print(' '.join(m for m in sys.modules if m.startswith('app')))"],
+        cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.split()
+
+
+def test_flask_plugin_commands_import_neither_the_simulator_nor_the_demo():
+    # Flask imports every plugin command's module on each `flask` run.
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    targets = pyproject["project"]["entry-points"]["flask.commands"].values()
+    loads = "\n".join(f"from {target.replace(':', ' import ')}" for target in targets)
+
+    loaded = modules_after(loads)
+
+    assert not [name for name in loaded if name.endswith((".simulator", ".demo"))]
+
+
+def test_the_request_path_imports_no_dev_tool(tmp_path):
+    loaded = modules_after("import app.wsgi", **settings(tmp_path))
+
+    assert "app.wsgi" in loaded
+    assert not [name for name in loaded if name.startswith("app.dev")]
+
+
+def test_demo_port_leaving_no_room_for_the_next_two_is_a_usage_error():
+    result = CliRunner().invoke(demo_cli, ["--port", "65534"])
+
+    assert result.exit_code == 2
+    assert "65534" in result.output
+
+
+def test_demo_on_a_busy_port_names_that_port_and_the_port_option(tmp_path):
+    port = free_ports_in_a_row(3)
+    command, environ = demo_command(port)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port + 1))
+        squatter.listen()
+        finished = subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True,
+                                  text=True, timeout=60)
+
+    assert finished.returncode == 1
+    assert f"port {port + 1} (the simulator)" in finished.stderr
+    assert "--port" in finished.stderr
+    assert "is in use by another program" not in finished.stderr  # Werkzeug's own message
+
+
+def test_demo_stopped_by_sigterm_removes_its_temporary_folder(tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with running_demo(tmp_path, TMPDIR=str(temporary)) as (process, _):
+        [folder] = temporary.glob("cart-draft-demo-*")
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert not folder.exists()
+
+
+def test_demo_event_page_links_to_pages_that_open(tmp_path):
+    running = start(tmp_path)
+    try:
+        receiver = running["receiver"].url
+        accepted = requests.post(f"{receiver}/webhooks/cart",
+                                 json=cart_body(signature=sign(207119551, DEMO_SECRET)),
+                                 headers={"Origin": running["storefront"].url}, timeout=5)
+        assert accepted.status_code == 202, accepted.text
+        deadline = time.monotonic() + 20
+        while requests.get(accepted.json()["status_url"], timeout=5).json()[
+                "status"] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+        page = requests.get(f"{receiver}/admin/events/{accepted.json()['id']}",
+                            auth=("merchant", ADMIN_PASSWORD), timeout=5)
+        draft_link, invoice_link = re.findall(r'<a href="(http[^"]+)" rel="noreferrer">',
+                                              page.text)
+
+        assert requests.get(html.unescape(draft_link), timeout=5).status_code == 200
+        assert requests.get(html.unescape(invoice_link), timeout=5).status_code == 200
+    finally:
+        stop(running)
