@@ -159,7 +159,7 @@ def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, cl
     shopify.post(CREATE, status=503, body="upstream unavailable")
     shopify.get(CREATE, json={"draft_orders": []})
     shopify.post(CREATE, status=201, json=DRAFT)
-    event_id = submit(client)
+    event_id = submit(client)["id"]
     worker.run_once()
     clock.advance(600)
     worker.run_once()

@@ -7,11 +7,10 @@ import sys
 
 import pytest
 from helpers import SECRET, TOKEN
+from servers import shopify_simulator
 
 from app import doctor
 from app.config import BY_NAME, ConfigError
-from app.dev.serving import serve_in_thread
-from app.dev.simulator import create_simulator
 from app.store import SqliteStore
 
 SIMULATOR_TOKEN = "shpat_simulator_token"
@@ -20,10 +19,8 @@ SIMULATOR_TOKEN = "shpat_simulator_token"
 @pytest.fixture(scope="module")
 def served():
     """One server for the module: its shutdown waits out a half-second poll."""
-    app = create_simulator()
-    server = serve_in_thread(app)
-    yield app.extensions["shopify_simulator"], server.url
-    server.shutdown()
+    with shopify_simulator(SIMULATOR_TOKEN) as shop:
+        yield shop.state, shop.url
 
 
 @pytest.fixture

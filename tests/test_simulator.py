@@ -3,8 +3,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from helpers import Clock
+from servers import shopify_simulator
 
-from app.dev.serving import serve_in_thread
 from app.dev.simulator import ConnectionDropped, create_simulator
 
 TOKEN = "shpat_simulator_token"
@@ -13,22 +14,9 @@ API = "/admin/api/2025-10"
 DRAFTS = f"{API}/draft_orders.json"
 
 
-class FakeClock:
-    """Monotonic seconds that only move when a test says so."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return Clock(at=1000.0)
 
 
 @pytest.fixture
@@ -382,9 +370,8 @@ def test_control_api_reset_restores_factory_config_and_forgets_everything(make_s
 
 @pytest.fixture
 def served():
-    server = serve_in_thread(create_simulator())
-    yield server
-    server.shutdown()
+    with shopify_simulator(TOKEN) as shop:
+        yield shop.server
 
 
 def test_served_simulator_points_its_urls_back_at_itself(served):
