@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import cart, cors, limits, signature
 from .errors import ApiError
-from .store import payload_json
+from .store import stored_payload
 
 bp = Blueprint("receiver", __name__)
 cors.enable(bp)
@@ -90,12 +90,13 @@ def receive_cart():
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id)
     token = cart.cart_token(body["cart"])
+    stored = stored_payload(payload)
     # What the event keeps is bounded; a payload too large for it is refused here.
-    excerpt = cart.body_excerpt(text, size, len(payload_json(payload).encode()), token)
+    excerpt = cart.body_excerpt(text, size, len(stored.text.encode()), token)
 
     store, client_ip, window = (current_app.extensions["store"], request.remote_addr,
                                 config["DEDUPE_WINDOW"])
-    added = store.add(event_id, excerpt, payload, customer_id, now,
+    added = store.add(event_id, excerpt, stored, customer_id, now,
                       fingerprint=cart.fingerprint(payload, token, client_ip),
                       client_ip=client_ip, dedupe_since=now - window if window else None,
                       limits=limits.submission_limits(now, client_ip, customer_id,

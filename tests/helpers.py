@@ -7,7 +7,7 @@ import json
 import time
 
 from app.signature import sign
-from app.store import open_store
+from app.store import open_store, stored_payload
 
 SHOP = "https://test-shop.myshopify.com"
 TOKEN = "shpat_test_token_never_logged"
@@ -15,6 +15,7 @@ SECRET = "storefront-secret"
 API = f"{SHOP}/admin/api/2025-10"
 
 PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
+STORED = stored_payload(PAYLOAD)  # PAYLOAD as `store.add` takes it
 ANSWER = {"method": "POST", "url": "https://shop/admin/draft_orders.json", "status": 201,
           "body": '{"draft_order": {}}'}
 
@@ -85,7 +86,7 @@ def add_event(store, event_id, created, settled=None, status="completed", custom
     """An event of `lines` lines put straight into `store`, received at `created`
     and, if `settled`, settled then as `status` with one answer from Shopify."""
     payload = {"draft_order": {"line_items": PAYLOAD["draft_order"]["line_items"] * lines}}
-    store.add(event_id, '{"cart": {"items": []}}', payload, customer_id, created)
+    store.add(event_id, '{"cart": {"items": []}}', stored_payload(payload), customer_id, created)
     if settled is not None:
         assert store.claim("w", created, 60)["id"] == event_id
         assert store.settle(event_id, "w", settled, ANSWER, status=status)

@@ -9,10 +9,12 @@ from itsdangerous import URLSafeTimedSerializer
 
 from app import admin
 from app.lockout import LoginThrottle
+from app.store import stored_payload
 
 PASSWORD = "correct horse battery staple"
 AUTH = ("merchant", PASSWORD)
 CREATE = f"{API}/draft_orders.json"
+EMPTY = stored_payload({"draft_order": {"line_items": []}})  # a payload of no lines
 DRAFT = {"draft_order": {"id": 1069920479, "name": "#D5", "status": "open",
                          "invoice_url": f"{SHOP}/548380009/invoices/b21e68f2"}}
 REJECTED = {"errors": {"line_items": ["Variant 39072856 does not exist"]}}
@@ -302,8 +304,7 @@ def test_pages_are_neither_cached_nor_framable(client):
 
 
 def test_cart_content_is_escaped(client, store):
-    store.add("e1", '{"cart": {"note": "<script>alert(1)</script>"}}',
-              {"draft_order": {"line_items": []}}, None, 1000.0)
+    store.add("e1", '{"cart": {"note": "<script>alert(1)</script>"}}', EMPTY, None, 1000.0)
     text = client.get("/admin/events/e1", auth=AUTH).get_data(as_text=True)
     assert "<script>" not in text
     assert "&lt;script&gt;" in text
@@ -437,7 +438,7 @@ def test_the_event_page_keeps_the_precise_reason_the_shopper_does_not_see(client
 
 def test_a_deeply_nested_stored_body_is_shown_as_stored_not_reindented(client, store):
     nested = "[" * 900 + "]" * 900  # re-indented, each level would add a line of its depth
-    store.add("e1", nested, {"draft_order": {"line_items": []}}, None, 1000.0)
+    store.add("e1", nested, EMPTY, None, 1000.0)
     response = client.get("/admin/events/e1", auth=AUTH)
     assert response.status_code == 200
     assert nested in response.get_data(as_text=True)
@@ -445,8 +446,8 @@ def test_a_deeply_nested_stored_body_is_shown_as_stored_not_reindented(client, s
 
 
 def test_a_huge_stored_body_is_cut_on_the_page(client, store):
-    store.add("e1", '{"cart": "' + "x" * 1024 * 1024 + '"}', {"draft_order": {"line_items": []}},
-              None, 1000.0)  # as events stored before the 64 KiB bound kept bodies
+    store.add("e1", '{"cart": "' + "x" * 1024 * 1024 + '"}', EMPTY, None,
+              1000.0)  # as events stored before the 64 KiB bound kept bodies
     text = page(client, "/admin/events/e1")
     assert f"… ({1024 * 1024 + 12 - admin.SHOWN_CHARS} more characters not shown)" in text
     assert len(text) < 2 * admin.SHOWN_CHARS

@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from helpers import PAYLOAD
+from helpers import STORED
 
 from app.store import MIGRATIONS, Migration, SchemaUpgradeRequired, open_store
 
@@ -35,8 +35,8 @@ def running(database_url):
     store = open_store(database_url)
     store.migrate()
     now = time.time()
-    store.add("e1", '{"cart": {"note": "kept"}}', PAYLOAD, None, now)
-    store.add("e2", "{}", PAYLOAD, None, now + 1)
+    store.add("e1", '{"cart": {"note": "kept"}}', STORED, None, now)
+    store.add("e2", "{}", STORED, None, now + 1)
     store.claim("old-worker", now + 1, 60)
     return store
 
@@ -74,7 +74,7 @@ def test_the_release_still_running_keeps_working_after_an_additive_migration(run
     now = time.time()
     assert running.settle("e1", "old-worker", now, status="completed")
     assert running.claim("old-worker", now + 2, 60)["id"] == "e2"
-    assert running.add("e3", "{}", PAYLOAD, None, now).new
+    assert running.add("e3", "{}", STORED, None, now).new
 
 
 def test_start_up_refuses_a_migration_that_is_not_additive(running, database_url):

@@ -4,9 +4,9 @@ import threading
 import time
 
 import pytest
-from helpers import ANSWER, PAYLOAD, migrated_store
+from helpers import ANSWER, PAYLOAD, STORED, migrated_store
 
-from app.store import Added, RateLimit, open_store
+from app.store import Added, RateLimit, open_store, stored_payload
 
 pytest_plugins = ["postgres"]
 
@@ -42,7 +42,7 @@ def in_threads(target, count):
 def test_two_workers_never_claim_the_same_event(store):
     now = time.time()
     for n in range(60):
-        store.add(f"e{n}", '{"cart": {}}', PAYLOAD, None, now)
+        store.add(f"e{n}", '{"cart": {}}', STORED, None, now)
     claimed = {}
 
     def claimer(number):
@@ -57,7 +57,7 @@ def test_two_workers_never_claim_the_same_event(store):
 
 def test_event_is_not_due_before_its_next_attempt(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     event = store.claim("w", now, 60)
     assert store.settle("e1", "w", now, next_attempt_at=now + 10)
     assert event["id"] == "e1" and store.claim("w", now + 9, 60) is None
@@ -66,7 +66,7 @@ def test_event_is_not_due_before_its_next_attempt(store):
 
 def test_settled_events_are_never_claimed_again(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="completed")
     assert store.claim("w", now + 10_000, 60) is None
@@ -75,14 +75,14 @@ def test_settled_events_are_never_claimed_again(store):
 
 def test_next_due_at_waits_for_a_running_lease(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     assert store.next_due_at() == now + 60
 
 
 def test_an_expired_lease_passes_the_event_to_another_worker(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("dead", now, 60)
     assert store.claim("w", now + 59, 60) is None
     assert store.claim("w", now + 60, 60)["lease_owner"] == "w"
@@ -90,7 +90,7 @@ def test_an_expired_lease_passes_the_event_to_another_worker(store):
 
 def test_a_former_owner_cannot_settle(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("dead", now, 60)
     store.claim("w", now + 60, 60)
     assert not store.settle("e1", "dead", now + 61, ANSWER, status="completed")
@@ -99,7 +99,7 @@ def test_a_former_owner_cannot_settle(store):
 
 def test_a_stored_event_reads_back_as_it_was_given(store):
     received = '{"cart": {"note": "Für dich ♥", "items": [{"variant_id": 39072856}]}}'
-    store.add("e1", received, PAYLOAD, 7_420_000_000_123, 1_700_000_000.123456,
+    store.add("e1", received, STORED, 7_420_000_000_123, 1_700_000_000.123456,
               fingerprint="f1", client_ip="203.0.113.9")
     event = store.get("e1")
     assert (event["received"], event["payload"]) == (received, PAYLOAD)
@@ -113,7 +113,7 @@ def test_an_unknown_event_is_none(store):
 
 def test_a_settled_answer_is_kept_with_its_event_in_order(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     for number in range(2):
         store.claim("w", now, 60)
         store.settle("e1", "w", now, {**ANSWER, "status": 202 - number}, attempts=number + 1)
@@ -124,7 +124,7 @@ def test_a_settled_answer_is_kept_with_its_event_in_order(store):
 
 def test_a_settled_draft_order_id_keeps_shopifys_64_bit_size(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="completed", draft_order_id=1_125_899_906_842_624,
                  draft_order_name="#D1")
@@ -140,51 +140,51 @@ def test_the_same_fingerprint_added_at_once_is_stored_once(store):
     now = time.time()
     results = []
     in_threads(lambda n: results.append(store.add(
-        f"e{n}", "{}", PAYLOAD, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
+        f"e{n}", "{}", STORED, None, now, fingerprint="same", dedupe_since=now - 600)), 8)
     new = [added.event_id for added in results if added.new]
     assert len(new) == 1 and {added.event_id for added in results} == set(new)
     assert store.count_events() == 1
 
 
 def test_a_fingerprint_older_than_the_window_is_stored_again(store):
-    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
-    assert store.add("e2", "{}", PAYLOAD, None, 1700.0, fingerprint="same",
+    store.add("e1", "{}", STORED, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    assert store.add("e2", "{}", STORED, None, 1700.0, fingerprint="same",
                      dedupe_since=1100.0) == Added("e2", True, "queued")
 
 
 def test_a_resubmission_gets_the_first_event_and_its_status(store):
-    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    store.add("e1", "{}", STORED, None, 1000.0, fingerprint="same", dedupe_since=400.0)
     store.claim("w", 1000.0, 60)
-    assert store.add("e2", "{}", PAYLOAD, None, 1001.0, fingerprint="same",
+    assert store.add("e2", "{}", STORED, None, 1001.0, fingerprint="same",
                      dedupe_since=401.0) == Added("e1", False, "processing")
 
 
 def test_a_failed_event_is_not_handed_back_to_a_resubmission(store):
-    store.add("e1", "{}", PAYLOAD, None, 1000.0, fingerprint="same", dedupe_since=400.0)
+    store.add("e1", "{}", STORED, None, 1000.0, fingerprint="same", dedupe_since=400.0)
     store.claim("w", 1000.0, 60)
     store.settle("e1", "w", 1000.0, status="failed", error_code="shopify_rejected")
-    assert store.add("e2", "{}", PAYLOAD, None, 1001.0, fingerprint="same",
+    assert store.add("e2", "{}", STORED, None, 1001.0, fingerprint="same",
                      dedupe_since=401.0) == Added("e2", True, "queued")
 
 
 def test_add_counts_a_rate_limit_by_client_ip_within_its_window(store):
     for number, at in enumerate((100.0, 200.0, 300.0)):
-        store.add(f"e{number}", "{}", PAYLOAD, None, at, client_ip="203.0.113.9")
-    store.add("other", "{}", PAYLOAD, None, 300.0, client_ip="198.51.100.1")
+        store.add(f"e{number}", "{}", STORED, None, at, client_ip="203.0.113.9")
+    store.add("other", "{}", STORED, None, 300.0, client_ip="198.51.100.1")
     limit = RateLimit("client_ip", "203.0.113.9", 2, 150.0)
-    assert store.add("e4", "{}", PAYLOAD, None, 310.0, client_ip="203.0.113.9",
+    assert store.add("e4", "{}", STORED, None, 310.0, client_ip="203.0.113.9",
                      limits=(limit,)) == Added(None, False, None, "client_ip", 200.0)
     assert store.get("e4") is None
-    assert store.add("e5", "{}", PAYLOAD, None, 310.0, client_ip="203.0.113.9",
+    assert store.add("e5", "{}", STORED, None, 310.0, client_ip="203.0.113.9",
                      limits=(limit._replace(most=3),)).new
 
 
 def test_add_counts_a_rate_limit_by_customer(store):
-    store.add("e1", "{}", PAYLOAD, 7_420_000_000_123, 100.0)
-    refused = store.add("e2", "{}", PAYLOAD, 7_420_000_000_123, 110.0,
+    store.add("e1", "{}", STORED, 7_420_000_000_123, 100.0)
+    refused = store.add("e2", "{}", STORED, 7_420_000_000_123, 110.0,
                         limits=(RateLimit("customer_id", 7_420_000_000_123, 1, 0.0),))
     assert (refused.new, refused.limited_by, refused.oldest) == (False, "customer_id", 100.0)
-    assert store.add("e3", "{}", PAYLOAD, 5, 110.0,
+    assert store.add("e3", "{}", STORED, 5, 110.0,
                      limits=(RateLimit("customer_id", 5, 1, 0.0),)).new
 
 
@@ -196,14 +196,15 @@ def test_concurrent_adds_stay_exactly_within_a_rate_limit(store, column, value):
     results = []
     customer_id = value if column == "customer_id" else None
     in_threads(lambda n: results.append(store.add(
-        f"e{n}", "{}", PAYLOAD, customer_id, now, client_ip="203.0.113.9",
+        f"e{n}", "{}", STORED, customer_id, now, client_ip="203.0.113.9",
         limits=(RateLimit(column, value, 30, now - 60),))), 100)
     assert sum(added.new for added in results) == 30 == store.count_events()
     assert {added.limited_by for added in results if not added.new} == {column}
 
 
 def test_a_stored_payload_is_compact_json(store):
-    store.add("e1", "{}", {"draft_order": {"note": "Für dich ♥", "line_items": []}}, None, 1.0)
+    payload = stored_payload({"draft_order": {"note": "Für dich ♥", "line_items": []}})
+    store.add("e1", "{}", payload, None, 1.0)
     with store._connect() as conn:
         stored = conn.execute("SELECT payload FROM events").fetchone()["payload"]
     assert stored == '{"draft_order":{"note":"Für dich ♥","line_items":[]}}'
@@ -211,7 +212,7 @@ def test_a_stored_payload_is_compact_json(store):
 
 def test_mark_posting_needs_the_lease(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     assert not store.mark_posting("e1", "other", now, 60, now + 30)
     assert store.mark_posting("e1", "w", now, 60, now + 30)
@@ -220,7 +221,7 @@ def test_mark_posting_needs_the_lease(store):
 
 def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     assert not store.mark_posting("e1", "w", now + 61, 60, now + 91)
     assert store.get("e1")["maybe_posted"] == 0
@@ -230,7 +231,7 @@ def test_mark_posting_refuses_an_expired_lease_and_renews_a_live_one(store):
 
 def test_mark_posting_records_until_when_the_posts_answer_can_come(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     store.mark_posting("e1", "w", now, 60, now + 30)
     assert store.get("e1")["next_attempt_at"] == now + 30
@@ -240,7 +241,7 @@ def test_an_expired_lease_is_taken_over_before_its_posts_answer_could_come(store
     """A dead worker's event resumes one lease after its last renewal, not once
     its POST's deadline has passed: the next worker looks it up meanwhile."""
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("dead", now, 10)
     store.mark_posting("e1", "dead", now, 10, now + 30)
     assert store.next_due_at(post_window=30) == now + 10
@@ -251,7 +252,7 @@ def test_next_due_at_agrees_with_claim_for_a_shorter_post_window(store):
     """A process whose SHOPIFY_TIMEOUT is shorter than the dead worker's may take
     its event over only later; it is told so, rather than to claim again at once."""
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("dead", now, 10)
     store.mark_posting("e1", "dead", now, 10, now + 30)
     assert store.next_due_at(post_window=5) == now + 25
@@ -261,7 +262,7 @@ def test_next_due_at_agrees_with_claim_for_a_shorter_post_window(store):
 
 def test_renew_lease_extends_only_the_owners_live_lease(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 10)
     assert not store.renew_lease("e1", "other", now + 5, 10)
     assert store.renew_lease("e1", "w", now + 5, 10)
@@ -272,7 +273,7 @@ def test_renew_lease_extends_only_the_owners_live_lease(store):
 
 def test_a_settled_event_has_no_lease_to_renew(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 10)
     store.settle("e1", "w", now, next_attempt_at=now + 60)
     assert not store.renew_lease("e1", "w", now + 1, 10)
@@ -281,7 +282,7 @@ def test_a_settled_event_has_no_lease_to_renew(store):
 
 def test_event_log_pages_newest_first(store):
     for number, at in enumerate((1000.0, 3000.0, 2000.0, 3000.0)):
-        store.add(f"e{number}", "{}", PAYLOAD, None, at)
+        store.add(f"e{number}", "{}", STORED, None, at)
     pages = [store.list_events(2, 0), store.list_events(2, 2)]
     assert [[row["id"] for row in page] for page in pages] == [["e3", "e1"], ["e2", "e0"]]
     assert store.count_events() == 4 and "payload" not in pages[0][0]
@@ -289,7 +290,7 @@ def test_event_log_pages_newest_first(store):
 
 def test_retry_queues_a_failed_event_again(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     store.settle("e1", "w", now, status="failed", error_code="shopify_rejected", failures=2)
     assert store.retry("e1", now + 5)
@@ -300,7 +301,7 @@ def test_retry_queues_a_failed_event_again(store):
 
 def test_retry_leaves_an_event_that_has_not_failed(store):
     now = time.time()
-    store.add("e1", "{}", PAYLOAD, None, now)
+    store.add("e1", "{}", STORED, None, now)
     store.claim("w", now, 60)
     assert not store.retry("e1", now)
     assert store.get("e1")["lease_owner"] == "w"
@@ -323,7 +324,7 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
 
     def submit(n):
         fingerprint = f"cart-{n % 10}"  # ten distinct carts, each sent four times
-        results.append((fingerprint, store.add(f"e{n}", "{}", PAYLOAD, None, now,
+        results.append((fingerprint, store.add(f"e{n}", "{}", STORED, None, now,
                                                fingerprint=fingerprint, dedupe_since=0.0)))
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(40)]
@@ -341,12 +342,12 @@ def test_concurrent_submissions_are_all_stored_and_same_ones_folded(store):
 
 def test_a_submission_that_cannot_be_stored_fails_alone(store):
     now = time.time()
-    store.add("taken", "{}", PAYLOAD, None, now)
+    store.add("taken", "{}", STORED, None, now)
     errors, stored = [], []
 
     def submit(event_id):
         try:
-            stored.append(store.add(event_id, "{}", PAYLOAD, None, now))
+            stored.append(store.add(event_id, "{}", STORED, None, now))
         except Exception as error:
             errors.append(error)
 
@@ -369,7 +370,7 @@ def test_concurrent_adds_sharing_keys_in_every_combination_all_complete(store):
     def submit(n):
         address, customer = f"198.51.100.{n % 2}", n // 2 % 2 + 1
         results.append(store.add(
-            f"e{n}", "{}", PAYLOAD, customer, now, fingerprint=f"cart-{n % 3}",
+            f"e{n}", "{}", STORED, customer, now, fingerprint=f"cart-{n % 3}",
             client_ip=address, dedupe_since=now - 600,
             limits=(RateLimit("client_ip", address, 100, now - 60),
                     RateLimit("customer_id", customer, 100, now - 60))))
@@ -379,7 +380,7 @@ def test_concurrent_adds_sharing_keys_in_every_combination_all_complete(store):
 
 
 def test_latest_answers_are_read_cut_and_counted(store):
-    store.add("e1", "{}", PAYLOAD, None, 1.0)
+    store.add("e1", "{}", STORED, None, 1.0)
     for number in range(5):
         store.claim("w", 1.0 + number, 0.5)
         store.settle("e1", "w", 1.0 + number, status="queued",

@@ -6,7 +6,7 @@ import time
 
 import psycopg
 import pytest
-from helpers import PAYLOAD, migrated_store
+from helpers import STORED, migrated_store
 
 from app.store import PostgresStore
 
@@ -30,8 +30,8 @@ def backends(postgres_url):
 
 def test_a_claim_passes_over_a_locked_event_without_waiting(store, postgres_url):
     now = time.time()
-    store.add("locked", "{}", PAYLOAD, None, now - 10)
-    store.add("free", "{}", PAYLOAD, None, now)
+    store.add("locked", "{}", STORED, None, now - 10)
+    store.add("free", "{}", STORED, None, now)
     claimed = []
     with psycopg.connect(postgres_url) as other:
         other.execute("SELECT id FROM events WHERE id = 'locked' FOR UPDATE")
@@ -45,7 +45,7 @@ def test_a_claim_passes_over_a_locked_event_without_waiting(store, postgres_url)
 def test_workers_on_separate_connections_claim_each_event_exactly_once(store, postgres_url):
     now = time.time()
     for number in range(400):
-        store.add(f"e{number}", "{}", PAYLOAD, None, now)
+        store.add(f"e{number}", "{}", STORED, None, now)
     barrier, claims = threading.Barrier(8), []
 
     def worker(owner):

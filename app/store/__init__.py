@@ -6,14 +6,14 @@ zero-set-up default, and PostgreSQL, which several processes on several
 machines can share. `open_store(DATABASE_URL)` picks one.
 """
 
-from .base import Added, RateLimit, payload_json
+from .base import Added, RateLimit, StoredPayload, stored_payload
 from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
 __all__ = ["MIGRATIONS", "Added", "Migration", "PostgresStore", "RateLimit",
            "SchemaUpgradeRequired", "SqliteStore", "database_kind", "open_store",
-           "payload_json"]
+           "StoredPayload", "stored_payload"]
 
 
 def database_kind(url):

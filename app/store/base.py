@@ -68,10 +68,18 @@ class Added(NamedTuple):
     oldest: float | None = None    # when the oldest event that limit counted arrived
 
 
-def payload_json(payload):
-    """A payload as an event keeps it: compact JSON (its size counts towards the
-    bound on what an event keeps, app/cart.py)."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+class StoredPayload(NamedTuple):
+    """A draft order payload as an event keeps it, made once per submission by
+    `stored_payload`: the receiver checks its size (the bound on what an event
+    keeps, app/cart.py) and `add` writes it, with no second serialization inside
+    the write transaction."""
+    text: str        # compact JSON
+    line_count: int
+
+
+def stored_payload(payload):
+    return StoredPayload(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                         len(payload["draft_order"]["line_items"]))
 
 
 def _lock_ids(keys):
@@ -159,7 +167,7 @@ class SqlStore:
         `limits` (RateLimit) is used up. Returns an Added saying which.
 
         `received` is the body as sent, or as much of it as the event keeps, for
-        the merchant's event log.
+        the merchant's event log; `payload` is a StoredPayload.
         """
         with self._connect(write=True) as conn:
             return self._add(conn, event_id, received, payload, customer_id, now,
@@ -199,8 +207,7 @@ class SqlStore:
             "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
             " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
             f" VALUES (?, {_QUEUED}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (event_id, customer_id, len(payload["draft_order"]["line_items"]),
-             received, payload_json(payload),
+            (event_id, customer_id, payload.line_count, received, payload.text,
              fingerprint, client_ip, now, now, now),
         )
         return Added(event_id, True, EventStatus.QUEUED)
