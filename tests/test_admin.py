@@ -156,8 +156,9 @@ def test_detail_shows_received_cart_payload_and_calls(client, worker, shopify):
     assert "<dt>Shopify calls</dt><dd>1</dd>" in text
 
 
-def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, clock):
-    # A 503, the lookup that finds no draft, then the draft: three calls, one failed.
+def delivered_after_a_503(client, worker, shopify, clock):
+    """An event delivered in three calls: a 503, the lookup that finds no draft,
+    then the draft. Returns its id."""
     shopify.post(CREATE, status=503, body="upstream unavailable")
     shopify.get(CREATE, json={"draft_orders": []})
     shopify.post(CREATE, status=201, json=DRAFT)
@@ -166,6 +167,11 @@ def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, cl
     clock.advance(600)
     worker.run_once()
     worker.run_once()
+    return event_id
+
+
+def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, clock):
+    event_id = delivered_after_a_503(client, worker, shopify, clock)
 
     text = page(client, f"/admin/events/{event_id}")
 
@@ -174,14 +180,7 @@ def test_detail_counts_failed_calls_apart_from_calls(client, worker, shopify, cl
 
 
 def test_detail_shows_every_shopify_answer(client, worker, shopify, clock):
-    shopify.post(CREATE, status=503, body="upstream unavailable")
-    shopify.get(CREATE, json={"draft_orders": []})
-    shopify.post(CREATE, status=201, json=DRAFT)
-    event_id = submit(client)["id"]
-    worker.run_once()
-    clock.advance(600)
-    worker.run_once()
-    worker.run_once()
+    event_id = delivered_after_a_503(client, worker, shopify, clock)
     text = page(client, f"/admin/events/{event_id}")
     answers = re.findall(r'<section class="answer">(.*?)</section>', text, re.S)
     assert len(answers) == 3
