@@ -155,6 +155,9 @@ class ShopifyClient:
     def trusted_url(self, location):
         """Resolve `location` against the shop and refuse any other host, and any
         address carrying the token (it would be stored, and shown in the event log)."""
+        if len(location) > MAX_URL_CHARS:  # it would be stored as the event's poll_url
+            raise UntrustedLocation(f"Shopify's Location is longer than {MAX_URL_CHARS} "
+                                    f"characters.")
         try:
             url = urljoin(self.base_url + "/", location)
             shop, target = urlsplit(self.base_url), urlsplit(url)

@@ -163,6 +163,15 @@ def test_a_location_that_is_no_address_fails_the_event_as_untrusted(
     assert (event["status"], event["error_code"]) == ("failed", "untrusted_location")
 
 
+
+def test_a_location_too_long_to_store_fails_the_event_as_untrusted(
+        client, worker, shopify, store):
+    location = f"{API}/draft_orders/poll?" + "x" * 5000  # on the shop, but 5 KB long
+    shopify.post(CREATE, status=202, headers={"Location": location, "Retry-After": "1"})
+    event = after_one_call(client, worker, store)
+    assert (event["status"], event["error_code"], event["poll_url"]) == (
+        "failed", "untrusted_location", None)
+
 # --- the access token -------------------------------------------------------------------
 
 
