@@ -29,7 +29,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from . import page_headers
 from .event_status import EventStatus
 from .lockout import LoginThrottle
-from .shopify import draft_order_admin_url
+from .shopify import draft_order_admin_url, is_web_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -80,7 +80,7 @@ def _challenge():
 
 @bp.context_processor
 def helpers():
-    return {"utc": _utc, "draft_url": _draft_url, "is_web_url": _is_web_url}
+    return {"utc": _utc, "draft_url": _draft_url, "is_web_url": is_web_url}
 
 
 def _utc(timestamp):
@@ -90,11 +90,6 @@ def _utc(timestamp):
 def _draft_url(event):
     return draft_order_admin_url(current_app.config["SHOPIFY_BASE_URL"],
                                  event["draft_order_id"])
-
-
-def _is_web_url(url):
-    """Only http(s) links: autoescaping does not stop a `javascript:` href."""
-    return url.lower().startswith(("https://", "http://"))
 
 
 def _pretty(value):

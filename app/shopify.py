@@ -62,6 +62,12 @@ def admin_api_url(base_url, api_version, path):
     return admin_url(base_url, f"api/{api_version}/{path}")
 
 
+def is_web_url(url):
+    """Whether `url` is an http(s) address: the only links the event log makes, and
+    the only invoice URLs kept (autoescaping does not stop a `javascript:` href)."""
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
 def draft_order_admin_url(base_url, draft_order_id):
     """The merchant's page of a draft order in the shop's admin."""
     return admin_url(base_url, f"draft_orders/{draft_order_id}")
@@ -367,8 +373,7 @@ def _created(draft):
     name, invoice_url = draft.get("name"), draft.get("invoice_url")
     if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
         name = None
-    if not (isinstance(invoice_url, str) and len(invoice_url) <= MAX_URL_CHARS
-            and invoice_url.lower().startswith(("https://", "http://"))):
+    if not (is_web_url(invoice_url) and len(invoice_url) <= MAX_URL_CHARS):
         invoice_url = None
     return Outcome("created", draft_order={"id": draft_id, "name": name,
                                            "invoice_url": invoice_url})
