@@ -15,8 +15,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, cli, config, errors, health, receiver, setup_page
-from .pacing import CallPacer
-from .shopify import ShopifyClient
+from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
 
@@ -81,9 +80,7 @@ def create_app(overrides=None):
     except SchemaUpgradeRequired as error:
         print(f"database error: {error}", file=sys.stderr)
         raise SystemExit(3) from None
-    client = ShopifyClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
-                           settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"],
-                           pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))
+    client = make_client(settings)
     policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
     app.extensions["store"] = store
     app.extensions["shopify"] = client

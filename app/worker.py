@@ -26,9 +26,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from .cart import EVENT_MARKER
 from .event_status import EventStatus
-from .shopify import Outcome, UntrustedLocation, classify, classify_lookup
+from .shopify import Outcome, UntrustedLocation
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,11 @@ class Policy:
     backoff_cap: float = 300.0
 
 
-def _failed(code, detail):
-    return {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
+def _failed(code, detail, lines=()):
+    changes = {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
+    if lines:
+        changes["error_lines"] = list(lines)
+    return changes
 
 
 def backoff(failures, policy):
@@ -58,17 +60,21 @@ def backoff(failures, policy):
     return delay * (1 + random.random() / 4)
 
 
-def call_kind(event):
-    """Which Shopify call the event needs next: poll, lookup or post."""
+def call_kind(event, needs_preparation=False):
+    """Which Shopify call the event needs next: poll, lookup, prepare or post.
+    `needs_preparation`: whether the backend reads something before drafting
+    this payload; once prepared, the findings are kept with the event."""
     if event["poll_url"]:
         return "poll"
-    return "lookup" if event["maybe_posted"] else "post"
+    if event["maybe_posted"]:
+        return "lookup"
+    return "prepare" if needs_preparation and event["prepared"] is None else "post"
 
 
 def next_state(event, outcome, now, policy, trusted_url):
     """The columns to change after `outcome`, as a pure function of the event."""
     changes = _transition(event, outcome, now, policy, trusted_url)
-    if outcome.nothing_created and call_kind(event) == "post":
+    if outcome.nothing_created and call_kind(event) == "post":  # or a preparation
         changes["maybe_posted"] = 0  # no lookup needed before the next POST
     return changes
 
@@ -80,10 +86,13 @@ def _transition(event, outcome, now, policy, trusted_url):
                 "draft_order_name": draft["name"], "invoice_url": draft["invoice_url"],
                 "error_code": None, "error_detail": None}
     if outcome.kind == "rejected":
-        return _failed(outcome.code, outcome.detail)
+        return _failed(outcome.code, outcome.detail, outcome.lines)
 
     changes = {"throttles": 0}  # 429s count only in a row
-    if outcome.kind == "absent" and event["next_attempt_at"] > event["updated_at"]:
+    if outcome.kind == "prepared":  # post at once, with what the reading found
+        changes["prepared"] = outcome.prepared
+        delay = 0.0
+    elif outcome.kind == "absent" and event["next_attempt_at"] > event["updated_at"]:
         # Taken over from a worker that died with its POST out: the list was read
         # (after the claim, which stamps updated_at) before that POST's answer was
         # due, so the draft may still be in the making. Look again once it is due.
@@ -177,22 +186,21 @@ class Worker:
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
         when the lease ran out (e.g. while pacing) before the POST could leave."""
-        kind = call_kind(event)
+        client = self.client
+        kind = call_kind(event, client.needs_preparation(event["payload"]))
         if kind == "poll":
-            answer = self.client.get(event["poll_url"])
-            return answer, classify(answer)
+            return client.poll(event["poll_url"])
         if kind == "lookup":
-            answer, draft = self.client.find_draft_order(
-                EVENT_MARKER, event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
-            return answer, classify_lookup(answer, draft)
+            return client.lookup(event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
+        if kind == "prepare":
+            return client.prepare(event["payload"])
 
         def ready():
             now = self.clock()
             return self.store.mark_posting(event["id"], self.owner, now, self.lease_seconds,
-                                           answer_by=now + self.client.timeout)
+                                           answer_by=now + client.timeout)
 
-        answer = self.client.create_draft_order(event["payload"], ready)
-        return answer, None if answer is None else classify(answer)
+        return client.create(event["payload"], event["prepared"], ready)
 
     def run_forever(self, stop):
         """Drain due events, then wait for a notification or the next due time;

@@ -18,7 +18,8 @@ from helpers import cart_body
 
 from app.cart import EVENT_MARKER
 from app.pacing import CallPacer
-from app.shopify import MAX_LOOKUP_PAGES, ShopifyClient
+from app.shopify import RestClient
+from app.shopify.rest import MAX_LOOKUP_PAGES
 from app.worker import Worker
 
 TOKEN = "shpat_fault_tests"
@@ -52,10 +53,9 @@ def worker_for(app, clock, paced=True, sleep=None):
     settings, core = app.config, app.extensions["worker"]
     if sleep is None:
         sleep = clock.advance if paced else (lambda seconds: None)
-    client = ShopifyClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
-                           settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"],
-                           pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"], clock=clock,
-                                           sleep=sleep))
+    client = RestClient(settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
+                        settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"],
+                        pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"], clock=clock, sleep=sleep))
     return Worker(core.store, client, core.policy, core.lease_seconds, clock=clock)
 
 

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 import pytest
 from helpers import API, SHOP, TOKEN, submit
 
-from app import shopify as shopify_module
 from app.receiver import status_document
-from app.shopify import ShopifyClient
+from app.shopify import RestClient
+from app.shopify import http as shopify_http
 
 CREATE = f"{API}/draft_orders.json"
 POLL = f"{API}/draft_orders/poll/abc.json"
@@ -254,7 +254,7 @@ def dripping_server(head, drip):
 ], ids=["body", "headers"])
 def test_an_answer_fed_a_byte_at_a_time_is_cut_off_at_the_timeout(head, drip):
     with dripping_server(head, drip) as url:
-        client = ShopifyClient(url, TOKEN, "2025-10", timeout=0.5)
+        client = RestClient(url, TOKEN, "2025-10", timeout=0.5)
         started = time.monotonic()
         answer = client.get(f"{url}/admin/api/2025-10/draft_orders/7.json")
         took = time.monotonic() - started
@@ -263,16 +263,16 @@ def test_an_answer_fed_a_byte_at_a_time_is_cut_off_at_the_timeout(head, drip):
 
 
 def test_an_answer_larger_than_the_cap_is_not_read_to_its_end(shopify, monkeypatch):
-    monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
+    monkeypatch.setattr(shopify_http, "MAX_ANSWER_BYTES", 1000)
     shopify.get(f"{API}/shop.json", body=b"x" * 5000)
-    client = ShopifyClient(SHOP, TOKEN, "2025-10", timeout=5)
+    client = RestClient(SHOP, TOKEN, "2025-10", timeout=5)
     answer = client.get(f"{API}/shop.json")
     assert (answer.status, answer.body) == (None, "an answer of more than 1000 bytes")
 
 
 def test_a_post_whose_answer_is_too_large_is_looked_up_before_posting_again(
         client, worker, shopify, clock, store, monkeypatch):
-    monkeypatch.setattr(shopify_module, "MAX_ANSWER_BYTES", 1000)
+    monkeypatch.setattr(shopify_http, "MAX_ANSWER_BYTES", 1000)
     shopify.post(CREATE, status=201, json=draft(note="x" * 5000))
     event = after_one_call(client, worker, store)
     assert (event["status"], event["maybe_posted"], event["failures"]) == ("processing", 1, 1)
@@ -281,7 +281,7 @@ def test_a_post_whose_answer_is_too_large_is_looked_up_before_posting_again(
 def test_an_unknown_charset_is_read_as_utf_8(shopify):
     shopify.get(f"{API}/shop.json", body='{"shop": "Caf\u00e9"}'.encode(),
                 content_type="application/json; charset=no-such-charset")
-    answer = ShopifyClient(SHOP, TOKEN, "2025-10", timeout=5).get(f"{API}/shop.json")
+    answer = RestClient(SHOP, TOKEN, "2025-10", timeout=5).get(f"{API}/shop.json")
     assert answer.json == {"shop": "Caf\u00e9"}
 
 

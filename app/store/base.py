@@ -18,8 +18,10 @@ from .migrations import MIGRATIONS, SchemaUpgradeRequired
 _SETTLEABLE = {
     "status", "attempts", "failures", "throttles", "next_attempt_at", "poll_url",
     "poll_deadline", "draft_order_id", "draft_order_name", "invoice_url",
-    "error_code", "error_detail", "maybe_posted",
+    "error_code", "error_detail", "maybe_posted", "prepared", "error_lines",
 }
+# Of those, the columns kept as JSON text.
+_JSON_COLUMNS = ("prepared", "error_lines")
 
 
 def _literals(*statuses):
@@ -94,6 +96,9 @@ def _event(row):
         return None
     event = dict(row)
     event["payload"] = json.loads(event["payload"])
+    for column in _JSON_COLUMNS:
+        if event.get(column) is not None:
+            event[column] = json.loads(event[column])
     return event
 
 
@@ -295,6 +300,8 @@ class SqlStore:
         unknown = set(changes) - _SETTLEABLE
         if unknown:
             raise ValueError(f"not settleable: {sorted(unknown)}")
+        changes = {column: json.dumps(value) if column in _JSON_COLUMNS and value is not None
+                   else value for column, value in changes.items()}
         assignments = "".join(f", {column} = ?" for column in changes)
         with self._connect(write=True) as conn:
             updated = conn.execute(
@@ -337,7 +344,8 @@ class SqlStore:
             return conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
 
     def retry(self, event_id, now):
-        """Queue a failed event again, as if new but keeping `attempts` and its answers.
+        """Queue a failed event again, as if new but keeping `attempts` and its answers;
+        what a preparation read (stock, a company contact) is read again.
 
         Only a failed event moves (one UPDATE guarded by its status), so a retry
         can never disturb an event a worker holds; returns whether it moved.
@@ -345,7 +353,8 @@ class SqlStore:
         with self._connect(write=True) as conn:
             updated = conn.execute(
                 f"UPDATE events SET status = {_QUEUED}, error_code = NULL, error_detail = NULL,"
-                " failures = 0, throttles = 0, poll_url = NULL, poll_deadline = NULL,"
+                " error_lines = NULL, prepared = NULL, failures = 0, throttles = 0,"
+                " poll_url = NULL, poll_deadline = NULL,"
                 " lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ?"
                 f" WHERE id = ? AND status = {_FAILED}",
                 (now, now, event_id),

@@ -82,4 +82,8 @@ MIGRATIONS = (
         "CREATE TABLE login_lockouts (address TEXT PRIMARY KEY,"
         " until DOUBLE PRECISION NOT NULL)",
     )),
+    Migration(3, "what a backend read before drafting, and the lines a failure names", (
+        "ALTER TABLE events ADD COLUMN prepared TEXT",
+        "ALTER TABLE events ADD COLUMN error_lines TEXT",
+    )),
 )

@@ -1,0 +1,34 @@
+"""Talking to Shopify's Admin API: one interface, two backends.
+
+`SHOPIFY_API` chooses the backend, `rest` (rest.py, the default) or `graphql`
+(graphql.py); the worker, the exactly-once rules and the store never know which.
+Each backend offers:
+
+- `timeout`, and `trusted_url(location)` (raises UntrustedLocation);
+- `needs_preparation(payload)`: whether the event needs a read before its draft
+  (the stock policy, a B2B company contact), and `prepare(payload)`;
+- `create(payload, prepared, ready)`: the one call that may make a draft. It asks
+  `ready()` after pacing, and returns (None, None) when that says no;
+- `poll(url)`: a REST 202's Location;
+- `lookup(event_id, since)`: the draft marked with the event, if any;
+- `read_shop()` and `read_scopes()`, for doctor.
+
+Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
+what it means (answers.py).
+"""
+
+from ..pacing import CallPacer
+from .addresses import admin_api_url, admin_url, draft_order_admin_url, is_web_url, shop_domain
+from .answers import Answer, Outcome, UntrustedLocation
+from .rest import RestClient
+
+__all__ = ["Answer", "Outcome", "RestClient", "UntrustedLocation",
+           "admin_api_url", "admin_url", "draft_order_admin_url", "is_web_url", "make_client",
+           "shop_domain"]
+
+
+def make_client(settings):
+    """The backend `settings` (the app's config) choose, paced for its API."""
+    common = (settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
+              settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
+    return RestClient(*common, pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))

@@ -1,0 +1,207 @@
+"""The Admin REST API backend, and what its answers mean.
+
+`classify` is a pure reading of one answer as Shopify documents it (201/200
+done, 202 poll `Location` after `Retry-After`, 429 wait `Retry-After`, 5xx try
+later, other 4xx give up). What to do about it over time (backoff, limits,
+deadlines) is the worker's business.
+
+Every draft order carries the event id as a note attribute (app/cart.py's
+EVENT_MARKER); `lookup` pages through the recently updated drafts for it.
+"""
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from requests.utils import parse_header_links
+
+from ..cart import EVENT_MARKER
+from ..pacing import CallPacer
+from .addresses import admin_api_url, admin_url
+from .answers import Answer, Outcome, UntrustedLocation, bounded_seconds, created_draft
+from .http import Transport
+
+MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
+
+_REJECTIONS = {
+    401: ("shopify_unauthorized",
+          "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
+    402: ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
+    403: ("shopify_forbidden",
+          "The access token lacks the write_draft_orders scope."),
+    404: ("shopify_not_found",
+          "Shopify has no such address; check SHOPIFY_SHOP and SHOPIFY_API_VERSION."),
+    422: ("shopify_rejected", "Shopify rejected the draft order."),
+    423: ("shopify_locked", "Shopify says the shop is locked."),
+}
+
+
+class RestClient:
+    def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None):
+        self.base_url = base_url
+        self.api_version = api_version
+        self.timeout = timeout
+        self.pacer = pacer or CallPacer()
+        self._transport = Transport(base_url, token, timeout, session)
+        self.trusted_url = self._transport.trusted_url
+
+    def api_url(self, path):
+        return admin_api_url(self.base_url, self.api_version, path)
+
+    def needs_preparation(self, payload):
+        """REST drafts exactly what the cart says: nothing to read first."""
+        return False
+
+    def prepare(self, payload):
+        raise NotImplementedError("the REST backend prepares nothing")
+
+    def create(self, payload, prepared, ready):
+        """POST the draft order, or return (None, None) if `ready()`, asked after
+        pacing (which may wait), says the call may no longer leave."""
+        answer = self._send("POST", self.api_url("draft_orders.json"),
+                            {"draft_order": payload["draft_order"]}, ready)
+        return answer, None if answer is None else classify(answer)
+
+    def poll(self, url):
+        answer = self.get(url)
+        return answer, classify(answer)
+
+    def lookup(self, event_id, since):
+        """Page through draft orders updated since `since` (epoch seconds) for the
+        one marked with `event_id`: found, surely absent, or a failure.
+
+        This is how a worker learns whether a POST whose answer it lost went
+        through, before it posts again.
+        """
+        marker = {"name": EVENT_MARKER, "value": event_id}
+        updated_at_min = datetime.fromtimestamp(since, timezone.utc).isoformat(timespec="seconds")
+        url = self.api_url("draft_orders.json?" + urlencode(
+            {"updated_at_min": updated_at_min, "limit": 250}))
+        for _ in range(MAX_LOOKUP_PAGES):
+            answer = self.get(url)
+            drafts = _listed(answer)
+            if answer.status != 200 or drafts is None:
+                return answer, classify_lookup(answer, None)
+            for draft in drafts:
+                if _carries(draft, marker):
+                    return answer, classify_lookup(answer, draft)
+            links = parse_header_links(answer.headers.get("Link", ""))
+            following = [link["url"] for link in links if link.get("rel") == "next"]
+            if not following:
+                return answer, classify_lookup(answer, None)
+            try:
+                url = self.trusted_url(following[0])
+            except UntrustedLocation as error:
+                return _unanswered("GET", following[0], str(error))
+        # Pages left unread prove nothing: no answer, so the lookup is tried again
+        # later rather than read as "no draft" (which would post a second one).
+        return _unanswered("GET", url, f"more than {MAX_LOOKUP_PAGES} pages of draft orders "
+                                       f"to search")
+
+    def read_shop(self):
+        """For doctor: the shop's name, domain and currency, if it answers as a shop."""
+        answer = self.get(self.api_url("shop.json"))
+        shop = answer.json.get("shop") if isinstance(answer.json, dict) else None
+        if answer.status != 200 or not isinstance(shop, dict):
+            return answer, None
+        return answer, {"name": shop.get("name"), "domain": shop.get("myshopify_domain"),
+                        "currency": shop.get("currency")}
+
+    def read_scopes(self):
+        """For doctor: the token's access scopes (an unversioned endpoint)."""
+        answer = self.get(admin_url(self.base_url, "oauth/access_scopes.json"))
+        listed = answer.json.get("access_scopes") if isinstance(answer.json, dict) else None
+        if answer.status != 200 or not isinstance(listed, list):
+            return answer, None
+        return answer, [entry.get("handle") for entry in listed if isinstance(entry, dict)]
+
+    def get(self, url):
+        return self._send("GET", url)
+
+    def _send(self, method, url, payload=None, ready=lambda: True):
+        self.pacer.wait()
+        if not ready():
+            return None
+        answer = self._transport.send(method, url, payload)
+        if answer.status is not None:
+            self.pacer.observe(answer.headers.get("X-Shopify-Shop-Api-Call-Limit"),
+                               _retry_after(answer, 2.0) if answer.status == 429 else None)
+        return answer
+
+
+def _unanswered(method, url, reason):
+    answer = Answer(method, url, None, reason)
+    return answer, classify(answer)
+
+
+def _retry_after(answer, default):
+    return bounded_seconds(answer.headers.get("Retry-After"), default)
+
+
+def _errors_text(parsed):
+    """Shopify's `errors` (a string, a list, or {field: [messages]}) as one line."""
+    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    if isinstance(errors, dict):
+        parts = []
+        for name, messages in errors.items():
+            messages = messages if isinstance(messages, list) else [messages]
+            parts.append(f"{name}: {'; '.join(str(m) for m in messages)}")
+        return "; ".join(parts)[:500]
+    if isinstance(errors, list):
+        return "; ".join(str(e) for e in errors)[:500]
+    return str(errors)[:500] if errors else ""
+
+
+def _listed(answer):
+    """The draft orders a list answer holds, or None if it holds no list of them."""
+    drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
+    return drafts if isinstance(drafts, list) else None
+
+
+def _carries(draft, attribute):
+    """Whether a listed draft order carries the note attribute (any shape may come)."""
+    attributes = draft.get("note_attributes") if isinstance(draft, dict) else None
+    return isinstance(attributes, list) and attribute in attributes
+
+
+def _created(draft):
+    return created_draft(draft.get("id"), draft.get("name"), draft.get("invoice_url"))
+
+
+def classify(answer):
+    """Read one Shopify answer as the documented protocol says to."""
+    status = answer.status
+    if status is None:
+        return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
+    if status in (200, 201):
+        draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
+        if not isinstance(draft, dict):
+            return Outcome("rejected", code="shopify_unexpected_answer",
+                           detail=f"Shopify answered {status} without a draft order.")
+        return _created(draft)
+    if status == 202:
+        location = answer.headers.get("Location")
+        if not location:
+            return Outcome("rejected", code="shopify_unexpected_answer",
+                           detail="Shopify answered 202 without a Location to poll.")
+        return Outcome("pending", location=location, retry_after=_retry_after(answer, 1.0))
+    if status == 429:
+        return Outcome("throttled", retry_after=_retry_after(answer, 2.0), nothing_created=True)
+    if status >= 500:
+        return Outcome("unavailable", detail=f"Shopify answered {status}.")
+    code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
+    errors = _errors_text(answer.json)
+    if errors:
+        detail = f"{detail} Shopify says: {errors}"
+    return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
+
+
+def classify_lookup(answer, draft):
+    """Read a lookup's last answer: found, surely absent, or a failure."""
+    if draft is not None:
+        return _created(draft)
+    if answer.status == 200 and _listed(answer) is None:
+        # Only a list proves there is no draft; a garbled page may pass.
+        return Outcome("unavailable", detail="Shopify's list of draft orders was unreadable.")
+    if answer.status == 200:
+        return Outcome("absent")
+    return classify(answer)
