@@ -450,3 +450,30 @@ def test_delay_seconds_holds_a_graphql_answer_back_after_the_draft_exists(client
 
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def test_operation_name_picks_one_operation_of_several(client):
+    document = f"{BY_TAG}\nquery ShopOnly {{ shop {{ name }} }}"
+    body = {"query": document, "operationName": "ShopOnly"}
+
+    response = client.post(GRAPHQL, json=body, headers=HEADERS)
+
+    assert list(response.json["data"]) == ["shop"]
+
+
+@pytest.mark.parametrize("draft", [
+    None, draft_input(tags="a,b"), draft_input(customAttributes=[{"value": "no key"}]),
+    draft_input("not a line"),
+])
+def test_an_input_of_the_wrong_shape_is_an_invalid_variable(client, state, draft):
+    response = ask(client, CREATE, input=draft)
+
+    assert response.json["data"] == {"draftOrderCreate": None}
+    assert response.json["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+    assert state.draft_orders == []
+
+
+def test_no_line_items_is_a_user_error(client):
+    answer = created(create(client, {"lineItems": []}))
+
+    assert [e["field"] for e in answer["userErrors"]] == [["lineItems"]]

@@ -355,8 +355,7 @@ def _normalised(config):
     if config["delay_before_seconds"] < 0:
         raise ValueError("delay_before_seconds must not be negative")
     for switch in ("down", "accepted_listed"):
-        if not isinstance(config[switch], bool):
-            raise ValueError(f"{switch} must be true or false, not {config[switch]!r}")
+        _switch(config, switch, False)
     config["leak_rate"] = float(config["leak_rate"])
     if config["bucket_size"] < 1 or config["leak_rate"] <= 0:
         raise ValueError("bucket_size must be at least 1 and leak_rate positive")

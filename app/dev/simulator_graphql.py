@@ -89,10 +89,11 @@ def parse(body):
         raise BadRequest("variables")
     scanner = _Scanner(body["query"], variables)
     operations = scanner.operations()
-    chosen = ([op for op in operations if op.name == operation_name] if operation_name
-              else operations[:1] if len(operations) == 1 else [])
+    if operation_name is None and len(operations) > 1:
+        raise GraphQLError("An operation name is required", "operationNotFound")
+    chosen = [op for op in operations if operation_name in (None, op.name)]
     if not chosen:
-        raise GraphQLError("An operation name is required" if operation_name is None
+        raise GraphQLError("No operation in the document" if operation_name is None
                            else f'No operation named "{operation_name}"', "operationNotFound")
     operation = chosen[0]
     allowed = MUTATION_FIELDS if operation.kind == "mutation" else QUERY_FIELDS
@@ -300,7 +301,7 @@ def _tag_list(tags):
 def _draft_order_create(state, args, base_url):
     _require(state, "draftOrderCreate", "write_draft_orders")
     draft_input = args.get("input")
-    if not isinstance(draft_input, dict):
+    if not _well_typed(draft_input):
         raise FieldError("Variable $input of type DraftOrderInput! was provided invalid value",
                          {"code": "INVALID_VARIABLE"})
     errors = _input_errors(state, draft_input)
@@ -309,7 +310,7 @@ def _draft_order_create(state, args, base_url):
     company = (draft_input.get("purchasingEntity") or {}).get("purchasingCompany")
     order = state.create(
         _rest_draft(state, draft_input), base_url,
-        discount_codes=[str(code) for code in draft_input.get("discountCodes") or []],
+        discount_codes=draft_input.get("discountCodes") or [],
         currency=draft_input.get("presentmentCurrencyCode") or state.shop_currency,
         reserve_inventory_until=draft_input.get("reserveInventoryUntil"),
         accept_automatic_discounts=bool(draft_input.get("acceptAutomaticDiscounts")),
@@ -322,16 +323,35 @@ def _draft_order_create(state, args, base_url):
     return {"draftOrder": draft_order_node(state, order), "userErrors": []}
 
 
+def _well_typed(draft_input):
+    """What GraphQL's type check would refuse before Shopify looks at the values."""
+    def strings(value):
+        return value is None or (isinstance(value, list)
+                                 and all(isinstance(each, str) for each in value))
+
+    def attributes(value):
+        return value is None or (isinstance(value, list) and all(
+            isinstance(each, dict) and isinstance(each.get("key"), str) for each in value))
+
+    if not isinstance(draft_input, dict):
+        return False
+    items = draft_input.get("lineItems")
+    return (strings(draft_input.get("tags")) and strings(draft_input.get("discountCodes"))
+            and attributes(draft_input.get("customAttributes"))
+            and (items is None or isinstance(items, list) and all(
+                isinstance(item, dict) and attributes(item.get("customAttributes"))
+                for item in items)))
+
+
 def _input_errors(state, draft_input):
     """Shopify's userErrors for a DraftOrderInput, [] when it would be accepted.
 
     Unknown discount codes are no error: Shopify skips them during calculation."""
     errors = []
     items = draft_input.get("lineItems")
-    if not isinstance(items, list) or not items:
+    if not items:
         errors.append({"field": ["lineItems"], "message": "Add at least 1 product"})
-    for index, item in enumerate(items if isinstance(items, list) else []):
-        item = item if isinstance(item, dict) else {}
+    for index, item in enumerate(items or []):
         variant_id = legacy_id(item.get("variantId"), "ProductVariant")
         if variant_id is None or state.variant(variant_id) is None:
             errors.append({"field": ["lineItems", str(index), "variantId"],
@@ -405,7 +425,7 @@ def _rest_draft(state, draft_input):
         "customer": None if customer_id is None else {"id": customer_id},
         "note": draft_input.get("note"),
         "note_attributes": _attributes_as_properties(draft_input.get("customAttributes")),
-        "tags": ", ".join(str(tag) for tag in draft_input.get("tags") or []),
+        "tags": ", ".join(draft_input.get("tags") or []),
     }
 
 
