@@ -4,9 +4,9 @@ It exists so the receiver can be tested against Shopify's awkward behaviours
 (202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
 network or a real store. It also serves the two pages a draft order links to
 (the shop admin's and the invoice), so the demo's merchant view has no dead
-ends. The GraphQL endpoint (simulator_graphql) works on the same drafts, with
-its own cost bucket. It depends on nothing else in `app`, so it can run in another process:
-`python -m waitress --call app.dev.simulator:create_simulator`.
+ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
+its own cost bucket. It depends on nothing else in `app`, so it can run in
+another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
 import base64
@@ -94,6 +94,9 @@ class ConnectionDropped(Exception):
 class SimulatorState:
     """Everything the fake shop remembers, behind one lock because servers are threaded."""
 
+    shop_name = "Simulated Shop"
+    shop_currency = SHOP_CURRENCY
+
     def __init__(self, config=None, clock=None):
         self.clock = clock or time.monotonic
         self.lock = threading.RLock()
@@ -114,8 +117,6 @@ class SimulatorState:
             self._points = float(self.config["graphql_bucket_size"])
             self._points_at = self._bucket_at
             self._line_item_ids = 0
-
-    shop_currency = SHOP_CURRENCY
 
     def accepted_currencies(self):
         """The presentment currencies a draft may be in: the shop's own and the configured."""
@@ -530,12 +531,13 @@ def access_scopes():
 
 @admin.get("/admin/api/<version>/shop.json")
 def shop(version):
-    config = _state().config
+    state = _state()
+    config = state.config
     return jsonify(
         shop={
             "id": config["shop_id"],
-            "name": "Simulated Shop",
-            "currency": "USD",
+            "name": state.shop_name,
+            "currency": state.shop_currency,
             "domain": config["shop_domain"],
             "myshopify_domain": config["shop_domain"],
         }

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 SCOPES_DOC = "https://shopify.dev/api/usage/access-scopes"
-SHOP_NAME = "Simulated Shop"
 MUTATION_FIELDS = ("draftOrderCreate",)
 QUERY_FIELDS = ("draftOrders", "nodes", "customer", "companyLocation", "shop",
                 "currentAppInstallation")
@@ -604,8 +603,8 @@ def _company_location(state, args, base_url):
 
 
 def _shop(state, args, base_url):
-    return {"__typename": "Shop", "id": gid("Shop", state.config["shop_id"]), "name": SHOP_NAME,
-            "myshopifyDomain": state.config["shop_domain"],
+    return {"__typename": "Shop", "id": gid("Shop", state.config["shop_id"]),
+            "name": state.shop_name, "myshopifyDomain": state.config["shop_domain"],
             "currencyCode": state.shop_currency,
             "enabledPresentmentCurrencies": state.accepted_currencies()}
 
