@@ -11,7 +11,7 @@ the simulator's view hands it the request body and the state.
 import base64
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
@@ -71,9 +71,8 @@ class Operation:
 @dataclass
 class Result:
     payload: dict
-    throttled: bool = False
-    created: bool = False
-    log: dict = field(default_factory=dict)
+    log: dict  # the request log's "graphql" entry: operation, cost, throttled
+    created: bool = False  # a draftOrderCreate made its draft
 
 
 def parse(body):
@@ -114,7 +113,7 @@ def run(state, operation, base_url, now):
                 {"errors": [{"message": "Throttled", "extensions": {
                     "code": "THROTTLED", "documentation": RATE_LIMITS_DOC}}],
                  "extensions": _cost_extension(cost, None, status)},
-                throttled=True, log={**log, "throttled": True})
+                {**log, "throttled": True})
         data, errors, created = {}, [], False
         for key, name, args in operation.fields:
             try:
@@ -128,7 +127,7 @@ def run(state, operation, base_url, now):
     payload = {"data": data, "extensions": _cost_extension(cost, cost, status)}
     if errors:
         payload = {"errors": errors, **payload}
-    return Result(payload, created=created, log={**log, "throttled": False})
+    return Result(payload, {**log, "throttled": False}, created)
 
 
 def refused(error):
