@@ -1,11 +1,12 @@
-"""A local stand-in for the Shopify Admin REST API: draft orders, scopes, shop.
+"""A local stand-in for the Shopify Admin API, REST and GraphQL: draft orders, scopes, shop.
 
 It exists so the receiver can be tested against Shopify's awkward behaviours
 (202 polling, leaky-bucket 429s, 422 validation, 5xx, lost answers) without a
 network or a real store. It also serves the two pages a draft order links to
 (the shop admin's and the invoice), so the demo's merchant view has no dead
-ends. It depends on nothing else in `app`, so it can run in another process:
-`python -m waitress --call app.dev.simulator:create_simulator`.
+ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
+its own cost bucket. It depends on nothing else in `app`, so it can run in
+another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
 import base64
@@ -34,6 +35,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from . import simulator_graphql as graphql
+
 EXTENSION = "shopify_simulator"
 DROP_KEY = "shopify_simulator.drop"
 FIRST_DRAFT_ID = 1069920000
@@ -51,7 +54,8 @@ DEFAULT_CONFIG = {
     "shop_id": 548380009,
     "shop_domain": "simulator.myshopify.com",
     "api_versions": None,  # None: any YYYY-MM version
-    "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products"],
+    "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products",
+               "read_companies"],
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
     "accepted_polls": 2,  # polls answered 202 before the draft is ready
     "accepted_seconds": None,  # or ready once this many seconds have passed
@@ -64,11 +68,23 @@ DEFAULT_CONFIG = {
     "down": False,  # an outage: every Admin API request gets `down_status`, nothing else
     "down_status": 503,
     "drop_after_create": 0,
-    "catalogue": None,  # {variant_id: {"title", "price"}}; None: every variant exists
+    # {variant_id: {"title", "price", and optionally "inventory_quantity" (100),
+    # "inventory_policy" ("deny"|"continue"), "tracked" (true), "product_status"
+    # ("active"|"draft"|"archived"), "available" (derived from the others)}};
+    # None: every variant exists, active, 100 in stock.
+    "catalogue": None,
     "unknown_variants": [],
     "bucket_size": 40,
     "leak_rate": 2.0,
+    "graphql_bucket_size": 1000,  # GraphQL cost points the bucket holds
+    "graphql_restore_rate": 100.0,  # points restored per second
+    "discount_codes": {},  # {"SPRING10": {"percentage": 10}}; other codes do not apply
+    "currencies": ["USD", "EUR", "GBP", "CAD"],  # presentment currencies (shop's: USD)
+    # {company_id: {"locations": [location ids], "contacts": {customer_id: contact_id}}}
+    "companies": {},
 }
+SHOP_CURRENCY = "USD"
+DEFAULT_STOCK = 100
 
 
 class ConnectionDropped(Exception):
@@ -77,6 +93,9 @@ class ConnectionDropped(Exception):
 
 class SimulatorState:
     """Everything the fake shop remembers, behind one lock because servers are threaded."""
+
+    shop_name = "Simulated Shop"
+    shop_currency = SHOP_CURRENCY
 
     def __init__(self, config=None, clock=None):
         self.clock = clock or time.monotonic
@@ -95,7 +114,13 @@ class SimulatorState:
             self._holds = {}
             self._bucket = 0.0
             self._bucket_at = self.clock()
+            self._points = float(self.config["graphql_bucket_size"])
+            self._points_at = self._bucket_at
             self._line_item_ids = 0
+
+    def accepted_currencies(self):
+        """The presentment currencies a draft may be in: the shop's own and the configured."""
+        return [SHOP_CURRENCY, *(c for c in self.config["currencies"] if c != SHOP_CURRENCY)]
 
     def configure(self, **changes):
         with self.lock:
@@ -135,14 +160,18 @@ class SimulatorState:
         for item in items:
             item = item if isinstance(item, dict) else {}
             variant_id = _as_int(item.get("variant_id"))
-            if self._variant(variant_id) is None:
+            if self.variant(variant_id) is None:
                 messages.append(f"Variant {item.get('variant_id')} does not exist")
             elif (_as_int(item.get("quantity")) or 0) < 1:
                 messages.append("Quantity must be greater than or equal to 1")
         return {"line_items": messages} if messages else None
 
-    def create(self, draft, base_url):
-        """Store a validated draft, priced and titled from the catalogue, never the request."""
+    def create(self, draft, base_url, discount_codes=(), **extra):
+        """Store a validated draft, priced and titled from the catalogue, never the request.
+
+        GraphQL's draftOrderCreate adds what only it can carry: `discount_codes`
+        (the first known one applies, the others are skipped as at Shopify) and
+        `extra` fields such as currency or purchasing_company, kept as given."""
         with self.lock:
             number = len(self.draft_orders) + 1
             draft_id = FIRST_DRAFT_ID + number - 1
@@ -150,6 +179,12 @@ class SimulatorState:
             customer = draft.get("customer") if isinstance(draft.get("customer"), dict) else {}
             customer_id = _as_int(customer.get("id"))
             stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            total = sum(Decimal(li["price"]) * li["quantity"] for li in line_items)
+            known = self.config["discount_codes"]
+            applied = next((code for code in discount_codes if code.upper() in known), None)
+            discount = (Decimal(0) if applied is None else
+                        (total * Decimal(str(known[applied.upper()]["percentage"])) / 100
+                         ).quantize(Decimal("0.01")))
             order = {
                 "id": draft_id,
                 "name": f"#D{number}",
@@ -158,17 +193,18 @@ class SimulatorState:
                     f"{base_url}{self.config['shop_id']}/invoices/{secrets.token_hex(16)}"
                 ),
                 "admin_graphql_api_id": f"gid://shopify/DraftOrder/{draft_id}",
-                "currency": "USD",
+                "currency": SHOP_CURRENCY,
                 "line_items": line_items,
-                "subtotal_price": str(
-                    sum(Decimal(li["price"]) * li["quantity"] for li in line_items)
-                ),
+                "subtotal_price": str(total - discount),
+                "total_discounts": f"{discount:.2f}",
+                "discount_codes": [] if applied is None else [applied],
                 "customer": None if customer_id is None else {"id": customer_id},
                 "note": draft.get("note"),
                 "note_attributes": deepcopy(draft.get("note_attributes") or []),
                 "tags": draft.get("tags") or "",
                 "created_at": stamp,
                 "updated_at": stamp,
+                **extra,
             }
             self.draft_orders.append(order)
             return deepcopy(order)
@@ -219,6 +255,21 @@ class SimulatorState:
             self._bucket = level + 1
             return None
 
+    def spend_points(self, cost, now):
+        """Take `cost` GraphQL points if the bucket holds them (True), else take
+        nothing (False); either way, the throttleStatus to answer with."""
+        with self.lock:
+            size, rate = self.config["graphql_bucket_size"], self.config["graphql_restore_rate"]
+            elapsed = max(0.0, now - self._points_at)
+            self._points = min(float(size), self._points + elapsed * rate)
+            self._points_at = max(now, self._points_at)
+            spent = cost <= self._points + 1e-9
+            if spent:
+                self._points -= cost
+            return spent, {"maximumAvailable": float(size),
+                           "currentlyAvailable": math.floor(self._points + 1e-9),
+                           "restoreRate": rate}
+
     def calls_used(self, now):
         with self.lock:
             return math.ceil(self._leak(now) - 1e-9)
@@ -252,21 +303,21 @@ class SimulatorState:
         self._bucket_at = max(now, self._bucket_at)
         return self._bucket
 
-    def _variant(self, variant_id):
+    def variant(self, variant_id):
         if variant_id is None or variant_id in self.config["unknown_variants"]:
             return None
         catalogue = self.config["catalogue"]
         if catalogue is None:
             cents = 500 + variant_id * 37 % 9500
-            return {
+            return _catalogue_entry({
                 "title": f"Simulated product {variant_id}",
                 "price": f"{cents // 100}.{cents % 100:02d}",
-            }
+            })
         return catalogue.get(variant_id)
 
     def _line_item(self, item):
         variant_id = _as_int(item["variant_id"])
-        variant = self._variant(variant_id)
+        variant = self.variant(variant_id)
         self._line_item_ids += 1
         return {
             "id": self._line_item_ids,
@@ -305,21 +356,71 @@ def _normalised(config):
     if config["delay_before_seconds"] < 0:
         raise ValueError("delay_before_seconds must not be negative")
     for switch in ("down", "accepted_listed"):
-        if not isinstance(config[switch], bool):
-            raise ValueError(f"{switch} must be true or false, not {config[switch]!r}")
+        _switch(config, switch, False)
     config["leak_rate"] = float(config["leak_rate"])
     if config["bucket_size"] < 1 or config["leak_rate"] <= 0:
         raise ValueError("bucket_size must be at least 1 and leak_rate positive")
     config["unknown_variants"] = sorted(int(v) for v in config["unknown_variants"])
     if config["catalogue"] is not None:
         config["catalogue"] = {
-            int(variant_id): {
-                "title": str(entry["title"]),
-                "price": f"{Decimal(str(entry['price'])):.2f}",
-            }
+            int(variant_id): _catalogue_entry(entry)
             for variant_id, entry in config["catalogue"].items()
         }
+    config["graphql_bucket_size"] = int(config["graphql_bucket_size"])
+    config["graphql_restore_rate"] = float(config["graphql_restore_rate"])
+    if config["graphql_bucket_size"] < 1 or config["graphql_restore_rate"] <= 0:
+        raise ValueError("graphql_bucket_size must be at least 1 and graphql_restore_rate positive")
+    config["discount_codes"] = {
+        str(code).upper(): {"percentage": float(terms["percentage"])}
+        for code, terms in config["discount_codes"].items()
+    }
+    if any(not 0 < t["percentage"] <= 100 for t in config["discount_codes"].values()):
+        raise ValueError("a discount code's percentage must be above 0 and at most 100")
+    config["currencies"] = [str(code) for code in config["currencies"]]
+    if not all(re.fullmatch(r"[A-Z]{3}", code) for code in config["currencies"]):
+        raise ValueError(f"currencies must be ISO 4217 codes, not {config['currencies']!r}")
+    config["companies"] = {
+        int(company_id): {
+            "locations": sorted(int(location) for location in company.get("locations", [])),
+            "contacts": {int(customer): int(contact)
+                         for customer, contact in company.get("contacts", {}).items()},
+        }
+        for company_id, company in config["companies"].items()
+    }
     return config
+
+
+def _choice(entry, key, default, choices):
+    value = entry.get(key, default)
+    if value not in choices:
+        raise ValueError(f"{key} must be one of {choices}, not {value!r}")
+    return value
+
+
+def _switch(entry, key, default):
+    value = entry.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def _catalogue_entry(entry):
+    """One variant with its stock; `available` (availableForSale) follows from the
+    stock unless given, as at Shopify: an active product with stock to sell."""
+    variant = {
+        "title": str(entry["title"]),
+        "price": f"{Decimal(str(entry['price'])):.2f}",
+        "inventory_quantity": int(entry.get("inventory_quantity", DEFAULT_STOCK)),
+        "inventory_policy": _choice(entry, "inventory_policy", "deny", ("deny", "continue")),
+        "tracked": _switch(entry, "tracked", True),
+        "product_status": _choice(entry, "product_status", "active",
+                                  ("active", "draft", "archived")),
+    }
+    sellable = (not variant["tracked"] or variant["inventory_policy"] == "continue"
+                or variant["inventory_quantity"] > 0)
+    variant["available"] = _switch(
+        entry, "available", variant["product_status"] == "active" and sellable)
+    return variant
 
 
 def _state():
@@ -365,6 +466,8 @@ def _gatekeeper():
         return _errors("Not Found", 404)
     if request.headers.get("X-Shopify-Access-Token") != state.config["token"]:
         return _errors(INVALID_TOKEN, 401)
+    if request.endpoint == GRAPHQL_ENDPOINT:
+        return None  # its cost bucket and scopes are the endpoint's own
     wait = state.admit(now)
     if wait is not None:
         response, status = _errors(
@@ -386,20 +489,24 @@ def _account(response):
     if not _is_api_call():
         return response
     state = _state()
-    used, size = state.calls_used(g.sim_now), state.config["bucket_size"]
-    response.headers["X-Shopify-Shop-Api-Call-Limit"] = f"{used}/{size}"
-    state.record(
-        {
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode(),
-            "status": response.status_code,
-            "time": g.sim_now,
-            "early": g.sim_early,
-            "dropped": bool(request.environ.get(DROP_KEY)),
-            "body": request.get_json(silent=True),
-        }
-    )
+    entry = {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode(),
+        "status": response.status_code,
+        "time": g.sim_now,
+        "early": g.sim_early,
+        "dropped": bool(request.environ.get(DROP_KEY)),
+        "body": request.get_json(silent=True),
+    }
+    if request.endpoint == GRAPHQL_ENDPOINT:
+        # Early: sent while the cost bucket could not hold it, so it was throttled.
+        entry["graphql"] = g.get("sim_graphql", {"operation": None, "throttled": False, "cost": 0})
+        entry["early"] = entry["graphql"]["throttled"]
+    else:
+        used, size = state.calls_used(g.sim_now), state.config["bucket_size"]
+        response.headers["X-Shopify-Shop-Api-Call-Limit"] = f"{used}/{size}"
+    state.record(entry)
     if "Retry-After" in response.headers:
         key = (
             urlsplit(response.headers["Location"]).path
@@ -424,12 +531,13 @@ def access_scopes():
 
 @admin.get("/admin/api/<version>/shop.json")
 def shop(version):
-    config = _state().config
+    state = _state()
+    config = state.config
     return jsonify(
         shop={
             "id": config["shop_id"],
-            "name": "Simulated Shop",
-            "currency": "USD",
+            "name": state.shop_name,
+            "currency": state.shop_currency,
             "domain": config["shop_domain"],
             "myshopify_domain": config["shop_domain"],
         }
@@ -455,6 +563,30 @@ def create_draft_order(version):
         if state.config["mode"] == "accepted":
             return _accepted(version, state.accept(draft, request.host_url), state)
         return jsonify(draft_order=state.create(draft, request.host_url)), 201
+
+
+@admin.post("/admin/api/<version>/graphql.json")
+def graphql_endpoint(version):
+    """GraphQL: `fail_next` fails a draftOrderCreate as it fails a REST create, and
+    `drop_after_create` loses the answer to one that created its draft."""
+    state = _state()
+    try:
+        operation = graphql.parse(request.get_json(silent=True))
+    except graphql.BadRequest:
+        return _errors({"query": "Required parameter missing or invalid"}, 400)
+    except graphql.GraphQLError as error:
+        return jsonify(graphql.refused(error))
+    if operation.creates and state.take("fail_next"):
+        status = state.config["fail_status"]
+        return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
+    result = graphql.run(state, operation, request.host_url, g.sim_now)
+    g.sim_graphql = result.log
+    if result.created and state.take("drop_after_create"):
+        request.environ[DROP_KEY] = True
+    return jsonify(result.payload)
+
+
+GRAPHQL_ENDPOINT = f"{admin.name}.{graphql_endpoint.__name__}"
 
 
 def _accepted(version, token, state):
