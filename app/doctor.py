@@ -4,16 +4,20 @@ A merchant installing the receiver otherwise learns about a wrong shop, token,
 scope or API version only when the first shopper's cart fails. Each check is a
 small function returning a `Check`, one line for the merchant with what to do,
 and a value tests can look at. Shopify gets two read-only calls; no secret is
-ever printed.
+ever printed. The calls go through the API the receiver is configured for
+(`SHOPIFY_API`), and the scopes asked for are those its features need.
 """
 
 from dataclasses import dataclass
 
 from .config import BY_NAME, DEFAULT_API_VERSION
-from .shopify import Answer, admin_url
+from .shopify import Answer
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
-REQUIRED_SCOPE = "write_draft_orders"
+# The scopes each feature needs, beyond creating (hence reading) draft orders.
+DRAFT_SCOPES = ("write_draft_orders",)
+STOCK_SCOPES = ("read_products", "read_inventory")
+B2B_SCOPES = ("read_customers", "read_companies")
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,24 @@ class Check:
 
 @dataclass(frozen=True)
 class Probe:
-    """Shopify's answers, fetched once and read by several checks."""
+    """Shopify's answers, fetched once and read by several checks, with what the
+    backend read in them (None when an answer holds no shop or no scope list)."""
 
-    shop: Answer    # GET /admin/api/{version}/shop.json
-    scopes: Answer  # GET /admin/oauth/access_scopes.json (unversioned)
+    shop: Answer
+    shop_info: dict | None
+    scopes: Answer
+    handles: list | None
+
+
+def required_scopes(config):
+    """The access scopes the configured features need."""
+    scopes = list(DRAFT_SCOPES)
+    if config.get("INVALID_ITEM_POLICY", "off") != "off" \
+            or config.get("OUT_OF_STOCK_POLICY", "allow") != "allow":
+        scopes += STOCK_SCOPES
+    if config.get("B2B_ORDERS"):
+        scopes += B2B_SCOPES
+    return scopes
 
 
 def _said(answer):
@@ -83,10 +101,9 @@ def check_shop_answers(probe):
         return Check("Shopify answers", FAIL, f"no answer from {probe.shop.url}: {probe.shop.body}",
                      "set SHOPIFY_SHOP to your-store.myshopify.com and check that this host "
                      "can reach it")
-    shop = probe.shop.json.get("shop") if isinstance(probe.shop.json, dict) else None
-    if probe.shop.status == 200 and isinstance(shop, dict):
-        return Check("Shopify answers", PASS,
-                     f"{shop.get('name')} ({shop.get('myshopify_domain')})")
+    shop = probe.shop_info
+    if shop is not None:
+        return Check("Shopify answers", PASS, f"{shop['name']} ({shop['domain']})")
     return Check("Shopify answers", PASS, _said(probe.shop))
 
 
@@ -105,25 +122,25 @@ def check_token(probe):
                  "your-store.myshopify.com domain")
 
 
-def _scope_handles(answer):
-    listed = answer.json.get("access_scopes") if isinstance(answer.json, dict) else None
-    if not isinstance(listed, list):
-        return None
-    return [entry.get("handle") for entry in listed if isinstance(entry, dict)]
+def _granted(scope, handles):
+    """A write scope grants its read scope too, as Shopify's do."""
+    return scope in handles or scope.replace("read_", "write_", 1) in handles
 
 
-def check_scope(probe):
-    name = f"token has the {REQUIRED_SCOPE} scope"
+def check_scopes(probe, needed):
+    name = f"token has the {', '.join(needed)} scope{'s' if len(needed) > 1 else ''}"
     if probe.scopes.status != 200:
         return Check(name, SKIP, "needs a valid access token")
-    handles = _scope_handles(probe.scopes)
+    handles = probe.handles
     if handles is None:
         return Check(name, FAIL, f"{_said(probe.scopes)} without a list of access scopes",
                      "set SHOPIFY_SHOP to the shop's your-store.myshopify.com domain")
-    if REQUIRED_SCOPE not in handles:
-        return Check(name, FAIL, f"the token has {', '.join(handles) or 'no scopes'}",
-                     f"add {REQUIRED_SCOPE} to the app's Admin API access scopes and reinstall "
-                     "the app (Shopify admin: Settings > Apps and sales channels > Develop apps)")
+    missing = [scope for scope in needed if not _granted(scope, handles)]
+    if missing:
+        return Check(name, FAIL, f"the token has {', '.join(map(str, handles)) or 'no scopes'}",
+                     f"add {', '.join(missing)} to the app's Admin API access scopes and "
+                     "reinstall the app (Shopify admin: Settings > Apps and sales channels > "
+                     "Develop apps)")
     return Check(name, PASS)
 
 
@@ -135,7 +152,7 @@ def check_api_version(probe, version):
     if status is None or probe.scopes.status in (None, 401):
         return Check(name, SKIP, "needs an answering shop and a valid access token")
     if status == 404 and probe.scopes.status == 200:
-        return Check(name, FAIL, f"Shopify has no Admin API {version} (404 on shop.json)",
+        return Check(name, FAIL, f"Shopify has no Admin API {version} (404 on {probe.shop.url})",
                      f"set SHOPIFY_API_VERSION to a supported version such as "
                      f"{DEFAULT_API_VERSION}, or unset it for the default")
     return Check(name, FAIL, _said(probe.shop),
@@ -143,8 +160,9 @@ def check_api_version(probe, version):
 
 
 def probe_shopify(client):
-    return Probe(shop=client.get(client.api_url("shop.json")),
-                 scopes=client.get(admin_url(client.base_url, "oauth/access_scopes.json")))
+    shop, shop_info = client.read_shop()
+    scopes, handles = client.read_scopes()
+    return Probe(shop, shop_info, scopes, handles)
 
 
 def run(app):
@@ -155,6 +173,6 @@ def run(app):
         check_database(app.extensions["store"]),
         check_shop_answers(probe),
         check_token(probe),
-        check_scope(probe),
+        check_scopes(probe, required_scopes(app.config)),
         check_api_version(probe, app.config["SHOPIFY_API_VERSION"]),
     ]

@@ -11,6 +11,7 @@ from servers import shopify_simulator
 
 from app import doctor
 from app.config import BY_NAME, ConfigError
+from app.shopify import Answer
 from app.store import SqliteStore
 
 SIMULATOR_TOKEN = "shpat_simulator_token"
@@ -167,3 +168,28 @@ def test_unconfigured_doctor_reports_every_missing_or_malformed_setting(tmp_path
 def test_a_missing_setting_s_hint_is_its_line_of_the_settings_table():
     (check, _) = doctor.check_settings(ConfigError("SHARED_SECRET is required but not set"))
     assert check.hint == BY_NAME["SHARED_SECRET"].doc
+
+
+def probe_with_scopes(*handles):
+    answer = Answer("GET", "https://shop/admin/oauth/access_scopes.json", 200, "{}")
+    return doctor.Probe(answer, None, answer, list(handles))
+
+
+def test_the_stock_policy_needs_the_product_and_inventory_read_scopes():
+    needed = doctor.required_scopes({"OUT_OF_STOCK_POLICY": "block"})
+    check = doctor.check_scopes(probe_with_scopes("write_draft_orders", "read_products"), needed)
+    assert check.status == "FAIL"
+    assert check.hint.startswith("add read_inventory to the app's Admin API access scopes")
+
+
+def test_b2b_orders_need_the_customer_and_company_read_scopes():
+    assert doctor.required_scopes({"B2B_ORDERS": True}) == [
+        "write_draft_orders", "read_customers", "read_companies"]
+
+
+def test_a_write_scope_grants_its_read_scope():
+    needed = doctor.required_scopes({"INVALID_ITEM_POLICY": "drop"})
+    check = doctor.check_scopes(
+        probe_with_scopes("write_draft_orders", "write_products", "write_inventory"), needed)
+    assert (check.name, check.status) == (
+        "token has the write_draft_orders, read_products, read_inventory scopes", "PASS")
