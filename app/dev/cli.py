@@ -13,9 +13,13 @@ import click
 @click.option("--port", type=click.IntRange(1, 65533), default=8080, show_default=True,
               help="Receiver port; the simulator and the storefront take the next two.")
 @click.option("--polling/--no-polling", default=True, show_default=True,
-              help="Have the simulator answer 202 and make the receiver poll, as busy shops do.")
-def demo_command(port, polling):
+              help="Have the simulator answer 202 and make the receiver poll, as busy shops do "
+                   "(REST only).")
+@click.option("--api", type=click.Choice(["rest", "graphql"]), default="rest", show_default=True,
+              help="The Admin API the receiver speaks (SHOPIFY_API); graphql adds a discount "
+                   "code, a second currency and a sold-out item to try.")
+def demo_command(port, polling, api):
     """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
     from .demo import run
 
-    run(port, polling)
+    run(port, polling, api)

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import click
-from flask import Flask, jsonify, redirect
+from flask import Flask, jsonify, redirect, request
 from markupsafe import escape
 
 from .. import create_app
@@ -34,12 +34,30 @@ TOKEN = "shpat_demo_token"
 ADMIN_PASSWORD = "demo"
 CUSTOMER = {"id": 207119551, "email": "bob.norman@example.com", "first_name": "Bob"}
 
+# With --api graphql: a code to try, a second currency, and an item that sells out,
+# which the receiver's OUT_OF_STOCK_POLICY=drop leaves out of the draft.
+DISCOUNT_CODE = "SPRING10"
+CURRENCIES = ("USD", "EUR")
+SOLD_OUT = {"variant_id": 808950810, "product_id": 921728736, "title": "Poster (sold out)",
+            "price": 1500}
+GRAPHQL_SHOP = {
+    "discount_codes": {DISCOUNT_CODE: {"percentage": 10}},
+    "catalogue": {
+        39072856: {"title": "Shirt - M", "price": "19.50"},
+        457924702: {"title": "Mug", "price": "20.00"},
+        SOLD_OUT["variant_id"]: {"title": SOLD_OUT["title"], "price": "15.00",
+                                 "inventory_quantity": 0, "inventory_policy": "deny"},
+    },
+}
+GRAPHQL_SETTINGS = {"SHOPIFY_API": "graphql", "OUT_OF_STOCK_POLICY": "drop"}
+
 
 def sample_cart():
     """A cart as Shopify's /cart.js gives it: the fields we read and some we ignore."""
     return {
         "token": "c1-7a2f4e9d0b", "note": "Gift wrap, please", "attributes": {"Deliver": "Friday"},
         "item_count": 3, "currency": "USD", "total_price": 5900, "requires_shipping": True,
+        "discount_codes": [],
         "items": [
             {"id": 39072856, "key": "39072856:9f1c", "variant_id": 39072856, "quantity": 2,
              "product_id": 7513594, "title": "Shirt - M", "price": 1950,
@@ -96,6 +114,14 @@ def render_snippet(receiver_url, secret, cart, customer=None, signature_mode="me
 
 # --- The storefront ------------------------------------------------------------------------
 
+_GRAPHQL_EXTRAS = """<form action="/cart/currency"><label>Currency
+<select name="code">{currencies}</select></label> <button>Change</button></form>
+<form action="/cart/discount"><label>Discount code
+<input name="code" placeholder="{code}" size="12"></label> <button>Apply</button>
+{applied}</form>
+<p><a href="/cart/add-sold-out">Add a sold-out poster</a> (the receiver drops it from the
+draft: OUT_OF_STOCK_POLICY=drop)</p>"""
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Your cart</title>{head}
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
@@ -105,15 +131,18 @@ li{{margin:.25rem 0}}</style></head>
 <ul>{lines}</ul>
 <p><a href="/cart/add-mug">Add a mug</a> (changes the cart without re-rendering the button's
 <code>data-cart</code>: the script still sends the current cart)</p>
+{extras}
 {snippet}
 </body></html>"""
 
 
 class Storefront:
-    """The shop's theme: one cart page with our snippet, and a live /cart.js."""
+    """The shop's theme: one cart page with our snippet, and a live /cart.js;
+    with `graphql`, also a currency to switch to and a discount code to apply."""
 
-    def __init__(self, head=""):
+    def __init__(self, head="", graphql=False):
         self.head = head  # extra <head> markup, e.g. a test's error hook
+        self.graphql = graphql
         self.receiver_url = None
         self.reset()
 
@@ -132,7 +161,16 @@ class Storefront:
         who = f"customer {self.customer['id']}" if self.customer else "a guest"
         html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer,
                               self.signature_mode)
-        return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html)
+        return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html,
+                            extras=self._graphql_extras() if self.graphql else "")
+
+    def _graphql_extras(self):
+        currencies = "".join(
+            f'<option{" selected" if code == self.cart["currency"] else ""}>{code}</option>'
+            for code in CURRENCIES)
+        codes = [entry["code"] for entry in self.cart["discount_codes"]]
+        applied = f"applied: {escape(', '.join(codes))}" if codes else ""
+        return _GRAPHQL_EXTRAS.format(currencies=currencies, code=DISCOUNT_CODE, applied=applied)
 
     def app(self):
         app = Flask(__name__)
@@ -156,6 +194,27 @@ class Storefront:
             self.cart["items"][-1]["quantity"] += 1
             return redirect("/cart")
 
+        @app.get("/cart/currency")
+        def change_currency():
+            if request.args.get("code") in CURRENCIES:
+                self.cart["currency"] = request.args["code"]
+            return redirect("/cart")
+
+        @app.get("/cart/discount")
+        def apply_discount():
+            code = request.args.get("code", "").strip()[:255]
+            if code:  # as Shopify's cart does, listed whether or not it applies
+                self.cart["discount_codes"].append(
+                    {"code": code, "applicable": code.upper() == DISCOUNT_CODE})
+            return redirect("/cart")
+
+        @app.get("/cart/add-sold-out")
+        def add_sold_out():
+            self.cart["items"].append({**SOLD_OUT, "id": SOLD_OUT["variant_id"],
+                                       "key": f"{SOLD_OUT['variant_id']}:0", "quantity": 1,
+                                       "properties": {}})
+            return redirect("/cart")
+
         @app.get("/favicon.ico")
         def favicon():
             return "", 204
@@ -165,19 +224,22 @@ class Storefront:
 
 # --- Putting the three together --------------------------------------------------------------
 
-def start(directory, ports=(0, 0, 0), simulator_config=None):
+def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest"):
     """Start simulator, receiver (with its worker thread) and storefront; return
     their servers and the simulator's state. Port 0 picks a free port."""
     receiver_port, simulator_port, storefront_port = ports
-    simulator_app = create_simulator({"token": TOKEN, **(simulator_config or {})})
+    graphql = api == "graphql"
+    simulator_app = create_simulator({"token": TOKEN, **(GRAPHQL_SHOP if graphql else {}),
+                                      **(simulator_config or {})})
     simulator = serve_in_thread(simulator_app, port=simulator_port)
-    storefront = Storefront()
+    storefront = Storefront(graphql=graphql)
     storefront_server = serve_in_thread(storefront.app(), port=storefront_port)
     receiver_app = create_app({
         "SHOPIFY_SHOP": simulator.url, "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHARED_SECRET": SECRET,
         "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
         "ALLOWED_ORIGINS": storefront_server.url, "RUN_WORKER": "1",
         "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
+        **(GRAPHQL_SETTINGS if graphql else {}),
     })
     receiver = serve_in_thread(receiver_app, port=receiver_port)
     storefront.receiver_url = receiver.url
@@ -212,7 +274,7 @@ def unavailable_ports(ports, host="127.0.0.1"):
     return found
 
 
-def run(port, polling):
+def run(port, polling, api="rest"):
     """The demo command: serve until Ctrl-C or SIGTERM, then remove the temporary folder."""
     ports = (port, port + 1, port + 2)
     unavailable = unavailable_ports(ports)
@@ -223,14 +285,18 @@ def run(port, polling):
             f"cannot listen on {reasons}. The demo needs three free ports in a row: "
             f"--port for the receiver, the next two for the simulator and the storefront; "
             f"choose others with --port, e.g. --port {port + 1000}")
-    config = {"mode": "accepted", "accepted_polls": 1} if polling else {}
+    # GraphQL's draftOrderCreate answers at once: there is no 202 to poll.
+    config = {"mode": "accepted", "accepted_polls": 1} if polling and api == "rest" else {}
     # SIGTERM (kill, a process manager) stops the demo as Ctrl-C does, so the
     # temporary folder is removed either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="cart-draft-demo-") as directory:
-        running = start(directory, ports, config)
+        running = start(directory, ports, config, api)
+        try_out = (f"  with the GraphQL Admin API: try the code {DISCOUNT_CODE}, the currency "
+                   f"{CURRENCIES[1]} and a sold-out item on the cart page\n"
+                   if api == "graphql" else "")
         click.echo(
-            "Demo running on loopback (Ctrl-C to stop):\n"
+            "Demo running on loopback (Ctrl-C to stop):\n" + try_out +
             f"  storefront  {running['storefront'].url}/cart   <- open this, press the button\n"
             f"  receiver    {running['receiver'].url}/   (event log: /admin, "
             f"password '{ADMIN_PASSWORD}')\n"
