@@ -76,7 +76,7 @@ def gid(kind, number):
 
 
 def marker_tag(event_id):
-    """The tag that marks the event's draft: 37 characters, searchable."""
+    """The tag that marks the event's draft: 43 characters, searchable."""
     return MARKER_TAG_PREFIX + uuid.UUID(event_id).hex
 
 
