@@ -654,3 +654,22 @@ def test_a_lost_answer_is_looked_up_by_tag_before_posting_again(client, graphql_
     event = store.get(event_id)
     assert (event["status"], event["draft_order_name"]) == ("completed", "#D5")
     assert "DraftOrderByMarker" in sent(shopify, 1)["query"]
+
+
+
+BLOCK_ALL = {"OUT_OF_STOCK_POLICY": "block", "INVALID_ITEM_POLICY": "block"}
+
+
+@pytest.mark.parametrize("garbled", [{"inventoryItem": "tracked"}, {"inventoryQuantity": "0"}])
+def test_a_garbled_stock_field_blocks_nothing(graphql, shopify, garbled):
+    shopify.post(GRAPHQL, json=stock({**variant(11, quantity=0), **garbled}))
+    _, outcome = graphql(**BLOCK_ALL).prepare(payload(items=((11, 1),)))
+    assert outcome.kind == "prepared"
+
+
+@pytest.mark.parametrize("garbled", [{"product": ["ARCHIVED"]}, {"product": {"status": 0}},
+                                     {"availableForSale": "no"}])
+def test_a_garbled_availability_field_blocks_nothing(graphql, shopify, garbled):
+    shopify.post(GRAPHQL, json=stock({**variant(11), **garbled}))
+    _, outcome = graphql(**BLOCK_ALL).prepare(payload(items=((11, 1),)))
+    assert outcome.kind == "prepared"

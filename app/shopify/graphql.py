@@ -259,7 +259,7 @@ def user_errors_outcome(errors, payload, prepared):
             lines.append({"line": line, "variant_id": items[line]["variant_id"],
                           "code": "rejected_by_shopify", "detail": message})
     detail = "Shopify rejected the draft order"
-    detail += f": {'; '.join(others)}" if others else f" ({len(lines)} lines at fault)."
+    detail += f": {'; '.join(others)}" if others else "; the lines say why."
     return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
                    lines=tuple(lines), nothing_created=True)
 
@@ -307,16 +307,23 @@ def _line(index, item, code, detail):
     return {"line": index, "variant_id": item["variant_id"], "code": code, "detail": detail}
 
 
+def _inner(node, name, field):
+    """node[name][field], or None when the answer has no such object."""
+    inner = node.get(name)
+    return inner.get(field) if isinstance(inner, dict) else None
+
+
 def _judge(node, requested):
-    """(code, detail) of what keeps a variant from being ordered, or None."""
+    """(code, detail) of what keeps a variant from being ordered, or None. Only
+    what the answer clearly says counts: a field it garbles blocks nothing."""
     if node is None:
         return "variant_not_found", "This item no longer exists in the shop."
-    tracked = (node.get("inventoryItem") or {}).get("tracked") is True
     quantity = node.get("inventoryQuantity")
-    if (tracked and node.get("inventoryPolicy") == "DENY" and isinstance(quantity, int)
+    if (_inner(node, "inventoryItem", "tracked") is True
+            and node.get("inventoryPolicy") == "DENY" and isinstance(quantity, int)
             and not isinstance(quantity, bool) and quantity < requested):
         return "out_of_stock", f"This item is out of stock: {requested} requested."
-    status = (node.get("product") or {}).get("status")
+    status = _inner(node, "product", "status")
     if node.get("availableForSale") is False or (isinstance(status, str)
                                                  and status != "ACTIVE"):
         return "not_available", "This item is not available for sale."
