@@ -1,4 +1,4 @@
-"""Keeping under Shopify's leaky bucket instead of bouncing off it.
+"""Keeping under Shopify's leaky buckets instead of bouncing off them.
 
 Shopify's REST Admin API counts calls in a bucket (40 by default) that leaks a
 few calls a second (2 by default), and reports its level on every answer as
@@ -6,8 +6,11 @@ few calls a second (2 by default), and reports its level on every answer as
 its worker threads, estimates the level from the last header and the leak
 rate, reserves a slot for each call, and makes a call wait when the bucket
 would overflow; a 429's Retry-After holds every call back.
+
+The GraphQL Admin API counts cost points instead: CostPacer.
 """
 
+import math
 import re
 import threading
 import time
@@ -72,3 +75,90 @@ def _bucket_level(call_limit):
         return None
     used, size = (int(part) for part in match.groups())
     return (float(used), size) if 1 <= size and used <= size else None
+
+
+class CostPacer:
+    """The GraphQL Admin API's bucket holds cost points (`maximumAvailable`),
+    restores `restoreRate` a second, and reports `currentlyAvailable` with every
+    answer. One pacer per process, shared by its worker threads, estimates the
+    level from the last report and reserves each request's cost before it
+    leaves, so that no request goes out that the bucket cannot hold; after a
+    THROTTLED answer nothing leaves until the cost is restored. Until Shopify
+    has reported a bucket, requests go at once."""
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._bucket = None  # (maximum, restore rate), unknown until Shopify tells us
+        self._available = 0.0
+        self._at = clock()
+        self._blocked_until = 0.0
+        self._costs = {}  # the last requestedQueryCost seen per operation
+
+    def cost_of(self, operation, default):
+        """What to reserve for `operation`: its cost as Shopify last asked for it."""
+        with self._lock:
+            return self._costs.get(operation, default)
+
+    def _level(self, at):
+        maximum, rate = self._bucket
+        return min(maximum, self._available + (at - self._at) * rate)
+
+    def delay(self, cost):
+        """Reserve `cost` points; return how long to wait before sending."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._blocked_until)
+            if self._bucket is not None:
+                maximum, rate = self._bucket
+                cost = min(cost, maximum)  # more could never fit: Shopify will say so
+                shortfall = cost - self._level(start)
+                if shortfall > 0:
+                    start += shortfall / rate
+                self._available = self._level(start) - cost
+                self._at = start
+            return start - now
+
+    def wait(self, cost):
+        seconds = self.delay(cost)
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def observe(self, cost, operation=None, retry_after=None):
+        """Take an answer's `extensions.cost` for the bucket's level, unless its
+        throttleStatus makes no sense (a level above the bucket, a rate of 0, a
+        `nan`, which would hold every request back or let all through), and a
+        THROTTLED answer's wait (computed and bounded by the client)."""
+        bucket = throttle_status(cost)
+        requested = cost_points(cost.get("requestedQueryCost")) if isinstance(cost, dict) else None
+        with self._lock:
+            now = self._clock()
+            if bucket is not None:
+                available, maximum, rate = bucket
+                self._bucket, self._available, self._at = (maximum, rate), available, now
+            if operation is not None and requested is not None:
+                self._costs[operation] = requested
+            if retry_after is not None:
+                self._blocked_until = max(self._blocked_until, now + retry_after)
+
+
+def cost_points(raw):
+    """A finite, non-negative number of cost points, or None (never a boolean)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    points = float(raw)
+    return points if math.isfinite(points) and points >= 0 else None
+
+
+def throttle_status(cost):
+    """(available, maximum, restore rate) from `extensions.cost`, or None unless
+    0 <= currentlyAvailable <= maximumAvailable and restoreRate > 0."""
+    status = cost.get("throttleStatus") if isinstance(cost, dict) else None
+    if not isinstance(status, dict):
+        return None
+    available, maximum, rate = (cost_points(status.get(name)) for name in (
+        "currentlyAvailable", "maximumAvailable", "restoreRate"))
+    if None in (available, maximum, rate) or not (available <= maximum and rate > 0):
+        return None
+    return available, maximum, rate

@@ -17,12 +17,13 @@ Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
 what it means (answers.py).
 """
 
-from ..pacing import CallPacer
+from ..pacing import CallPacer, CostPacer
 from .addresses import admin_api_url, admin_url, draft_order_admin_url, is_web_url, shop_domain
 from .answers import Answer, Outcome, UntrustedLocation
+from .graphql import GraphQLClient
 from .rest import RestClient
 
-__all__ = ["Answer", "Outcome", "RestClient", "UntrustedLocation",
+__all__ = ["Answer", "GraphQLClient", "Outcome", "RestClient", "UntrustedLocation",
            "admin_api_url", "admin_url", "draft_order_admin_url", "is_web_url", "make_client",
            "shop_domain"]
 
@@ -31,4 +32,6 @@ def make_client(settings):
     """The backend `settings` (the app's config) choose, paced for its API."""
     common = (settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
               settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
+    if settings.get("SHOPIFY_API") == "graphql":  # the feature settings are read as it drafts
+        return GraphQLClient(*common, pacer=CostPacer(), features=settings)
     return RestClient(*common, pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))

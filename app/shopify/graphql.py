@@ -1,0 +1,544 @@
+"""The GraphQL Admin API backend, and what its answers mean.
+
+Every call is one named document posted to `graphql.json`, with all values as
+variables. Reading an answer is a pure function (`classify_create`,
+`classify_lookup`, `classify_preparation`), as for REST: an HTTP 200 may still
+carry top-level `errors` (THROTTLED: wait until the cost is restored;
+ACCESS_DENIED: a missing scope; anything else fails), and the mutation's
+`userErrors` name the draft's lines by their posted index, which is mapped back
+to the cart's. Statuses other than 200 read as for REST.
+
+Every draft carries the event id twice: as the `_cart_event_id` custom
+attribute, as REST has it, and as the tag `cart-event-<uuid hex>`, which
+`draftOrders(query:)` can search for.
+"""
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+from ..cart import EVENT_MARKER
+from ..pacing import CostPacer, cost_points, throttle_status
+from .addresses import admin_api_url
+from .answers import Outcome, bounded_seconds, created_draft
+from .http import Transport
+from .rest import classify as classify_status
+
+MARKER_TAG_PREFIX = "cart-event-"
+MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
+MAX_LINE_DETAIL_CHARS = 300  # of a line object's detail
+MAX_ERROR_LINES = 250  # a cart's lines at most (app.cart.MAX_LINES)
+THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
+
+# What each operation is expected to cost before Shopify has said.
+CREATE_COST = 10
+LOOKUP_COST = 7
+
+GID = "gid://shopify/{}/{}"
+
+CREATE = """
+mutation DraftOrderCreate($input: DraftOrderInput!) {
+  draftOrderCreate(input: $input) {
+    draftOrder { legacyResourceId name invoiceUrl }
+    userErrors { field message }
+  }
+}"""
+
+LOOKUP = """
+query DraftOrderByMarker($query: String!) {
+  draftOrders(first: 5, query: $query) {
+    nodes { legacyResourceId name invoiceUrl customAttributes { key value } }
+  }
+}"""
+
+SHOP_AND_SCOPES = """
+query ShopAndScopes {
+  shop { name myshopifyDomain currencyCode }
+  currentAppInstallation { accessScopes { handle } }
+}"""
+
+_VARIANTS = """
+  nodes(ids: $variantIds) {
+    ... on ProductVariant {
+      id legacyResourceId availableForSale inventoryPolicy inventoryQuantity
+      inventoryItem { tracked }
+      product { status }
+    }
+  }"""
+
+_COMPANY = """
+  customer(id: $customerId) { companyContactProfiles { id company { id } } }
+  companyLocation(id: $locationId) { id company { id } }"""
+
+
+def gid(kind, number):
+    return GID.format(kind, number)
+
+
+def marker_tag(event_id):
+    """The tag that marks the event's draft: 43 characters, searchable."""
+    return MARKER_TAG_PREFIX + uuid.UUID(event_id).hex
+
+
+def _event_id(draft):
+    for pair in draft.get("note_attributes", ()):
+        if pair["name"] == EVENT_MARKER:
+            return pair["value"]
+    return None
+
+
+def _dropped_lines(prepared):
+    return {line["line"] for line in (prepared or {}).get("dropped", ())}
+
+
+def _attributes(pairs):
+    return [{"key": pair["name"], "value": pair["value"]} for pair in pairs]
+
+
+def draft_order_input(payload, prepared, features, now):
+    """The stored payload (REST's draft_order, and the cart's context) as a
+    DraftOrderInput, without the lines the preparation dropped. `now`: epoch
+    seconds, for an inventory hold."""
+    draft = payload["draft_order"]
+    context = payload.get("cart_context") or {}
+    prepared = prepared or {}
+    dropped = _dropped_lines(prepared)
+    draft_input = {"lineItems": [
+        {"variantId": gid("ProductVariant", item["variant_id"]), "quantity": item["quantity"],
+         "customAttributes": _attributes(item.get("properties", ()))}
+        for index, item in enumerate(draft["line_items"]) if index not in dropped]}
+    company = prepared.get("purchasing_company")
+    if company:  # the company location's addresses, catalog prices and terms
+        draft_input["purchasingEntity"] = {"purchasingCompany": company}
+    elif "customer" in draft:
+        draft_input["purchasingEntity"] = {"customerId": gid("Customer", draft["customer"]["id"])}
+        if "use_customer_default_address" in draft:
+            draft_input["useCustomerDefaultAddress"] = draft["use_customer_default_address"]
+    if "note" in draft:
+        draft_input["note"] = draft["note"]
+    if draft.get("note_attributes"):
+        draft_input["customAttributes"] = _attributes(draft["note_attributes"])
+    tags = [tag.strip() for tag in draft.get("tags", "").split(",") if tag.strip()]
+    event_id = _event_id(draft)
+    if event_id is not None:
+        tags.append(marker_tag(event_id))
+    if tags:
+        draft_input["tags"] = tags
+    if context.get("currency"):
+        draft_input["presentmentCurrencyCode"] = context["currency"]
+    if context.get("discount_codes"):
+        draft_input["discountCodes"] = list(context["discount_codes"])
+    draft_input["acceptAutomaticDiscounts"] = bool(
+        features.get("ACCEPT_AUTOMATIC_DISCOUNTS", True))
+    minutes = features.get("RESERVE_INVENTORY_MINUTES", 0)
+    if minutes > 0:
+        until = datetime.fromtimestamp(now + minutes * 60, timezone.utc)
+        draft_input["reserveInventoryUntil"] = until.isoformat(timespec="seconds").replace(
+            "+00:00", "Z")
+    return draft_input
+
+
+# --- Reading answers: pure functions of the answer (and what was sent). ---
+
+def _text(raw, limit, default=""):
+    """A text from Shopify as an event may keep it: a string, cut at `limit`."""
+    return raw[:limit] if isinstance(raw, str) and raw.strip() else default
+
+
+def _errors(parsed):
+    """The top-level `errors` list of a GraphQL answer ([] when none)."""
+    errors = parsed.get("errors")
+    if not errors:
+        return []
+    return [error if isinstance(error, dict) else {"message": error}
+            for error in (errors if isinstance(errors, list) else [errors])]
+
+
+def _code(error):
+    extensions = error.get("extensions")
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
+def throttled_seconds(parsed):
+    """How long until a THROTTLED answer's request cost is restored, from its
+    extensions.cost; None when the answer is not THROTTLED."""
+    if not any(_code(error) == "THROTTLED" for error in _errors(parsed)):
+        return None
+    extensions = parsed.get("extensions")
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    bucket = throttle_status(cost)
+    requested = cost_points(cost.get("requestedQueryCost")) if isinstance(cost, dict) else None
+    if bucket is None or requested is None:
+        return THROTTLED_DEFAULT_SECONDS
+    available, _, rate = bucket
+    shortfall = requested - available  # none left to wait for: Shopify's word, not ours
+    return bounded_seconds(shortfall / rate if shortfall > 0 else None,
+                           THROTTLED_DEFAULT_SECONDS)
+
+
+def _read(answer):
+    """(data, None) for a readable GraphQL answer without errors, else
+    (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer."""
+    if answer.status != 200:
+        if answer.status is None or answer.status >= 400:
+            return None, classify_status(answer)
+        return None, Outcome("rejected", code="shopify_unexpected_answer",
+                             detail=f"Shopify answered {answer.status} to a GraphQL request.")
+    parsed = answer.json
+    if not isinstance(parsed, dict):
+        return None, None
+    errors = _errors(parsed)
+    data = parsed.get("data")
+    if errors:
+        return None, _error_outcome(parsed, errors, data)
+    return (data, None) if isinstance(data, dict) else (None, None)
+
+
+def _error_outcome(parsed, errors, data):
+    seconds = throttled_seconds(parsed)
+    if seconds is not None:
+        return Outcome("throttled", retry_after=seconds, nothing_created=True)
+    denied = [error for error in errors if _code(error) == "ACCESS_DENIED"]
+    if denied:
+        extensions = denied[0].get("extensions")
+        scope = _text(extensions.get("requiredAccess"), 200) or _text(
+            denied[0].get("message"), 200, "a scope Shopify did not name")
+        return Outcome("rejected", code="shopify_access_denied", nothing_created=True,
+                       detail=f"The access token lacks a scope this needs; Shopify "
+                              f"requires: {scope}")
+    messages = "; ".join(_text(error.get("message"), MAX_DETAIL_CHARS, "(no message)")
+                         for error in errors)
+    # Without data the document never ran (a syntax or validation error).
+    return Outcome("rejected", code="shopify_graphql_error", nothing_created=data is None,
+                   detail=f"Shopify refused the request: {messages[:MAX_DETAIL_CHARS]}")
+
+
+def _unreadable(what):
+    return Outcome("unavailable", detail=f"Shopify's answer held no readable {what}.")
+
+
+def _created(draft):
+    return created_draft(draft.get("legacyResourceId"), draft.get("name"),
+                         draft.get("invoiceUrl"), quoted=True)
+
+
+def _posted_lines(payload, prepared):
+    """The cart index of each line posted, in the order posted."""
+    dropped = _dropped_lines(prepared)
+    return [index for index in range(len(payload["draft_order"]["line_items"]))
+            if index not in dropped]
+
+
+def _line_of(field, posted):
+    """The cart index a userError's `field` path names (["lineItems", "2", ...]), or None."""
+    if not (isinstance(field, list) and len(field) >= 2 and field[0] == "lineItems"):
+        return None
+    raw = field[1]
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 3:
+        position = int(raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        position = raw
+    else:
+        return None
+    return posted[position] if 0 <= position < len(posted) else None
+
+
+def user_errors_outcome(errors, payload, prepared):
+    """Shopify's userErrors as a failure naming the cart lines they are about."""
+    posted = _posted_lines(payload, prepared)
+    items = payload["draft_order"]["line_items"]
+    lines, others = [], []
+    for error in errors:
+        error = error if isinstance(error, dict) else {}
+        message = _text(error.get("message"), MAX_LINE_DETAIL_CHARS,
+                        "Shopify rejected this item.")
+        line = _line_of(error.get("field"), posted)
+        if line is None:
+            others.append(message)
+        elif len(lines) < MAX_ERROR_LINES:
+            lines.append({"line": line, "variant_id": items[line]["variant_id"],
+                          "code": "rejected_by_shopify", "detail": message})
+    detail = "Shopify rejected the draft order"
+    detail += f": {'; '.join(others)}" if others else "; the lines say why."
+    return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
+                   lines=tuple(lines), nothing_created=True)
+
+
+def classify_create(answer, payload, prepared):
+    """Read draftOrderCreate's answer. One that is no GraphQL answer leaves the
+    event flagged as maybe posted: the draft may exist, so it is looked up."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome
+    result = data.get("draftOrderCreate") if data is not None else None
+    if not isinstance(result, dict):
+        return _unreadable("draftOrderCreate result")
+    errors = result.get("userErrors")
+    if isinstance(errors, list) and errors:
+        return user_errors_outcome(errors, payload, prepared)
+    draft = result.get("draftOrder")
+    return _created(draft) if isinstance(draft, dict) else _unreadable("draft order")
+
+
+def _carries(node, event_id):
+    attributes = node.get("customAttributes") if isinstance(node, dict) else None
+    return isinstance(attributes, list) and {"key": EVENT_MARKER, "value": event_id} in attributes
+
+
+def classify_lookup(answer, event_id):
+    """Read a lookup: the draft carrying the event id, surely none (a readable
+    list without it), or a failure (never "none" from a garbled answer)."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome
+    listed = data.get("draftOrders") if data is not None else None
+    nodes = listed.get("nodes") if isinstance(listed, dict) else None
+    if not isinstance(nodes, list):
+        return _unreadable("list of draft orders")
+    for node in nodes:
+        if _carries(node, event_id):
+            return _created(node)
+    return Outcome("absent")
+
+
+# --- Preparing: the stock and availability policy, and the B2B company contact. ---
+
+def _line(index, item, code, detail):
+    return {"line": index, "variant_id": item["variant_id"], "code": code, "detail": detail}
+
+
+def _inner(node, name, field):
+    """node[name][field], or None when the answer has no such object."""
+    inner = node.get(name)
+    return inner.get(field) if isinstance(inner, dict) else None
+
+
+def _judge(node, requested):
+    """(code, detail) of what keeps a variant from being ordered, or None. Only
+    what the answer clearly says counts: a field it garbles blocks nothing."""
+    if node is None:
+        return "variant_not_found", "This item no longer exists in the shop."
+    quantity = node.get("inventoryQuantity")
+    if (_inner(node, "inventoryItem", "tracked") is True
+            and node.get("inventoryPolicy") == "DENY" and isinstance(quantity, int)
+            and not isinstance(quantity, bool) and quantity < requested):
+        return "out_of_stock", f"This item is out of stock: {requested} requested."
+    status = _inner(node, "product", "status")
+    if node.get("availableForSale") is False or (isinstance(status, str)
+                                                 and status != "ACTIVE"):
+        return "not_available", "This item is not available for sale."
+    return None
+
+
+def _policy(code, features):
+    if code == "out_of_stock":
+        return features.get("OUT_OF_STOCK_POLICY", "allow")
+    return features.get("INVALID_ITEM_POLICY", "off")
+
+
+def judge_lines(payload, variants, features):
+    """(blocking, dropped) line objects under the stock and availability policy.
+    `variants`: variant id -> its node, or None when Shopify has no such variant."""
+    items = payload["draft_order"]["line_items"]
+    totals = {}
+    for item in items:
+        totals[item["variant_id"]] = totals.get(item["variant_id"], 0) + item["quantity"]
+    blocking, dropped = [], []
+    for index, item in enumerate(items):
+        verdict = _judge(variants[item["variant_id"]], totals[item["variant_id"]])
+        if verdict is None:
+            continue
+        policy = _policy(verdict[0], features)
+        if policy in ("block", "drop"):
+            (blocking if policy == "block" else dropped).append(_line(index, item, *verdict))
+    return blocking, dropped
+
+
+def _variant_nodes(data, ids):
+    """Variant id -> node (None: no such variant), or None when unreadable."""
+    nodes = data.get("nodes")
+    if not (isinstance(nodes, list) and len(nodes) == len(ids)):
+        return None
+    variants = {}
+    for number, node in zip(ids, nodes, strict=True):
+        if node is not None and not (isinstance(node, dict)
+                                     and node.get("id") == gid("ProductVariant", number)):
+            return None
+        variants[number] = node
+    return variants
+
+
+def _gid_of(node):
+    return node.get("id") if isinstance(node, dict) else None
+
+
+def purchasing_company(data, company):
+    """The signed company location with the customer's contact in its company,
+    or None when the customer is no contact of that company."""
+    company_gid = gid("Company", company["company_id"])
+    location_gid = gid("CompanyLocation", company["location_id"])
+    location = data.get("companyLocation")
+    if not (_gid_of(location) == location_gid
+            and _gid_of(location.get("company")) == company_gid):
+        return None
+    customer = data.get("customer")
+    profiles = customer.get("companyContactProfiles") if isinstance(customer, dict) else None
+    for profile in profiles if isinstance(profiles, list) else ():
+        contact = _gid_of(profile)
+        if (_gid_of(profile.get("company") if isinstance(profile, dict) else None) == company_gid
+                and isinstance(contact, str)
+                and contact.startswith("gid://shopify/CompanyContact/") and len(contact) < 100):
+            return {"companyId": company_gid, "companyContactId": contact,
+                    "companyLocationId": location_gid}
+    return None
+
+
+def _blocked(lines, detail):
+    return Outcome("rejected", code="items_unavailable", detail=detail, lines=tuple(lines),
+                   nothing_created=True)
+
+
+def classify_preparation(answer, payload, features, variant_ids, company):
+    """Read PrepareDraft's answer: what to draft (lines dropped, the purchasing
+    company), or a failure naming the lines that block it."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome
+    if data is None:
+        return _unreadable("variants or company")
+    prepared = {"dropped": []}
+    if variant_ids:
+        variants = _variant_nodes(data, variant_ids)
+        if variants is None:
+            return _unreadable("list of variants")
+        blocking, dropped = judge_lines(payload, variants, features)
+        if blocking:
+            return _blocked(blocking, f"{len(blocking)} of the cart's lines cannot be ordered; "
+                                      f"the shopper may remove them and send the cart again.")
+        if len(dropped) == len(payload["draft_order"]["line_items"]):
+            return _blocked(dropped, "None of the cart's lines can be ordered.")
+        prepared["dropped"] = dropped
+    if company is not None:
+        found = purchasing_company(data, company)
+        if found is None:
+            return Outcome("rejected", code="b2b_contact_not_found", nothing_created=True,
+                           detail="The customer is no contact of the signed company location's "
+                                  "company in Shopify.")
+        prepared["purchasing_company"] = found
+    return Outcome("prepared", prepared=prepared)
+
+
+class GraphQLClient:
+    def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None,
+                 features=None, clock=time.time):
+        self.base_url = base_url
+        self.api_version = api_version
+        self.timeout = timeout
+        self.pacer = pacer or CostPacer()
+        self.features = features or {}
+        self.clock = clock
+        self.endpoint = admin_api_url(base_url, api_version, "graphql.json")
+        self._transport = Transport(base_url, token, timeout, session)
+        self.trusted_url = self._transport.trusted_url
+
+    def _stock_check(self):
+        return (self.features.get("INVALID_ITEM_POLICY", "off") != "off"
+                or self.features.get("OUT_OF_STOCK_POLICY", "allow") != "allow")
+
+    def needs_preparation(self, payload):
+        """A read comes first when the stock policy is on, or the cart is a company's."""
+        return self._stock_check() or _company(payload) is not None
+
+    def prepare(self, payload):
+        """One PrepareDraft query: the cart's variants (stock policy), and the
+        customer's contact profiles and the signed company location (B2B)."""
+        variant_ids = []
+        if self._stock_check():
+            variant_ids = list(dict.fromkeys(
+                item["variant_id"] for item in payload["draft_order"]["line_items"]))
+        company = _company(payload)
+        declared, fields, variables, operation = [], [], {}, ["PrepareDraft"]
+        if variant_ids:
+            declared.append("$variantIds: [ID!]!")
+            fields.append(_VARIANTS)
+            variables["variantIds"] = [gid("ProductVariant", n) for n in variant_ids]
+            operation.append(f"{len(variant_ids)} variants")
+        if company is not None:
+            declared += ["$customerId: ID!", "$locationId: ID!"]
+            fields.append(_COMPANY)
+            # The receiver takes a company only with a verified customer.
+            variables["customerId"] = gid("Customer", payload["draft_order"]["customer"]["id"])
+            variables["locationId"] = gid("CompanyLocation", company["location_id"])
+            operation.append("company")
+        document = f"query PrepareDraft({', '.join(declared)}) {{{''.join(fields)}\n}}"
+        default_cost = (1 + len(variant_ids) if variant_ids else 0) + (2 if company else 0)
+        answer = self._post(":".join(operation), document, variables, default_cost)
+        return answer, classify_preparation(answer, payload, self.features, variant_ids,
+                                            company)
+
+    def create(self, payload, prepared, ready):
+        """draftOrderCreate, or (None, None) if `ready()`, asked after pacing
+        (which may wait), says the call may no longer leave."""
+        variables = {"input": draft_order_input(payload, prepared, self.features, self.clock())}
+        answer = self._post("DraftOrderCreate", CREATE, variables, CREATE_COST, ready)
+        return answer, None if answer is None else classify_create(answer, payload, prepared)
+
+    def poll(self, url):
+        raise NotImplementedError("GraphQL answers at once: there is nothing to poll")
+
+    def lookup(self, event_id, since):
+        """The draft tagged with the event, checked by its custom attribute.
+
+        The tag is unique to the event, so `since` is not needed. Shopify's
+        search index may lag a fresh draft by a few seconds; the worker reads
+        "absent" only once the POST's answer was due (worker._transition), and
+        draftOrderCreate's answer comes when the draft exists.
+        """
+        answer = self._post("DraftOrderByMarker", LOOKUP,
+                            {"query": f"tag:'{marker_tag(event_id)}'"}, LOOKUP_COST)
+        return answer, classify_lookup(answer, event_id)
+
+    def _shop_and_scopes(self):
+        answer = self._post("ShopAndScopes", SHOP_AND_SCOPES, {}, 2)
+        data, outcome = _read(answer)
+        return answer, data if outcome is None and data is not None else {}
+
+    def read_shop(self):
+        """For doctor: the shop's name, domain and currency, if it answers as a shop."""
+        answer, data = self._shop_and_scopes()
+        shop = data.get("shop")
+        if not isinstance(shop, dict):
+            return answer, None
+        return answer, {"name": shop.get("name"), "domain": shop.get("myshopifyDomain"),
+                        "currency": shop.get("currencyCode")}
+
+    def read_scopes(self):
+        """For doctor: the handles of the access scopes the app was granted."""
+        answer, data = self._shop_and_scopes()
+        installation = data.get("currentAppInstallation")
+        scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
+        if not isinstance(scopes, list):
+            return answer, None
+        return answer, [scope.get("handle") for scope in scopes if isinstance(scope, dict)]
+
+    def _post(self, operation, document, variables, default_cost, ready=lambda: True):
+        """Send one document once the bucket can hold its cost; None if not `ready()`."""
+        self.pacer.wait(self.pacer.cost_of(operation, default_cost))
+        if not ready():
+            return None
+        answer = self._transport.send("POST", self.endpoint,
+                                      {"query": document, "variables": variables})
+        if answer.status == 200 and isinstance(answer.json, dict):
+            extensions = answer.json.get("extensions")
+            self.pacer.observe(extensions.get("cost") if isinstance(extensions, dict) else None,
+                               operation, throttled_seconds(answer.json))
+        elif answer.status == 429:
+            self.pacer.observe(None, retry_after=classify_status(answer).retry_after)
+        return answer
+
+
+def _company(payload):
+    """The signed company location of the cart, if any: {company_id, location_id}."""
+    context = payload.get("cart_context") or {}
+    return context.get("company")
+

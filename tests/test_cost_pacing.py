@@ -1,0 +1,131 @@
+"""Pacing GraphQL requests by the cost points Shopify reports in extensions.cost."""
+
+import threading
+
+import pytest
+from helpers import Clock
+
+from app.pacing import CostPacer
+
+
+@pytest.fixture
+def clock():
+    """Standing still between advances, so delays come out exact."""
+    return Clock(at=100.0)
+
+
+def cost(available, maximum=1000.0, rate=100.0, requested=10):
+    return {"requestedQueryCost": requested, "actualQueryCost": requested,
+            "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available,
+                               "restoreRate": rate}}
+
+
+def test_requests_go_at_once_until_shopify_reports_a_bucket(clock):
+    pacer = CostPacer(clock=clock)
+    assert [pacer.delay(10) for _ in range(500)] == [0.0] * 500
+
+
+def test_a_request_the_bucket_cannot_hold_waits_for_the_restore(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=25))
+    assert pacer.delay(10) == 0.0
+    assert pacer.delay(10) == 0.0
+    assert pacer.delay(10) == pytest.approx(0.05)  # 5 points short at 100 a second
+
+
+def test_reserved_points_are_never_sent_twice(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0, rate=100.0))
+    delays = [pacer.delay(10) for _ in range(10)]
+    assert delays == pytest.approx([0.1 * n for n in range(1, 11)])
+
+
+def test_points_restored_with_time_are_spent_at_once(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0))
+    clock.advance(5)
+    assert pacer.delay(400) == 0.0
+
+
+def test_the_bucket_never_fills_beyond_its_maximum(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0, maximum=100.0, rate=10.0))
+    clock.advance(3600)
+    assert pacer.delay(100) == 0.0
+    assert pacer.delay(10) == pytest.approx(1.0)
+
+
+def test_a_throttled_answer_holds_every_request_back_until_restored(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=4, requested=10), "DraftOrderCreate", retry_after=0.06)
+    assert pacer.delay(1) == pytest.approx(0.06)
+
+
+def test_a_throttled_answer_before_any_report_still_waits(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(None, retry_after=2.0)
+    assert pacer.delay(10) == pytest.approx(2.0)
+
+
+def test_the_cost_last_requested_for_an_operation_is_reserved(clock):
+    pacer = CostPacer(clock=clock)
+    assert pacer.cost_of("DraftOrderCreate", 10) == 10
+    pacer.observe(cost(available=900, requested=13), "DraftOrderCreate")
+    assert pacer.cost_of("DraftOrderCreate", 10) == 13
+    assert pacer.cost_of("DraftOrderByMarker", 7) == 7
+
+
+@pytest.mark.parametrize("status", [
+    {"maximumAvailable": 1000.0, "currentlyAvailable": 5000.0, "restoreRate": 100.0},
+    {"maximumAvailable": 1000.0, "currentlyAvailable": -5, "restoreRate": 100.0},
+    {"maximumAvailable": 1000.0, "currentlyAvailable": 0, "restoreRate": 0},
+    {"maximumAvailable": 1000.0, "currentlyAvailable": 0, "restoreRate": float("nan")},
+    {"maximumAvailable": float("inf"), "currentlyAvailable": 0, "restoreRate": 100.0},
+    {"maximumAvailable": 1000.0, "currentlyAvailable": True, "restoreRate": 100.0},
+    {"maximumAvailable": "1000", "currentlyAvailable": "0", "restoreRate": "100"},
+    {"currentlyAvailable": 0, "restoreRate": 100.0},
+    "full",
+])
+def test_a_throttle_status_that_makes_no_sense_is_ignored(clock, status):
+    pacer = CostPacer(clock=clock)
+    pacer.observe({"requestedQueryCost": 10, "throttleStatus": status})
+    assert pacer.delay(10) == 0.0
+
+
+@pytest.mark.parametrize("requested", [float("nan"), -3, True, "10", None])
+def test_a_requested_cost_that_makes_no_sense_is_not_kept(clock, requested):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=900, requested=requested), "DraftOrderCreate")
+    assert pacer.cost_of("DraftOrderCreate", 10) == 10
+
+
+def test_a_cost_above_the_bucket_waits_for_a_full_bucket_not_for_ever(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0, maximum=100.0, rate=10.0))
+    assert pacer.delay(5000) == pytest.approx(10.0)
+
+
+def test_threads_sharing_a_pacer_never_reserve_more_than_the_bucket_holds(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=100, rate=10.0))
+    delays, lock = [], threading.Lock()
+
+    def request():
+        seconds = pacer.delay(10)
+        with lock:
+            delays.append(seconds)
+
+    threads = [threading.Thread(target=request) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(delays) == pytest.approx([0.0] * 10 + [float(n) for n in range(1, 21)])
+
+
+def test_wait_sleeps_for_the_delay(clock):
+    slept = []
+    pacer = CostPacer(clock=clock, sleep=slept.append)
+    pacer.observe(cost(available=0, rate=100.0))
+    pacer.wait(50)
+    assert slept == [pytest.approx(0.5)]
