@@ -1,11 +1,17 @@
 """The B2B company location signature: "<customer message>:<company id>:<location id>",
 checked with B2B_ORDERS=1 (app/signature.py signed_company)."""
 
+import html
+import json
+import re
+import time
+
 import pytest
 from helpers import SECRET
 
+from app.dev.demo import render_snippet
 from app.errors import ApiError
-from app.signature import sign, sign_location, signed_company
+from app.signature import sign, sign_location, signed_company, signed_customer_id
 
 CUSTOMER_ID, COMPANY_ID, LOCATION_ID = 207119551, 98369, 5501
 SIGNED_AT = 1_700_000_000
@@ -103,3 +109,39 @@ def test_the_refusal_tells_the_shopper_nothing_of_the_reason():
         signed_company(b2b(), SECRET, CUSTOMER_ID + 1)
     assert "company" not in raised.value.detail.lower()
     assert "does not match company" in raised.value.log
+
+
+# --- The snippet's B2B lines, rendered by a real Liquid engine ----------------------------
+
+B2B_CUSTOMER = {"id": CUSTOMER_ID, "b2b?": True, "current_company": {"id": COMPANY_ID},
+                "current_location": {"id": LOCATION_ID}}
+
+
+def rendered_body(signature_mode, customer=B2B_CUSTOMER):
+    """The fields the script sends from the rendered button, as JSON values."""
+    page = render_snippet("https://drafts.example.com", SECRET, {"items": []},
+                          customer=customer, signature_mode=signature_mode)
+    attributes = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', page))
+    fields = {"customer-id": "customerId", "customer-id-signature": "customerIdSignature",
+              "customer-id-signed-at": "customerIdSignedAt", "company-id": "companyId",
+              "company-location-id": "companyLocationId",
+              "company-location-signature": "companyLocationSignature"}
+    return {key: json.loads(html.unescape(attributes[name]))
+            for name, key in fields.items() if name in attributes}
+
+
+@pytest.mark.parametrize("mode", ["mechanic", "timestamped"])
+def test_the_snippet_s_location_signature_verifies_in_either_signature_mode(mode):
+    body = rendered_body(mode)
+    customer_id = signed_customer_id(body, SECRET, mode=mode, tolerance=3600, now=time.time())
+    assert signed_company(body, SECRET, customer_id) \
+        == {"company_id": COMPANY_ID, "location_id": LOCATION_ID}
+
+
+def test_the_snippet_renders_no_company_for_a_customer_who_is_no_company_contact():
+    body = rendered_body("mechanic", {"id": CUSTOMER_ID})
+    assert not {"companyId", "companyLocationId", "companyLocationSignature"} & set(body)
+
+
+def test_the_snippet_renders_no_company_for_a_guest():
+    assert "companyLocationId" not in rendered_body("mechanic", None)
