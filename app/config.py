@@ -249,7 +249,8 @@ SETTINGS = (
             "settled; `0` keeps every event (see Retention below)"),
     Setting("DEDUPE_WINDOW", "600", _count,
             "seconds during which the same submission sent again (same cart token, lines, note, "
-            "attributes and customer; for a guest, also the same address) returns the first "
+            "attributes, customer, and carried currency, discount codes and company; for a "
+            "guest, also the same address) returns the first "
             "submission's event, unless that event failed; `0` turns it off"),
     Setting("RATE_LIMIT_PER_IP", "30", _count,
             "accepted submissions per minute from one IP address, held exactly however many "
