@@ -2,8 +2,11 @@
 each one becomes. Pure functions, so every rule can be tested on its own.
 
 Only variant ids, quantities, line properties, the note and cart attributes
-cross over. Prices, titles, discounts and taxes in the browser's cart are
-ignored on purpose: anybody can edit them, and Shopify prices variants itself.
+cross over, and where the settings turn them on (GraphQL only), the cart's
+currency, its discount codes and the signed company location, in `cart_context`.
+Prices, titles, amounts and taxes in the browser's cart are ignored on purpose:
+anybody can edit them, and Shopify prices variants and decides each discount
+code itself.
 """
 
 import hashlib
@@ -31,6 +34,23 @@ MAX_PAYLOAD_BYTES = MAX_EVENT_BYTES - MIN_EXCERPT_BYTES
 EVENT_MARKER = "_cart_event_id"
 
 MAX_VARIANT_ID = 10**20 - 1  # at most 20 digits (README: the cart contract)
+
+MAX_DISCOUNT_CODES = 25  # what one cart can show; Shopify decides each one
+MAX_DISCOUNT_CODE_CHARS = 255
+
+# ISO 4217's active alphabetic codes (funds and metals included), so that a
+# typo is refused here, naming the field, instead of by Shopify later.
+CURRENCY_CODES = frozenset("""
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD
+    EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD
+    IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL
+    MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN
+    PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN
+    SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES
+    VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER
+    ZAR ZMW ZWG
+""".split())
 
 
 def _invalid(code, detail, field, line=None):
@@ -126,9 +146,66 @@ def cart_token(cart):
     return token if isinstance(token, str) and token else None
 
 
-def draft_order_payload(cart, customer_id=None, tags="", event_id=None):
+def _currency(cart):
+    """The cart's currency (`/cart.js` gives the shopper's presentment currency),
+    or None when the cart names none."""
+    currency = cart.get("currency")
+    if currency is None:
+        return None
+    if not isinstance(currency, str) or currency not in CURRENCY_CODES:
+        raise _invalid("invalid_currency",
+                       "cart.currency must be an ISO 4217 currency code such as EUR.",
+                       "cart.currency")
+    return currency
+
+
+def _discount_codes(cart):
+    """The codes of `cart.discount_codes` (`[{code, applicable}]` as `/cart.js` lists
+    them), each once whatever its case, in order. `applicable` is the storefront's
+    view, and Shopify decides again for the draft order, so it is not read."""
+    raw = cart.get("discount_codes")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_DISCOUNT_CODES:
+        raise _invalid("invalid_discount_codes",
+                       f"cart.discount_codes must be a list of at most {MAX_DISCOUNT_CODES} "
+                       f"codes.", "cart.discount_codes")
+    codes, seen = [], set()
+    for index, entry in enumerate(raw):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        if not isinstance(code, str) or not code.strip() \
+                or len(code) > MAX_DISCOUNT_CODE_CHARS:
+            raise _invalid("invalid_discount_codes",
+                           f"Discount code {index} must be text of 1 to "
+                           f"{MAX_DISCOUNT_CODE_CHARS} characters.",
+                           f"cart.discount_codes[{index}].code")
+        if code.casefold() not in seen:
+            seen.add(code.casefold())
+            codes.append(code)
+    return codes
+
+
+def _cart_context(cart, currency, discount_codes, company):
+    """What the GraphQL backend carries beside the REST body: only what the
+    settings turn on (a feature off leaves its cart field unread)."""
+    context = {}
+    if currency and _currency(cart) is not None:
+        context["currency"] = cart["currency"]
+    codes = _discount_codes(cart) if discount_codes else []
+    if codes:
+        context["discount_codes"] = codes
+    if company is not None:
+        context["company"] = company
+    return context
+
+
+def draft_order_payload(cart, customer_id=None, tags="", event_id=None, *,
+                        currency=False, discount_codes=False, company=None):
     """Validate a storefront cart and map it to a `POST draft_orders.json` body,
-    marked with `event_id`.
+    marked with `event_id`, with a `cart_context` beside it when there is any:
+    the cart's `currency` and `discount_codes` when those flags (CART_CURRENCY,
+    CART_DISCOUNT_CODES) are on, and `company` ({"company_id", "location_id"},
+    already verified by its signature).
 
     `customer_id` must already be verified by its signature. Raises ApiError
     (422) naming the first field or line at fault.
@@ -159,7 +236,11 @@ def draft_order_payload(cart, customer_id=None, tags="", event_id=None):
         draft["note_attributes"] = attributes
     if tags:
         draft["tags"] = tags
-    return {"draft_order": draft}
+    payload = {"draft_order": draft}
+    context = _cart_context(cart, currency, discount_codes, company)
+    if context:
+        payload["cart_context"] = context
+    return payload
 
 
 def body_excerpt(text, size, payload_bytes, token):
@@ -187,8 +268,9 @@ def body_excerpt(text, size, payload_bytes, token):
 
 def fingerprint(payload, token, client_ip):
     """What makes a submission a resubmission of an earlier one: the same cart
-    token and the same draft order (lines, note, attributes, verified customer),
-    and for a guest the same address, so that no other guest can ever match.
+    token and the same draft order (lines, note, attributes, verified customer)
+    in the same context (currency, discount codes, company), and for a guest
+    the same address, so that no other guest can ever match.
     None for a cart without a token: those are never merged."""
     if token is None:
         return None
@@ -197,4 +279,6 @@ def fingerprint(payload, token, client_ip):
                   if pair["name"] != EVENT_MARKER]  # differs for every event
     same = {"token": token, "draft": {**draft, "note_attributes": attributes},
             "guest_address": None if "customer" in draft else client_ip}
+    if "cart_context" in payload:  # absent: the fingerprint the payload had before it existed
+        same["cart_context"] = payload["cart_context"]
     return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()

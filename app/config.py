@@ -123,6 +123,11 @@ def _whole(name, value):
     return _number(name, value, int)
 
 
+def _auto_flag(name, value):
+    """`0`, `1`, or unset (None), which follows SHOPIFY_API once it is read."""
+    return None if value == "" else _flag(name, value)
+
+
 def _count(name, value):
     """A whole number of at least 0, where 0 switches the feature off."""
     if not value.isdigit():
@@ -157,6 +162,10 @@ class Setting:
     shown_default: str = ""  # the README's "default" cell, when not the default itself
     key: str = ""  # its key in the app's settings, when not its name
     scope: str = APP  # APP, SERVER (python -m app.serve), or BOTH
+    # A GraphQL-only feature: its one value under SHOPIFY_API=rest (which an
+    # unset one takes there), and why REST cannot do more. None: either API.
+    rest: object = None
+    rest_cannot: str = ""
 
     @property
     def required(self):
@@ -240,7 +249,8 @@ SETTINGS = (
             "settled; `0` keeps every event (see Retention below)"),
     Setting("DEDUPE_WINDOW", "600", _count,
             "seconds during which the same submission sent again (same cart token, lines, note, "
-            "attributes and customer; for a guest, also the same address) returns the first "
+            "attributes, customer, and carried currency, discount codes and company; for a "
+            "guest, also the same address) returns the first "
             "submission's event, unless that event failed; `0` turns it off"),
     Setting("RATE_LIMIT_PER_IP", "30", _count,
             "accepted submissions per minute from one IP address, held exactly however many "
@@ -253,6 +263,42 @@ SETTINGS = (
             "`https://` and rate limits see the shopper's address"),
     Setting("SHOPIFY_LEAK_RATE", "2", _number,
             "calls per second Shopify's bucket leaks, for pacing (`20` on Shopify Plus)"),
+    Setting("SHOPIFY_API", "rest", _choice("rest", "graphql"),
+            "`rest` (the REST Admin API, as ever) or `graphql` (the GraphQL Admin API, which "
+            "every setting below needs when on; recommended for new installs, see "
+            "[REST or GraphQL](#rest-or-graphql))"),
+    Setting("CART_CURRENCY", "", _auto_flag,
+            "`1`: the draft order and its invoice are in the cart's currency "
+            "(`cart.currency`, the shopper's presentment currency); `0`: the shop's currency",
+            shown_default="`1` under `graphql`, `0` under `rest`",
+            rest=False, rest_cannot="the REST Admin API cannot carry the cart's currency"),
+    Setting("CART_DISCOUNT_CODES", "", _auto_flag,
+            "`1`: the discount codes applied in the cart (`cart.discount_codes`) go to the "
+            "draft order, and Shopify decides each one; `0`: they are ignored",
+            shown_default="`1` under `graphql`, `0` under `rest`",
+            rest=False, rest_cannot="the REST Admin API cannot carry discount codes"),
+    Setting("ACCEPT_AUTOMATIC_DISCOUNTS", "", _auto_flag,
+            "`1`: the draft order gets the shop's automatic discounts, as the cart showed "
+            "them; `0`: it does not",
+            shown_default="`1` under `graphql`, `0` under `rest`",
+            rest=False, rest_cannot="the REST Admin API cannot accept automatic discounts"),
+    Setting("B2B_ORDERS", "0", _flag,
+            "`1`: a signed-in company contact's cart becomes a draft order for the company "
+            "location the snippet signed (its catalog prices and payment terms); `0`: the "
+            "snippet's company lines are ignored", rest=False,
+            rest_cannot="the REST Admin API cannot draft an order for a company"),
+    Setting("RESERVE_INVENTORY_MINUTES", "0", _count,
+            "minutes the draft order holds its items' inventory from its creation; `0` holds "
+            "none", rest=0, rest_cannot="the REST Admin API cannot reserve inventory"),
+    Setting("INVALID_ITEM_POLICY", "off", _choice("off", "block", "drop"),
+            "lines whose variant no longer exists or is not for sale: `off` (Shopify decides), "
+            "`block` (the event fails, naming the lines), `drop` (the draft order is made "
+            "without them, and the status document lists them)", rest="off",
+            rest_cannot="the stock check reads the variants through GraphQL"),
+    Setting("OUT_OF_STOCK_POLICY", "allow", _choice("allow", "block", "drop"),
+            "lines whose inventory does not cover the quantity (per the variant's inventory "
+            "policy): `allow`, `block` or `drop`, as for `INVALID_ITEM_POLICY`", rest="allow",
+            rest_cannot="the stock check reads the variants through GraphQL"),
     Setting("PORT", "8000", _whole,
             "the port to listen on, on all interfaces (the platform sets it)", scope=SERVER),
     Setting("WEB_CONCURRENCY", "2", _whole,
@@ -274,17 +320,44 @@ def _of(scope):
     return [setting for setting in SETTINGS if setting.scope in (scope, BOTH)]
 
 
-def _read(settings, environ, key):
-    """Each setting's value under `key(setting)`, or every problem at once."""
+def _collect(settings, environ, key):
+    """Each setting's value under `key(setting)`, and every problem met."""
     values, problems = {}, []
     for setting in settings:
         try:
             values[key(setting)] = setting.read(environ)
         except ConfigError as error:
             problems.extend(error.problems)
+    return values, problems
+
+
+def _read(settings, environ, key):
+    """Each setting's value under `key(setting)`, or every problem at once."""
+    values, problems = _collect(settings, environ, key)
     if problems:
         raise ConfigError(*problems)
     return values
+
+
+def _resolve_api_features(values, environ):
+    """Settle the GraphQL-only features in `values` for SHOPIFY_API: an unset
+    one is on under graphql, off under rest; one on under rest is a problem
+    (returned), found at start-up rather than on a shopper's cart."""
+    api = values.get("SHOPIFY_API")
+    problems = []
+    for setting in SETTINGS:
+        if setting.rest is None or setting.name not in values or api is None:
+            continue
+        value = values[setting.name]
+        if api == "graphql":
+            values[setting.name] = True if value is None else value
+        elif value is None:
+            values[setting.name] = setting.rest
+        elif value != setting.rest:
+            # The name first, alone: doctor finds the setting's hint by it.
+            problems.append(f"{setting.name} cannot be {environ[setting.name].strip()} under "
+                            f"SHOPIFY_API=rest: {setting.rest_cannot}; set SHOPIFY_API=graphql")
+    return problems
 
 
 def database_settings(url, instance_path):
@@ -316,8 +389,11 @@ def server_settings(environ):
 def load(environ, instance_path):
     """Build the app's settings from `environ` (a mapping of strings), or raise
     a ConfigError listing every missing or malformed one."""
-    settings = _read(_of(APP), environ,
-                     lambda setting: setting.key or setting.name)
+    settings, problems = _collect(_of(APP), environ,
+                                  lambda setting: setting.key or setting.name)
+    problems += _resolve_api_features(settings, environ)
+    if problems:
+        raise ConfigError(*problems)
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or hmac.new(
         settings["SHARED_SECRET"].encode(), b"status-token-key", hashlib.sha256).hexdigest()
     settings.update(database_settings(settings["DATABASE_URL"], instance_path))

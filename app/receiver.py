@@ -86,9 +86,14 @@ def receive_cart():
         raise ApiError(403, "guest_cart_rejected",
                        "Please sign in to your account before sending your cart.",
                        field="customerId")
+    # With B2B_ORDERS off, the snippet's company lines are not even read.
+    company = signature.signed_company(body, config["SHARED_SECRET"], customer_id) \
+        if config["B2B_ORDERS"] else None
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
-                                       event_id)
+                                       event_id, currency=config["CART_CURRENCY"],
+                                       discount_codes=config["CART_DISCOUNT_CODES"],
+                                       company=company)
     token = cart.cart_token(body["cart"])
     stored = stored_payload(payload)
     # What the event keeps is bounded; a payload too large for it is refused here.
@@ -123,12 +128,22 @@ SHOPPER_ERROR_DETAILS = {
     "shopify_unavailable": _BUSY,
     "shopify_throttled": _BUSY,
     "poll_timeout": _BUSY,
+    "items_unavailable": "Some items in your cart are unavailable (listed below); please "
+                         "change your cart and send it again.",
+    "b2b_contact_not_found": _STORE_SIDE,
+    "shopify_access_denied": _STORE_SIDE,
+    "shopify_graphql_error": _STORE_SIDE,
 }
 
 
 def status_document(event):
     """What a shopper may see of an event: its outcome, nothing of its payload,
-    and for a failure its code and a shopper's sentence, not the stored detail."""
+    the cart lines left out of its draft order, and for a failure its code, a
+    shopper's sentence (not the stored detail) and the cart lines it names.
+
+    Line objects ({line, variant_id, code, detail}) are written for shoppers by
+    the backends. `prepared` and `error_lines` are read with .get: events
+    stored before those columns existed have neither."""
     draft = None
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
@@ -137,7 +152,11 @@ def status_document(event):
     if event["error_code"]:
         error = {"code": event["error_code"],
                  "detail": SHOPPER_ERROR_DETAILS.get(event["error_code"], _STORE_SIDE)}
-    return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error}
+        if event.get("error_lines"):
+            error["lines"] = event["error_lines"]
+    prepared = event.get("prepared") or {}
+    return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error,
+            "dropped_lines": prepared.get("dropped", [])}
 
 
 @bp.route("/events/<token>", methods=["GET", "OPTIONS"])

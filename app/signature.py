@@ -10,6 +10,12 @@ it. The timestamped form, modelled on Stripe's webhook signatures, signs
 than a tolerance. The two messages cannot be mistaken for each other: an id
 has no ".".
 
+For a B2B shopper the snippet also signs the company location it buys for,
+as "<customer message>:<company id>:<location id>", where the customer message
+is exactly what the customer signature signed. Tying the location to the
+customer (and to the page's time) keeps a location signature from serving
+anyone else; ":" occurs in no customer message, so no two messages collide.
+
 A refused signature tells the shopper only to reload or contact the store; the
 precise reason (a wrong secret, a snippet in the wrong mode, a clock off) goes
 to the log line, never with the secret or the signature itself.
@@ -29,11 +35,31 @@ MAX_SIGNED_AT = 10**12 - 1  # unix seconds of at most 12 digits, read like an id
 _UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
 
 
+def _customer_message(customer_id, signed_at=None):
+    return str(customer_id) if signed_at is None else f"{signed_at}.{customer_id}"
+
+
+def _hmac(message, secret):
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _matches(expected, raw_signature):
+    """Constant-time, whatever the submitted value (a number, a list, non-ASCII)."""
+    given = raw_signature if isinstance(raw_signature, str) else ""
+    return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
+
+
 def sign(customer_id, secret, signed_at=None):
     """The signature the storefront snippet renders for `customer_id`, in the
     Mechanic form, or in the timestamped form when `signed_at` is given."""
-    message = str(customer_id) if signed_at is None else f"{signed_at}.{customer_id}"
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return _hmac(_customer_message(customer_id, signed_at), secret)
+
+
+def sign_location(customer_id, company_id, location_id, secret, signed_at=None):
+    """The signature the snippet renders for the company location a B2B
+    customer buys for, in the same form as their customer signature."""
+    return _hmac(f"{_customer_message(customer_id, signed_at)}:{company_id}:{location_id}",
+                 secret)
 
 
 def _absent(raw):
@@ -66,9 +92,7 @@ def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
     if _absent(raw_signature):
         raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignature",
                        log="customerId was sent without customerIdSignature")
-    given = raw_signature if isinstance(raw_signature, str) else ""
-    if not hmac.compare_digest(sign(customer_id, secret, signed_at).encode(),
-                               given.lower().encode("utf-8", "replace")):
+    if not _matches(sign(customer_id, secret, signed_at), raw_signature):
         raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignature",
                        log=f"customerIdSignature does not match customerId {customer_id}; "
                            f"check that the snippet's secret equals SHARED_SECRET")
@@ -116,3 +140,42 @@ def signed_customer_id(body, secret, *, mode, tolerance, now):
                        log=f"customerIdSignedAt is {signed_at - now:.0f} s in the future; "
                            f"check that the receiver's clock is right")
     return customer_id
+
+
+def _company_id(body, field):
+    company_id = positive_id(body.get(field), MAX_BIGINT)
+    if company_id is None:
+        raise ApiError(422, "invalid_company_location",
+                       f"{field} must be a positive whole number.", field=field)
+    return company_id
+
+
+def signed_company(body, secret, customer_id):
+    """The company location a B2B submission's signature vouches for, as
+    {"company_id", "location_id"}, or None when the body names no location.
+
+    `customer_id` is the one `signed_customer_id` verified from the same body:
+    the location's signature extends that customer's signed message, so a
+    guest can name no location. A wrong or missing signature is refused as
+    the customer's is, never quietly turned into an order without the company.
+    """
+    if _absent(body.get("companyLocationId")):
+        return None
+    company_id = _company_id(body, "companyId")
+    location_id = _company_id(body, "companyLocationId")
+    raw_signature = body.get("companyLocationSignature")
+    if _absent(raw_signature):
+        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="companyLocationSignature",
+                       log="companyLocationId was sent without companyLocationSignature")
+    if customer_id is None:
+        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="companyLocationSignature",
+                       log="companyLocationId was sent without a signed customerId")
+    raw_signed_at = body.get("customerIdSignedAt")
+    signed_at = None if _absent(raw_signed_at) else _signed_at(raw_signed_at)
+    if not _matches(sign_location(customer_id, company_id, location_id, secret, signed_at),
+                    raw_signature):
+        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="companyLocationSignature",
+                       log=f"companyLocationSignature does not match company {company_id} "
+                           f"location {location_id} for customer {customer_id}; check that "
+                           f"the snippet signs the customer's message, company and location")
+    return {"company_id": company_id, "location_id": location_id}

@@ -5,7 +5,9 @@
  * Why it is written this way:
  * - It reads the cart from /cart.js at click time, because the data-cart
  *   attribute rendered with the page goes stale as soon as the shopper edits
- *   the cart without reloading; data-cart is only the fallback.
+ *   the cart without reloading; data-cart is only the fallback. The whole cart
+ *   goes, so its currency and discount_codes too; the receiver takes what its
+ *   settings carry and never a price.
  * - It posts the body as text/plain, a CORS "simple" request, so no OPTIONS
  *   preflight round trip is needed; the receiver checks the Origin header on
  *   every request and the customer id carries an HMAC signature, so nothing
@@ -15,6 +17,9 @@
  * - Every failure ends as a sentence for the shopper; nothing is thrown. The
  *   sentence names no setting or internal detail (the receiver's details are
  *   written for shoppers too); what a developer needs goes to the console.
+ * - Lines the store left out of the draft order, or named in a failure, are
+ *   shown by the titles of the cart that was sent: the server knows only
+ *   their index in it.
  *
  * Plain ES2017 in one IIFE; the only global is window.CartDraftOrder.
  */
@@ -59,6 +64,14 @@
     server: "Something went wrong on the store's side. Please try again in a moment.",
     setup: "This button isn't working yet. Please contact the store."
   };
+
+  // What a line object's code means to a shopper, after the product's title.
+  var LINE_REASONS = {
+    out_of_stock: "out of stock",
+    not_available: "not available",
+    variant_not_found: "no longer sold"
+  };
+  var LINE_REASON_OTHER = "not accepted";
 
   var busy = new WeakSet();
   var scriptBase = baseOfThisScript();
@@ -165,9 +178,44 @@
     this.code = code || null;
   }
 
+  /* The title of the cart line a line object ({line, variant_id, code, detail})
+   * names, as the shopper saw it in their cart. */
+  function lineTitle(cart, lineObject) {
+    var item = cart && Array.isArray(cart.items) ? cart.items[lineObject.line] : null;
+    var title = item && (item.product_title || item.title);
+    return typeof title === "string" && title ? title : "Item " + (Number(lineObject.line) + 1);
+  }
+
+  function lineReason(lineObject) {
+    return LINE_REASONS[lineObject.code] || LINE_REASON_OTHER;
+  }
+
+  function lineObjects(list) {
+    return Array.isArray(list) ? list.filter(function (lineObject) {
+      return lineObject !== null && typeof lineObject === "object";
+    }) : [];
+  }
+
+  /* "Not included: Mug, out of stock; Cap, not available." or "" */
+  function droppedSentence(cart, dropped) {
+    var parts = lineObjects(dropped).map(function (lineObject) {
+      return lineTitle(cart, lineObject) + ", " + lineReason(lineObject);
+    });
+    return parts.length ? "Not included: " + parts.join("; ") + "." : "";
+  }
+
+  /* "Mug: Only 2 are in stock." for each line a failure names. */
+  function failedLinesSentence(cart, lines) {
+    return lineObjects(lines).map(function (lineObject) {
+      var detail = typeof lineObject.detail === "string" && lineObject.detail.trim();
+      return lineTitle(cart, lineObject) + ": " + (detail || lineReason(lineObject) + ".");
+    }).join(" ");
+  }
+
   /* A shopper's sentence for an HTTP answer or a failed event: a lead chosen by
-   * status, followed by the server's own detail when it sent one. */
-  function failureFrom(status, error) {
+   * status, followed by the server's own detail when it sent one, and the
+   * cart lines it names. */
+  function failureFrom(status, error, cart) {
     var code = error && typeof error.code === "string" ? error.code : null;
     var detail = error && typeof error.detail === "string" ? error.detail.trim() : "";
     var lead;
@@ -191,7 +239,8 @@
     } else {
       lead = REASONS.server;
     }
-    return new Failure([lead, detail].filter(Boolean).join(" "), code);
+    var lines = error ? failedLinesSentence(cart, error.lines) : "";
+    return new Failure([lead, detail, lines].filter(Boolean).join(" "), code);
   }
 
   function parseAttribute(button, name) {
@@ -228,7 +277,8 @@
     return hasItems(rendered) ? rendered : null;
   }
 
-  async function waitForDraftOrder(statusUrl) {
+  /* The completed event's status document (draft_order, dropped_lines). */
+  async function waitForDraftOrder(statusUrl, cart) {
     var deadline = Date.now() + POLL_LIMIT_MS;
     var misses = 0;
     await sleep(FIRST_POLL_MS);
@@ -236,10 +286,10 @@
       var answer = await call(statusUrl, {credentials: "omit", cache: "no-store"});
       var doc = answer.body;
       if (answer.ok && doc && doc.status === EVENT_STATUS.completed && doc.draft_order) {
-        return doc.draft_order;
+        return doc;
       }
       if (answer.ok && doc && doc.status === EVENT_STATUS.failed) {
-        throw failureFrom(EVENT_STATUS.failed, doc.error);
+        throw failureFrom(EVENT_STATUS.failed, doc.error, cart);
       }
       if (answer.status === 404) {
         throw failureFrom(404, doc && doc.error);
@@ -278,6 +328,13 @@
     if (button.hasAttribute("data-customer-id-signed-at")) {
       submission.customerIdSignedAt = parseAttribute(button, "data-customer-id-signed-at");
     }
+    // Only a company contact's button has these (the snippet's B2B lines).
+    if (button.hasAttribute("data-company-location-id")) {
+      submission.companyId = parseAttribute(button, "data-company-id");
+      submission.companyLocationId = parseAttribute(button, "data-company-location-id");
+      submission.companyLocationSignature =
+        parseAttribute(button, "data-company-location-signature");
+    }
     var answer = await call(endpoint, {
       method: "POST",
       mode: "cors",
@@ -290,7 +347,9 @@
       throw failureFrom(answer.status, queued && queued.error);
     }
     say(status, "waiting", message(button, "sending"));
-    return waitForDraftOrder(queued.status_url);
+    var done = await waitForDraftOrder(queued.status_url, cart);
+    return {draftOrder: done.draft_order, dropped: droppedSentence(cart, done.dropped_lines),
+            droppedLines: lineObjects(done.dropped_lines)};
   }
 
   function invoiceUrl(draftOrder) {
@@ -324,10 +383,12 @@
       button.setAttribute("aria-busy", "true");
       status = statusFor(button);
       say(status, "sending", message(button, "sending"));
-      var draftOrder = await send(button, status);
+      var sent = await send(button, status);
+      var draftOrder = sent.draftOrder;
       var name = String(draftOrder.name || draftOrder.id || "");
-      say(status, "success", message(button, "success", {name: name}));
-      announce(button, "success", {draftOrder: draftOrder});
+      say(status, "success",
+        [message(button, "success", {name: name}), sent.dropped].filter(Boolean).join(". "));
+      announce(button, "success", {draftOrder: draftOrder, droppedLines: sent.droppedLines});
       var target = invoiceUrl(draftOrder);
       if (button.getAttribute("data-redirect-to-invoice") === "true" && target) {
         leaving = true;

@@ -1,6 +1,6 @@
 import pytest
 
-from app.cart import MAX_LINES, draft_order_payload
+from app.cart import MAX_LINES, draft_order_payload, fingerprint
 from app.errors import ApiError
 
 
@@ -141,3 +141,113 @@ def test_non_text_note_is_refused():
 def test_nested_cart_attributes_are_refused():
     error = refused({"items": [line()], "attributes": {"a": {"b": 1}}})
     assert error.code == "invalid_attributes"
+
+
+# The cart context: currency, discount codes and company, carried under GraphQL.
+
+FEATURES = {"currency": True, "discount_codes": True}
+
+
+def codes(*names, applicable=True):
+    return [{"code": name, "applicable": applicable} for name in names]
+
+
+def context(cart, **features):
+    return draft_order_payload({"items": [line()], **cart}, **features).get("cart_context")
+
+
+def test_the_cart_s_currency_is_carried_when_switched_on():
+    assert context({"currency": "EUR"}, currency=True) == {"currency": "EUR"}
+
+
+def test_a_cart_without_a_currency_carries_none():
+    assert context({"currency": None}, currency=True) is None
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "ABC", "", 978, ["EUR"]])
+def test_a_currency_that_is_no_iso_4217_code_is_refused(currency):
+    error = refused({"items": [line()], "currency": currency}, currency=True)
+    assert (error.code, error.extra["field"]) == ("invalid_currency", "cart.currency")
+
+
+def test_with_currencies_off_the_cart_s_currency_is_not_even_read():
+    assert context({"currency": "not a currency"}) is None
+
+
+def test_the_cart_s_discount_codes_are_carried_as_codes_in_order():
+    assert context({"discount_codes": codes("SPRING10", "FREESHIP")}, discount_codes=True) \
+        == {"discount_codes": ["SPRING10", "FREESHIP"]}
+
+
+def test_a_code_the_storefront_found_inapplicable_is_still_carried_for_shopify_to_decide():
+    assert context({"discount_codes": codes("LATE", applicable=False)}, discount_codes=True) \
+        == {"discount_codes": ["LATE"]}
+
+
+def test_discount_codes_differing_only_in_case_are_carried_once_as_first_written():
+    assert context({"discount_codes": codes("Spring10", "SPRING10", "x")},
+                   discount_codes=True) == {"discount_codes": ["Spring10", "x"]}
+
+
+def test_no_discount_codes_carry_no_context():
+    assert context({"discount_codes": []}, discount_codes=True) is None
+
+
+def test_twenty_five_discount_codes_are_accepted():
+    names = [f"CODE{n}" for n in range(25)]
+    assert context({"discount_codes": codes(*names)}, discount_codes=True) \
+        == {"discount_codes": names}
+
+
+@pytest.mark.parametrize("raw", [codes(*[f"C{n}" for n in range(26)]), "SPRING10",
+                                 {"code": "SPRING10"}])
+def test_discount_codes_that_are_no_list_of_at_most_25_are_refused(raw):
+    error = refused({"items": [line()], "discount_codes": raw}, discount_codes=True)
+    assert (error.code, error.extra["field"]) == ("invalid_discount_codes", "cart.discount_codes")
+
+
+@pytest.mark.parametrize("entry", [{"code": ""}, {"code": "  "}, {"code": "X" * 256},
+                                   {"code": 10}, {"applicable": True}, "SPRING10"])
+def test_a_malformed_discount_code_is_refused_naming_its_place(entry):
+    error = refused({"items": [line()], "discount_codes": [*codes("OK"), entry]},
+                    discount_codes=True)
+    assert (error.code, error.extra["field"]) \
+        == ("invalid_discount_codes", "cart.discount_codes[1].code")
+
+
+def test_with_discount_codes_off_they_are_not_even_read():
+    assert context({"discount_codes": "garbage"}) is None
+
+
+def test_a_verified_company_location_is_carried():
+    company = {"company_id": 7, "location_id": 8}
+    assert context({}, company=company) == {"company": company}
+
+
+def test_the_whole_context_rides_beside_an_unchanged_draft_order():
+    cart = {"items": [line()], "currency": "CAD", "discount_codes": codes("A")}
+    payload = draft_order_payload(cart, 5, "t", "e1", **FEATURES,
+                                  company={"company_id": 7, "location_id": 8})
+    assert payload["draft_order"] == draft_order_payload(cart, 5, "t", "e1")["draft_order"]
+    assert payload["cart_context"] == {"currency": "CAD", "discount_codes": ["A"],
+                                       "company": {"company_id": 7, "location_id": 8}}
+
+
+def test_browser_amounts_never_reach_the_context():
+    cart = {"currency": "EUR", "total_discount": 500,
+            "discount_codes": [{"code": "A", "applicable": True, "amount": 500}]}
+    assert context(cart, **FEATURES) == {"currency": "EUR", "discount_codes": ["A"]}
+
+
+def test_a_resubmission_in_another_currency_is_a_new_submission():
+    def submission(currency):
+        payload = draft_order_payload({"items": [line()], "currency": currency}, currency=True)
+        return fingerprint(payload, "token", "203.0.113.9")
+
+    assert submission("EUR") != submission("USD")
+
+
+def test_a_payload_without_context_keeps_the_fingerprint_it_had_before_contexts():
+    payload = draft_order_payload({"items": [line()]}, event_id="e1")
+    assert fingerprint(payload, "token", "203.0.113.9") \
+        == "ce509dcc5e9f548152e34e859de241858b1046d95bc89be449d7702f85a07d37"

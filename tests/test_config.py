@@ -195,3 +195,78 @@ def test_running_the_app_unconfigured_still_stops_at_start_up(tmp_path):
     result = flask("--app", "app", "routes", cwd=tmp_path)
     assert result.returncode == 3
     assert "configuration error: SHARED_SECRET is required but not set" in result.stderr
+
+
+GRAPHQL_FEATURES = {"CART_CURRENCY": "1", "CART_DISCOUNT_CODES": "1",
+                    "ACCEPT_AUTOMATIC_DISCOUNTS": "1", "B2B_ORDERS": "1",
+                    "RESERVE_INVENTORY_MINUTES": "15", "INVALID_ITEM_POLICY": "block",
+                    "OUT_OF_STOCK_POLICY": "drop"}
+
+
+def test_the_rest_api_is_the_default_with_every_graphql_feature_off():
+    config = settings()
+    assert config["SHOPIFY_API"] == "rest"
+    assert [config[name] for name in GRAPHQL_FEATURES] == [False, False, False, False, 0,
+                                                           "off", "allow"]
+
+
+def test_under_graphql_unset_cart_features_are_on():
+    config = settings(SHOPIFY_API="graphql")
+    assert (config["CART_CURRENCY"], config["CART_DISCOUNT_CODES"],
+            config["ACCEPT_AUTOMATIC_DISCOUNTS"]) == (True, True, True)
+
+
+def test_under_graphql_b2b_inventory_holds_and_stock_policies_stay_off_until_set():
+    config = settings(SHOPIFY_API="graphql")
+    assert (config["B2B_ORDERS"], config["RESERVE_INVENTORY_MINUTES"],
+            config["INVALID_ITEM_POLICY"], config["OUT_OF_STOCK_POLICY"]) \
+        == (False, 0, "off", "allow")
+
+
+def test_under_graphql_a_cart_feature_may_be_switched_off():
+    assert settings(SHOPIFY_API="graphql", CART_CURRENCY="0")["CART_CURRENCY"] is False
+
+
+def test_under_graphql_every_feature_takes_its_value():
+    config = settings(SHOPIFY_API="graphql", **GRAPHQL_FEATURES)
+    assert [config[name] for name in GRAPHQL_FEATURES] == [True, True, True, True, 15,
+                                                           "block", "drop"]
+
+
+def test_under_rest_features_set_off_are_accepted():
+    config = settings(CART_CURRENCY="0", CART_DISCOUNT_CODES="0", B2B_ORDERS="0",
+                      RESERVE_INVENTORY_MINUTES="0", INVALID_ITEM_POLICY="off",
+                      OUT_OF_STOCK_POLICY="allow")
+    assert config["CART_CURRENCY"] is False
+
+
+def test_under_rest_each_graphql_feature_switched_on_is_refused_by_name_at_once():
+    with pytest.raises(ConfigError) as raised:
+        settings(**GRAPHQL_FEATURES)
+    assert [problem.split(" ", 1)[0] for problem in raised.value.problems] \
+        == list(GRAPHQL_FEATURES)
+    assert all("SHOPIFY_API=graphql" in problem for problem in raised.value.problems)
+
+
+def test_a_graphql_feature_under_rest_says_what_rest_cannot_do():
+    with pytest.raises(ConfigError) as raised:
+        settings(CART_CURRENCY="1")
+    assert raised.value.problems == (
+        "CART_CURRENCY cannot be 1 under SHOPIFY_API=rest: the REST Admin API cannot carry "
+        "the cart's currency; set SHOPIFY_API=graphql",)
+
+
+def test_a_graphql_feature_under_rest_is_reported_with_the_other_problems():
+    with pytest.raises(ConfigError) as raised:
+        settings(GUEST_CARTS="maybe", B2B_ORDERS="1")
+    assert [problem.split(" ", 1)[0] for problem in raised.value.problems] \
+        == ["GUEST_CARTS", "B2B_ORDERS"]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("SHOPIFY_API", "soap"), ("CART_CURRENCY", "yes"), ("RESERVE_INVENTORY_MINUTES", "-5"),
+    ("INVALID_ITEM_POLICY", "allow"), ("OUT_OF_STOCK_POLICY", "off"),
+])
+def test_malformed_api_setting_is_named(name, value):
+    with pytest.raises(ConfigError, match=name):
+        settings(**{"SHOPIFY_API": "graphql", name: value})

@@ -2,7 +2,9 @@ import json
 import sqlite3
 
 import pytest
-from helpers import cart_body, storefront_body
+from helpers import SECRET, cart_body, storefront_body
+
+from app.signature import sign_location
 
 
 def event_count(app):
@@ -107,7 +109,7 @@ def test_status_url_reports_a_queued_event(client):
     status = client.get(status_url)
     assert status.status_code == 200
     assert status.get_json() == {"id": status.get_json()["id"], "status": "queued",
-                                 "draft_order": None, "error": None}
+                                 "draft_order": None, "error": None, "dropped_lines": []}
 
 
 def test_tampered_status_token_is_404(client):
@@ -215,3 +217,56 @@ def test_a_cart_whose_draft_order_would_not_fit_in_an_event_is_413_and_writes_no
     assert_error(response, 413, "cart_too_large", field="cart")
     assert "at most 62 KiB" in response.get_json()["error"]["detail"]
     assert event_count(app) == 0
+
+
+# Under SHOPIFY_API=graphql: the cart context the receiver stores for the backend.
+
+GRAPHQL = {"SHOPIFY_API": "graphql"}
+COMPANY = {"companyId": 98369, "companyLocationId": 5501,
+           "companyLocationSignature": sign_location(207119551, 98369, 5501, SECRET)}
+
+
+def stored_payload_of(app, response):
+    assert response.status_code == 202, response.get_json()
+    return app.extensions["store"].get(response.get_json()["id"])["payload"]
+
+
+def test_under_graphql_the_cart_s_currency_and_discount_codes_are_stored(make_app):
+    app = make_app(**GRAPHQL)
+    body = cart_body(currency="EUR", discount_codes=[{"code": "SPRING10", "applicable": True}])
+    payload = stored_payload_of(app, app.test_client().post("/webhooks/cart", json=body))
+    assert payload["cart_context"] == {"currency": "EUR", "discount_codes": ["SPRING10"]}
+
+
+def test_under_rest_the_cart_s_currency_and_discount_codes_stay_behind(client, app):
+    body = cart_body(currency="EUR", discount_codes=[{"code": "SPRING10", "applicable": True}])
+    assert "cart_context" not in stored_payload_of(app, client.post("/webhooks/cart", json=body))
+
+
+def test_a_bad_currency_is_422_when_currencies_are_carried(make_app):
+    app = make_app(**GRAPHQL)
+    response = app.test_client().post("/webhooks/cart", json=cart_body(currency="EURO"))
+    assert_error(response, 422, "invalid_currency", field="cart.currency")
+    assert event_count(app) == 0
+
+
+def test_with_b2b_orders_a_signed_company_location_is_stored(make_app):
+    app = make_app(**GRAPHQL, B2B_ORDERS="1")
+    response = app.test_client().post("/webhooks/cart", json={**cart_body(), **COMPANY})
+    assert stored_payload_of(app, response)["cart_context"]["company"] \
+        == {"company_id": 98369, "location_id": 5501}
+
+
+def test_with_b2b_orders_a_forged_location_is_401_and_writes_nothing(make_app):
+    app = make_app(**GRAPHQL, B2B_ORDERS="1")
+    body = {**cart_body(), **COMPANY, "companyLocationId": 5502}
+    response = app.test_client().post("/webhooks/cart", json=body)
+    assert_error(response, 401, "signature_invalid", field="companyLocationSignature")
+    assert event_count(app) == 0
+
+
+def test_without_b2b_orders_the_company_fields_are_ignored(make_app):
+    app = make_app(**GRAPHQL)
+    body = {**cart_body(), **COMPANY, "companyLocationSignature": "forged"}
+    assert "company" not in stored_payload_of(
+        app, app.test_client().post("/webhooks/cart", json=body)).get("cart_context", {})

@@ -124,11 +124,17 @@ def test_readme_shows_the_snippet_verbatim():
     assert SNIPPET_PATH.read_text(encoding="utf-8") in readme
 
 
+REST_FEATURES = {"SHOPIFY_API": "rest", "CART_CURRENCY": False, "CART_DISCOUNT_CODES": False,
+                 "ACCEPT_AUTOMATIC_DISCOUNTS": False, "B2B_ORDERS": False,
+                 "RESERVE_INVENTORY_MINUTES": 0, "INVALID_ITEM_POLICY": "off",
+                 "OUT_OF_STOCK_POLICY": "allow"}
+
+
 def test_a_postgresql_database_is_named_without_its_password():
     settings = {"SHOPIFY_BASE_URL": "https://s.myshopify.com", "SHOPIFY_API_VERSION": "2025-10",
                 "GUEST_CARTS": "allow", "ALLOWED_ORIGINS": ("https://s.com",), "RUN_WORKER": True,
                 "DATABASE_URL": "postgresql://u:pw@db.example:5432/events",
-                "DATABASE_SHOWN": "postgresql://db.example:5432/events"}
+                "DATABASE_SHOWN": "postgresql://db.example:5432/events", **REST_FEATURES}
     [database] = [row for row in setting_rows(settings) if row.label == "Event database"]
     assert database.value == "PostgreSQL, postgresql://db.example:5432/events" and database.ok
 
@@ -153,3 +159,37 @@ def test_setup_page_scripts_are_files_its_policy_allows(client):
         assert inline.strip() == "", "an inline script: the page's policy blocks it"
         source = re.search(r'src="([^"]+)"', attributes).group(1)
         assert source.startswith("/static/") and client.get(source).status_code == 200
+
+
+def row(page, label):
+    match = re.search(rf'<th scope="row">{label}</th>\s*<td>(.*?)</td>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))
+
+
+def test_setup_page_recommends_graphql_to_a_rest_install(client):
+    assert "Recommended for new installs" in row(client.get("/").get_data(as_text=True),
+                                                 "Admin API")
+
+
+def test_setup_page_shows_the_graphql_api_and_the_features_it_carries(make_app):
+    page = make_app(SHOPIFY_API="graphql").test_client().get("/").get_data(as_text=True)
+
+    assert row(page, "Admin API").startswith("GraphQL")
+    assert row(page, "Draft orders carry") \
+        == "the cart's currency, its discount codes, automatic discounts"
+
+
+def test_setup_page_shows_b2b_orders_and_the_stock_policies_in_effect(make_app):
+    app = make_app(SHOPIFY_API="graphql", B2B_ORDERS="1", RESERVE_INVENTORY_MINUTES="30",
+                   OUT_OF_STOCK_POLICY="drop")
+    page = app.test_client().get("/").get_data(as_text=True)
+
+    assert row(page, "B2B orders").startswith("on:")
+    assert row(page, "Stock") == ("check before drafting invalid items: off; out of stock: drop; "
+                                  "inventory held 30 minutes")
+
+
+def test_setup_page_explains_the_snippet_s_b2b_lines(client):
+    page = client.get("/").get_data(as_text=True)
+
+    assert "customer.current_location.id" in page and "B2B orders are off here" in page

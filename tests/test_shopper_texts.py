@@ -83,6 +83,10 @@ STORED_FAILURES = [
     ("shopify_unavailable", "Shopify answered 503. Gave up after 5 attempts."),
     ("shopify_throttled", "Shopify answered 429 (rate limited) 50 times."),
     ("poll_timeout", "Shopify did not finish the draft order within 600 seconds of polling."),
+    ("items_unavailable", "Line 0 (variant 11): out of stock (OUT_OF_STOCK_POLICY=block)."),
+    ("b2b_contact_not_found", "Customer 207119551 is no contact of company location 5501."),
+    ("shopify_access_denied", "Shopify denied access: the token lacks read_products."),
+    ("shopify_graphql_error", "Shopify answered a GraphQL error: INTERNAL_SERVER_ERROR."),
 ]
 
 
@@ -109,3 +113,33 @@ def test_a_shopper_polling_a_failed_event_sees_no_setting(client, worker, shopif
     assert shopper_safe(document["error"]["detail"])
     assert TOKEN not in document["error"]["detail"]
     assert "SHOPIFY_ACCESS_TOKEN" in store.get(queued["id"])["error_detail"]
+
+
+LINE = {"line": 1, "variant_id": 11, "code": "out_of_stock", "detail": "Out of stock."}
+
+
+def failed_event(**columns):
+    return {"id": "e1", "status": "failed", "draft_order_id": None,
+            "error_code": "items_unavailable", "error_detail": "stored", **columns}
+
+
+def test_the_status_document_lists_the_lines_a_failure_names():
+    assert status_document(failed_event(error_lines=[LINE]))["error"]["lines"] == [LINE]
+
+
+def test_a_failure_naming_no_lines_has_no_lines_in_its_error():
+    assert "lines" not in status_document(failed_event(error_lines=None))["error"]
+
+
+def test_an_event_stored_before_line_columns_existed_still_has_a_status_document():
+    document = status_document(failed_event())
+    assert (document["dropped_lines"], "lines" in document["error"]) == ([], False)
+
+
+def test_the_status_document_lists_the_lines_dropped_from_the_draft_order():
+    event = {"id": "e1", "status": "completed", "draft_order_id": 5, "draft_order_name": "#D5",
+             "invoice_url": None, "error_code": None,
+             "prepared": {"dropped": [LINE], "purchasing_company": {"companyId": "gid"}}}
+    document = status_document(event)
+    assert document["dropped_lines"] == [LINE]
+    assert "purchasing_company" not in str(document)
