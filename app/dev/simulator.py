@@ -675,6 +675,8 @@ td{padding:0 .5rem}</style></head>
 <table>{% for line in draft.line_items %}
 <tr><td>{{ line.quantity }} &times;</td><td>{{ line.title }}</td><td>{{ line.price }}</td></tr>
 {%- endfor %}</table>
+{% if draft.discount_codes %}<p>Discount {{ draft.discount_codes | join(", ") }}:
+&minus;{{ draft.total_discounts }}</p>{% endif %}
 <p>Subtotal {{ draft.subtotal_price }} {{ draft.currency }}</p>
 {% if link %}<p><a href="{{ link }}">Invoice</a></p>{% endif %}
 </body></html>"""
