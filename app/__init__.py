@@ -81,7 +81,8 @@ def create_app(overrides=None):
         print(f"database error: {error}", file=sys.stderr)
         raise SystemExit(3) from None
     client = make_client(settings)
-    policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
+    policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"],
+                    lookup_lag=client.lookup_lag)
     app.extensions["store"] = store
     app.extensions["shopify"] = client
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],

@@ -44,6 +44,9 @@ class Policy:
     max_throttles: int = 50      # 429 answers before giving up
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    # How long a new draft may take to show up in the backend's lookup (GraphQL
+    # searches an index that lags a little); no lookup after a lost POST comes sooner.
+    lookup_lag: float = 0.0
 
 
 def _failed(code, detail, lines=()):
@@ -119,6 +122,8 @@ def _transition(event, outcome, now, policy, trusted_url):
             return _failed("shopify_unavailable",
                            f"{outcome.detail} Gave up after {changes['failures']} attempts.")
         delay = backoff(changes["failures"], policy)
+        if call_kind(event) == "post":  # the draft may exist: the lookup comes next
+            delay = max(delay, policy.lookup_lag)
 
     deadline = changes.get("poll_deadline", event["poll_deadline"])
     if deadline is not None and now + delay > deadline:

@@ -6,6 +6,7 @@ import pytest
 from helpers import submit
 
 from app import doctor
+from app.shopify import GraphQLClient
 from app.signature import sign, sign_location
 from app.worker import Worker
 
@@ -170,3 +171,13 @@ def test_doctor_names_the_scope_the_stock_policy_lacks(graphql_receiver):
                                   OUT_OF_STOCK_POLICY="drop")
     scopes = {check.name: check for check in doctor.run(client.application)}[STOCK_SCOPES]
     assert scopes.status == "FAIL" and "add read_inventory" in scopes.hint
+
+
+def test_the_lookup_after_a_lost_answer_waits_for_shopify_s_search_index(graphql_receiver,
+                                                                        clock):
+    client, worker, store, shop = graphql_receiver({"drop_after_create": 1})
+    event_id = submit(client, items=[LINES[0]])["id"]
+    worker.run_once()
+    event = store.get(event_id)
+    assert event["maybe_posted"] == 1
+    assert event["next_attempt_at"] - event["updated_at"] >= GraphQLClient.lookup_lag

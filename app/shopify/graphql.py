@@ -30,6 +30,10 @@ MAX_LINE_DETAIL_CHARS = 300  # of a line object's detail
 MAX_ERROR_LINES = 250  # a cart's lines at most (app.cart.MAX_LINES)
 THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
 
+# Seconds a new draft may take to appear in draftOrders(query:), which reads
+# Shopify's search index: the lookup after a lost answer waits at least this long.
+LOOKUP_LAG = 15.0
+
 # What each operation is expected to cost before Shopify has said.
 CREATE_COST = 10
 LOOKUP_COST = 7
@@ -429,6 +433,8 @@ def classify_preparation(answer, payload, features, variant_ids, company):
 
 
 class GraphQLClient:
+    lookup_lag = LOOKUP_LAG
+
     def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None,
                  features=None, clock=time.time):
         self.base_url = base_url
@@ -490,9 +496,9 @@ class GraphQLClient:
         """The draft tagged with the event, checked by its custom attribute.
 
         The tag is unique to the event, so `since` is not needed. Shopify's
-        search index may lag a fresh draft by a few seconds; the worker reads
-        "absent" only once the POST's answer was due (worker._transition), and
-        draftOrderCreate's answer comes when the draft exists.
+        search index may lag a fresh draft by a few seconds: after a lost answer,
+        the worker looks no sooner than LOOKUP_LAG after the POST (Policy.lookup_lag),
+        and after a takeover only once the POST's answer was due (worker._transition).
         """
         answer = self._post("DraftOrderByMarker", LOOKUP,
                             {"query": f"tag:'{marker_tag(event_id)}'"}, LOOKUP_COST)

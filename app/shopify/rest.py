@@ -36,6 +36,8 @@ _REJECTIONS = {
 
 
 class RestClient:
+    lookup_lag = 0.0  # the list of draft orders shows a new one at once
+
     def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None):
         self.base_url = base_url
         self.api_version = api_version
