@@ -5,10 +5,10 @@ import time
 
 import pytest
 import requests
-from helpers import Clock
 from servers import shopify_simulator
+from simulator_fixtures import *  # noqa: F403 (clock, make_sim, sim, client, state)
 
-from app.dev.simulator import ConnectionDropped, create_simulator
+from app.dev.simulator import ConnectionDropped
 
 TOKEN = "shpat_simulator_token"
 HEADERS = {"X-Shopify-Access-Token": TOKEN}
@@ -31,31 +31,6 @@ VARIANTS = """query PrepareDraft($ids: [ID!]!) {
 COMPANY = {"companyId": "gid://shopify/Company/1", "companyLocationId":
            "gid://shopify/CompanyLocation/2", "companyContactId": "gid://shopify/CompanyContact/3"}
 COMPANIES = {1: {"locations": [2], "contacts": {7: 3}}}
-
-
-@pytest.fixture
-def clock():
-    return Clock(at=1000.0)
-
-
-@pytest.fixture
-def make_sim(clock):
-    return lambda **config: create_simulator(config, clock=clock)
-
-
-@pytest.fixture
-def sim(make_sim):
-    return make_sim()
-
-
-@pytest.fixture
-def client(sim):
-    return sim.test_client()
-
-
-@pytest.fixture
-def state(sim):
-    return sim.extensions["shopify_simulator"]
 
 
 def variant(number):

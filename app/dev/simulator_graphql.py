@@ -221,13 +221,17 @@ class _Scanner:
 
     def arguments(self):
         self.take("(")
-        args = {}
-        while self.peek() != ")":
+        return self.pairs(")")
+
+    def pairs(self, closing):
+        """`name: value` pairs up to `closing`: a field's arguments, an input object."""
+        found = {}
+        while self.peek() != closing:
             name = self.take()[1]
             self.take(":")
-            args[name] = self.value()
-        self.take(")")
-        return args
+            found[name] = self.value()
+        self.take(closing)
+        return found
 
     def value(self):
         kind, text = self.take()
@@ -244,13 +248,7 @@ class _Scanner:
             self.take("]")
             return items
         if text == "{":
-            fields = {}
-            while self.peek() != "}":
-                name = self.take()[1]
-                self.take(":")
-                fields[name] = self.value()
-            self.take("}")
-            return fields
+            return self.pairs("}")
         return {"true": True, "false": False, "null": None}.get(text, text)  # else an enum
 
     def skip_group(self):
