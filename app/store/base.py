@@ -19,6 +19,9 @@ _SETTLEABLE = {
     "status", "attempts", "failures", "throttles", "next_attempt_at", "poll_url",
     "poll_deadline", "draft_order_id", "draft_order_name", "invoice_url",
     "error_code", "error_detail", "maybe_posted", "prepared", "error_lines",
+    # A draft order's lifecycle (migration 4).
+    "draft_state", "draft_updated_at", "order_id", "order_name", "order_financial_status",
+    "invoice_status", "invoice_detail", "invoice_maybe_sent", "reconcile_at", "reconcile_count",
 }
 # Of those, the columns kept as JSON text.
 _JSON_COLUMNS = ("prepared", "error_lines")
