@@ -28,6 +28,7 @@ class DraftSeen:
     order_id: int | None = None
     order_name: str | None = None
     financial_status: str | None = None  # the order's, e.g. "paid", "pending"
+    invoice_sent: bool = False     # Shopify says the invoice went out (invoice_sent_at)
 
 
 def next_reconcile_at(created_at, looks, now, days):

@@ -46,6 +46,16 @@ class CallPacer:
             self._at = start
             return start - now
 
+    def has_room(self):
+        """Whether the bucket is at most half full now (and no 429 holds calls
+        back): a call that can wait, such as a re-read, leaves the rest to
+        creation. True until Shopify has said how big the bucket is."""
+        with self._lock:
+            now = self._clock()
+            if now < self._blocked_until:
+                return False
+            return self._size is None or self._level(now) <= self._size / 2
+
     def wait(self):
         seconds = self.delay()
         if seconds > 0:
@@ -119,6 +129,15 @@ class CostPacer:
                 self._available = self._level(start) - cost
                 self._at = start
             return start - now
+
+    def has_room(self):
+        """Whether at least half the bucket's points are available now (and no
+        THROTTLED answer holds requests back), as CallPacer.has_room."""
+        with self._lock:
+            now = self._clock()
+            if now < self._blocked_until:
+                return False
+            return self._bucket is None or self._level(now) >= self._bucket[0] / 2
 
     def wait(self, cost):
         seconds = self.delay(cost)

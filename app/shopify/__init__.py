@@ -11,6 +11,15 @@ Each backend offers:
   `ready()` after pacing, and returns (None, None) when that says no;
 - `poll(url)`: a REST 202's Location;
 - `lookup(event_id, since)`: the draft marked with the event, if any;
+- `send_invoice(draft_id, subject, message, ready)`: the draft's invoice to its
+  customer's email (an empty subject or message: Shopify's); `ready()` as for
+  `create`. Outcome kinds: sent | rejected | throttled | unavailable;
+- `read_draft(draft_id, with_order=True)`: the draft as it is now, Outcome kind
+  "seen" with a lifecycle.DraftSeen (a draft Shopify no longer has: deleted),
+  and the name of the order it became, unless `with_order` is false (REST reads
+  the order in a second call, which needs read_orders);
+- `pacer`, whose `has_room()` says the bucket is at most half used: calls that
+  can wait (re-reading drafts) go only then;
 - `read_shop()` and `read_scopes()`, for doctor.
 
 Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and

@@ -9,13 +9,17 @@ dropped rather than stored.
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..ids import MAX_BIGINT, positive_id
+from ..lifecycle import COMPLETED, DELETED, INVOICE_SENT, OPEN, DraftSeen
 from .addresses import is_web_url
 
 MAX_RETRY_AFTER = 300.0
 MAX_NAME_CHARS = 255
 MAX_URL_CHARS = 2048
+MAX_TIMESTAMP_CHARS = 40  # "2026-12-01T23:41:57.123456-05:00" and then some
+MAX_FINANCIAL_STATUS_CHARS = 40
 REDACTED = "[redacted]"
 
 
@@ -42,7 +46,8 @@ class Answer:
 class Outcome:
     """What one call means for its event.
 
-    kind: prepared | created | absent | pending | throttled | unavailable | rejected
+    kind: prepared | created | absent | pending | throttled | unavailable | rejected,
+    and for a draft that exists: sent (its invoice) | seen (its state, in `seen`)
     """
 
     kind: str
@@ -54,6 +59,7 @@ class Outcome:
     nothing_created: bool = False  # this call surely created no draft (a 4xx, a 429)
     lines: tuple = ()  # a rejection's line objects: {line, variant_id, code, detail}
     prepared: dict | None = None  # a preparation's findings, stored with the event
+    seen: DraftSeen | None = None  # what a re-read found of the draft (kind "seen")
 
 
 def created_draft(raw_id, name, invoice_url, *, quoted=False):
@@ -98,3 +104,40 @@ def bounded_seconds(raw, default):
     if not math.isfinite(seconds) or seconds < 0:
         return default
     return min(seconds, MAX_RETRY_AFTER)
+
+
+def timestamp(raw):
+    """Shopify's ISO 8601 time (`2026-12-01T18:41:57-05:00`, `…Z`) as epoch
+    seconds, or None when it is no such text with a UTC offset."""
+    if not (isinstance(raw, str) and len(raw) <= MAX_TIMESTAMP_CHARS):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+def draft_seen(status, updated_at, invoice_sent_at, order):
+    """A draft order as one read found it, or None when the read makes no sense.
+    `status`: open | invoice_sent | completed, in either API's case; `order`:
+    (id, name, financial status) as found, or None when the draft has none."""
+    state = status.lower() if isinstance(status, str) else None
+    if state not in (OPEN, INVOICE_SENT, COMPLETED):
+        return None
+    invoice_sent = invoice_sent_at is not None or state == INVOICE_SENT
+    if state == OPEN and invoice_sent:
+        state = INVOICE_SENT
+    order_id = name = financial = None
+    if order is not None:
+        order_id = positive_id(order[0], MAX_BIGINT)
+        if order_id is None:
+            return None
+        name = order[1] if isinstance(order[1], str) and 0 < len(order[1]) <= MAX_NAME_CHARS \
+            else None
+        financial = order[2].lower() if isinstance(order[2], str) \
+            and 0 < len(order[2]) <= MAX_FINANCIAL_STATUS_CHARS else None
+    return DraftSeen(state, timestamp(updated_at), order_id, name, financial, invoice_sent)
+
+
+DRAFT_DELETED = DraftSeen(DELETED, None)

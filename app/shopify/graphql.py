@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from ..cart import EVENT_MARKER
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
-from .answers import Outcome, bounded_seconds, created_draft
+from .answers import DRAFT_DELETED, Outcome, bounded_seconds, created_draft, draft_seen
 from .http import Transport
 from .rest import classify as classify_status
 
@@ -37,6 +37,8 @@ LOOKUP_LAG = 15.0
 # What each operation is expected to cost before Shopify has said.
 CREATE_COST = 10
 LOOKUP_COST = 7
+INVOICE_COST = 10
+READ_DRAFT_COST = 2
 
 GID = "gid://shopify/{}/{}"
 
@@ -52,6 +54,22 @@ LOOKUP = """
 query DraftOrderByMarker($query: String!) {
   draftOrders(first: 5, query: $query) {
     nodes { legacyResourceId name invoiceUrl customAttributes { key value } }
+  }
+}"""
+
+INVOICE = """
+mutation DraftOrderInvoiceSend($id: ID!, $email: EmailInput) {
+  draftOrderInvoiceSend(id: $id, email: $email) {
+    draftOrder { id invoiceSentAt }
+    userErrors { field message }
+  }
+}"""
+
+READ_DRAFT = """
+query DraftOrderState($id: ID!) {
+  draftOrder(id: $id) {
+    status updatedAt invoiceSentAt
+    order { legacyResourceId name displayFinancialStatus }
   }
 }"""
 
@@ -305,6 +323,46 @@ def classify_lookup(answer, event_id):
     return Outcome("absent")
 
 
+def classify_invoice(answer):
+    """Read draftOrderInvoiceSend's answer: sent, refused (userErrors, e.g. the
+    customer has no email), or a failure."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome
+    result = data.get("draftOrderInvoiceSend") if data is not None else None
+    if not isinstance(result, dict):
+        return _unreadable("draftOrderInvoiceSend result")
+    errors = result.get("userErrors")
+    if isinstance(errors, list) and errors:
+        messages = "; ".join(_text(error.get("message") if isinstance(error, dict) else None,
+                                   MAX_DETAIL_CHARS, "(no message)") for error in errors)
+        return Outcome("rejected", code="invoice_rejected", nothing_created=True,
+                       detail=f"Shopify did not send the invoice: {messages}"[:MAX_DETAIL_CHARS])
+    return Outcome("sent")
+
+
+def classify_draft(answer):
+    """Read DraftOrderState's answer: the draft as it is (a null draft: deleted)."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome
+    if data is None or "draftOrder" not in data:
+        return _unreadable("draft order")
+    draft = data["draftOrder"]
+    if draft is None:
+        return Outcome("seen", seen=DRAFT_DELETED)
+    if not isinstance(draft, dict):
+        return _unreadable("draft order")
+    order = draft.get("order")
+    if order is not None and not isinstance(order, dict):
+        return _unreadable("order")
+    seen = draft_seen(draft.get("status"), draft.get("updatedAt"), draft.get("invoiceSentAt"),
+                      None if order is None else (order.get("legacyResourceId"),
+                                                  order.get("name"),
+                                                  order.get("displayFinancialStatus")))
+    return _unreadable("draft order") if seen is None else Outcome("seen", seen=seen)
+
+
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
 
 def _line(index, item, code, detail):
@@ -503,6 +561,23 @@ class GraphQLClient:
         answer = self._post("DraftOrderByMarker", LOOKUP,
                             {"query": f"tag:'{marker_tag(event_id)}'"}, LOOKUP_COST)
         return answer, classify_lookup(answer, event_id)
+
+    def send_invoice(self, draft_id, subject, message, ready):
+        """draftOrderInvoiceSend to the customer's email, or (None, None) if
+        `ready()`, asked after pacing, says the call may no longer leave."""
+        email = {name: value for name, value in (("subject", subject),
+                                                 ("customMessage", message)) if value}
+        answer = self._post("DraftOrderInvoiceSend", INVOICE,
+                            {"id": gid("DraftOrder", draft_id), "email": email or None},
+                            INVOICE_COST, ready)
+        return answer, None if answer is None else classify_invoice(answer)
+
+    def read_draft(self, draft_id, with_order=True):
+        """The draft's state, and its order's name and financial status, in one
+        query (`with_order` is REST's business: there it costs a call)."""
+        answer = self._post("DraftOrderState", READ_DRAFT, {"id": gid("DraftOrder", draft_id)},
+                            READ_DRAFT_COST)
+        return answer, classify_draft(answer)
 
     def _shop_and_scopes(self):
         answer = self._post("ShopAndScopes", SHOP_AND_SCOPES, {}, 2)

@@ -15,9 +15,18 @@ from urllib.parse import urlencode
 from requests.utils import parse_header_links
 
 from ..cart import EVENT_MARKER
+from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CallPacer
 from .addresses import admin_api_url, admin_url
-from .answers import Answer, Outcome, UntrustedLocation, bounded_seconds, created_draft
+from .answers import (
+    DRAFT_DELETED,
+    Answer,
+    Outcome,
+    UntrustedLocation,
+    bounded_seconds,
+    created_draft,
+    draft_seen,
+)
 from .http import Transport
 
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
@@ -99,6 +108,47 @@ class RestClient:
         return _unanswered("GET", url, f"more than {MAX_LOOKUP_PAGES} pages of draft orders "
                                        f"to search")
 
+    def send_invoice(self, draft_id, subject, message, ready):
+        """POST the draft's invoice to its customer's email (Shopify's default
+        address and sender), or return (None, None) if `ready()`, asked after
+        pacing, says the call may no longer leave."""
+        invoice = {"subject": subject, "custom_message": message}
+        answer = self._send("POST", self.api_url(f"draft_orders/{draft_id}/send_invoice.json"),
+                            {"draft_order_invoice": {k: v for k, v in invoice.items() if v}},
+                            ready)
+        return answer, None if answer is None else classify_invoice(answer)
+
+    def read_draft(self, draft_id, with_order=True):
+        """The draft's state now; once it became an order, and `with_order`,
+        the order's name and financial status too, in one more call (which
+        needs the read_orders scope)."""
+        answer = self.get(self.api_url(f"draft_orders/{draft_id}.json"))
+        if answer.status == 404:
+            return answer, Outcome("seen", seen=DRAFT_DELETED)
+        if answer.status != 200:
+            return answer, classify(answer)
+        draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
+        if not isinstance(draft, dict):
+            return answer, _unreadable_draft()
+        order_id = draft.get("order_id")
+        if order_id is not None:  # it goes into the next call's address: checked first
+            order_id = positive_id(order_id, MAX_BIGINT, quoted=False)
+            if order_id is None:
+                return answer, _unreadable_draft()
+        order = None if order_id is None else (order_id, None, None)
+        if order is not None and with_order:
+            answer = self.get(self.api_url(f"orders/{order_id}.json?fields=id,name,"
+                                           f"financial_status"))
+            if answer.status != 200:
+                return answer, classify(answer)
+            found = answer.json.get("order") if isinstance(answer.json, dict) else None
+            if not (isinstance(found, dict) and found.get("id") == order_id):
+                return answer, _unreadable_draft()
+            order = (order_id, found.get("name"), found.get("financial_status"))
+        seen = draft_seen(draft.get("status"), draft.get("updated_at"),
+                          draft.get("invoice_sent_at"), order)
+        return answer, _unreadable_draft() if seen is None else Outcome("seen", seen=seen)
+
     def read_shop(self):
         """For doctor: the shop's name, domain and currency, if it answers as a shop."""
         answer = self.get(self.api_url("shop.json"))
@@ -137,6 +187,10 @@ def _unanswered(method, url, reason):
 
 def _retry_after(answer, default):
     return bounded_seconds(answer.headers.get("Retry-After"), default)
+
+
+def _unreadable_draft():
+    return Outcome("unavailable", detail="Shopify's draft order (or its order) was unreadable.")
 
 
 def _errors_text(parsed):
@@ -191,10 +245,27 @@ def classify(answer):
     if status >= 500:
         return Outcome("unavailable", detail=f"Shopify answered {status}.")
     code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
-    errors = _errors_text(answer.json)
-    if errors:
-        detail = f"{detail} Shopify says: {errors}"
-    return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
+    return Outcome("rejected", code=code, detail=_with_errors(detail, answer.json),
+                   nothing_created=400 <= status < 500)
+
+
+def _with_errors(detail, parsed):
+    errors = _errors_text(parsed)
+    return f"{detail} Shopify says: {errors}" if errors else detail
+
+
+def classify_invoice(answer):
+    """Read send_invoice's answer: sent (201 or 200), refused (422: e.g. the
+    customer has no email), or as any other call's answer."""
+    if answer.status in (200, 201):
+        return Outcome("sent")
+    if answer.status == 422:
+        return Outcome("rejected", code="invoice_rejected", nothing_created=True,
+                       detail=_with_errors("Shopify did not send the invoice.", answer.json))
+    if answer.status is not None and answer.status < 400:
+        return Outcome("rejected", code="shopify_unexpected_answer",
+                       detail=f"Shopify answered {answer.status} to sending the invoice.")
+    return classify(answer)
 
 
 def classify_lookup(answer, draft):
