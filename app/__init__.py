@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import admin, cli, config, errors, health, receiver, setup_page
 from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
-from .worker import Policy, Worker
+from .worker import FollowUp, Policy, Worker
 
 
 class _NoSessions(SessionInterface):
@@ -86,7 +86,8 @@ def create_app(overrides=None):
     app.extensions["store"] = store
     app.extensions["shopify"] = client
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
-                                      retention_seconds=settings["RETENTION_DAYS"] * 86400)
+                                      retention_seconds=settings["RETENTION_DAYS"] * 86400,
+                                      follow_up=FollowUp.from_settings(settings))
 
     errors.register(app)
     app.register_blueprint(receiver.bp)

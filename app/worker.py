@@ -11,6 +11,16 @@ Whoever next holds a flagged event (after a timeout, a dropped connection, a
 again only once Shopify's list, read after the POST's answer could still come,
 shows there is none.
 
+Once the draft exists, and SEND_INVOICE asks for it, the event stays active
+for one more call, the invoice, sent exactly once by the same rule: the event
+is flagged `invoice_maybe_sent` before the send leaves, and a flagged event
+re-reads the draft (did Shopify record the invoice?) before sending again.
+
+A completed event's draft is then re-read on a widening schedule
+(app/lifecycle.py) in case Shopify's webhooks never come: one draft at a time,
+only when no active event is due and the pacer's bucket is at most half used,
+so creation always comes first within the same budget.
+
 A worker's heartbeat renews the lease of the event it holds, so a live worker
 keeps its event however slow Shopify is, and a killed one's event is taken
 over one lease (LEASE_SECONDS) after its last renewal. Whatever goes wrong
@@ -27,6 +37,7 @@ import uuid
 from dataclasses import dataclass
 
 from .event_status import EventStatus
+from .lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
 from .shopify import Outcome, UntrustedLocation
 
 log = logging.getLogger(__name__)
@@ -49,6 +60,24 @@ class Policy:
     lookup_lag: float = 0.0
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """What becomes of a draft once it exists: its invoice, and its re-reads."""
+    send_invoice: bool = False
+    invoice_subject: str | None = None   # None: Shopify's
+    invoice_message: str | None = None
+    reconcile_days: int = 0              # 0: no re-reads
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings["SEND_INVOICE"], settings["INVOICE_SUBJECT"],
+                   settings["INVOICE_MESSAGE"], settings["RECONCILE_DAYS"])
+
+
+GUEST_INVOICE = "guest cart: no email to send the invoice to"
+_INVOICE_KINDS = ("invoice", "invoice_check")
+
+
 def _failed(code, detail, lines=()):
     changes = {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
     if lines:
@@ -64,9 +93,12 @@ def backoff(failures, policy):
 
 
 def call_kind(event, needs_preparation=False):
-    """Which Shopify call the event needs next: poll, lookup, prepare or post.
-    `needs_preparation`: whether the backend reads something before drafting
-    this payload; once prepared, the findings are kept with the event."""
+    """Which Shopify call the event needs next: poll, lookup, prepare or post;
+    once its draft exists, the invoice (invoice_check first when a send may have
+    left). `needs_preparation`: whether the backend reads something before
+    drafting this payload; once prepared, the findings are kept with the event."""
+    if event["draft_order_id"] is not None:
+        return "invoice_check" if event["invoice_maybe_sent"] else "invoice"
     if event["poll_url"]:
         return "poll"
     if event["maybe_posted"]:
@@ -74,20 +106,43 @@ def call_kind(event, needs_preparation=False):
     return "prepare" if needs_preparation and event["prepared"] is None else "post"
 
 
-def next_state(event, outcome, now, policy, trusted_url):
+def next_state(event, outcome, now, policy, trusted_url, follow_up=FollowUp()):
     """The columns to change after `outcome`, as a pure function of the event."""
-    changes = _transition(event, outcome, now, policy, trusted_url)
-    if outcome.nothing_created and call_kind(event) == "post":  # or a preparation
+    kind = call_kind(event)
+    if kind in _INVOICE_KINDS:
+        return _invoice_transition(event, outcome, now, policy, follow_up)
+    changes = _transition(event, outcome, now, policy, trusted_url, follow_up)
+    if outcome.nothing_created and kind == "post":  # or a preparation
         changes["maybe_posted"] = 0  # no lookup needed before the next POST
     return changes
 
 
-def _transition(event, outcome, now, policy, trusted_url):
+def _completed(event, now, follow_up, **columns):
+    """The event settles with its draft, which is re-read from now on."""
+    return {"status": EventStatus.COMPLETED,
+            "reconcile_at": next_reconcile_at(event["created_at"], 0, now,
+                                              follow_up.reconcile_days), **columns}
+
+
+def _created(event, draft, now, follow_up):
+    """The draft exists: the event completes, unless its invoice is still to send
+    (a guest cart's cannot be: no email)."""
+    changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
+               "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
+               "draft_state": OPEN}
+    if not follow_up.send_invoice:
+        return _completed(event, now, follow_up, **changes)
+    if "customer" not in event["payload"]["draft_order"]:
+        return _completed(event, now, follow_up, invoice_status="skipped",
+                          invoice_detail=GUEST_INVOICE, **changes)
+    # Still active: the invoice is the next call, with attempts of its own.
+    return {**changes, "invoice_status": "pending", "failures": 0, "throttles": 0,
+            "next_attempt_at": now}
+
+
+def _transition(event, outcome, now, policy, trusted_url, follow_up):
     if outcome.kind == "created":
-        draft = outcome.draft_order
-        return {"status": EventStatus.COMPLETED, "draft_order_id": draft["id"],
-                "draft_order_name": draft["name"], "invoice_url": draft["invoice_url"],
-                "error_code": None, "error_detail": None}
+        return _created(event, outcome.draft_order, now, follow_up)
     if outcome.kind == "rejected":
         return _failed(outcome.code, outcome.detail, outcome.lines)
 
@@ -134,12 +189,80 @@ def _transition(event, outcome, now, policy, trusted_url):
     return changes
 
 
+def _invoice_transition(event, outcome, now, policy, follow_up):
+    """After the invoice's send, or the re-read of a draft whose invoice may
+    have been sent: whichever way it ends, the event completes (its draft
+    exists); only transient failures try again."""
+    if outcome.kind == "sent":
+        return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
+                          draft_state=INVOICE_SENT)
+    if outcome.kind == "seen":
+        return _invoice_seen(event, outcome.seen, now, follow_up)
+    if outcome.kind == "rejected":
+        return _completed(event, now, follow_up, invoice_status="failed",
+                          invoice_detail=outcome.detail)
+    changes = {"throttles": 0}
+    if outcome.kind == "throttled":
+        changes["throttles"] = event["throttles"] + 1
+        if changes["throttles"] >= policy.max_throttles:
+            return _completed(event, now, follow_up, invoice_status="failed",
+                              invoice_detail=f"Shopify answered 429 (rate limited) "
+                                             f"{policy.max_throttles} times.")
+        delay = outcome.retry_after
+    else:  # unavailable
+        changes["failures"] = event["failures"] + 1
+        if changes["failures"] >= policy.max_attempts:
+            return _completed(event, now, follow_up, invoice_status="failed",
+                              invoice_detail=f"{outcome.detail} Gave up after "
+                                             f"{changes['failures']} attempts.")
+        delay = backoff(changes["failures"], policy)
+    if outcome.nothing_created and call_kind(event) == "invoice":
+        changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
+    changes["next_attempt_at"] = now + delay
+    return changes
+
+
+def _invoice_seen(event, seen, now, follow_up):
+    """A flagged event's re-read: the invoice went out (never send it twice), the
+    draft ended without one, or it surely did not go: send it now."""
+    news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
+    if seen.invoice_sent:
+        return {**_completed(event, now, follow_up, invoice_status="sent",
+                             invoice_detail=None, draft_state=INVOICE_SENT), **news}
+    if seen.state in FINAL:
+        return {**_completed(event, now, follow_up, invoice_status="skipped",
+                             invoice_detail=f"the draft order was {seen.state} before its "
+                                            f"invoice was sent"), **news}
+    if event["next_attempt_at"] > event["updated_at"]:
+        # Taken over from a worker that died with its send out, before the send's
+        # answer was due: Shopify may not have recorded it yet. Look again then.
+        return {"next_attempt_at": event["next_attempt_at"]}
+    return {"invoice_maybe_sent": 0, "next_attempt_at": now}
+
+
+def reconcile_state(event, outcome, now, days):
+    """The columns a re-read of a completed event's draft changes: its news
+    (lifecycle.changes_for), one more look, and when the next look is due (none
+    once the draft is final). A read that failed only moves the next look on."""
+    if outcome.kind != "seen":
+        return {"reconcile_at": next_reconcile_at(event["created_at"], event["reconcile_count"],
+                                                  now, days)}
+    looks = event["reconcile_count"] + 1
+    news = changes_for({**event, "reconcile_count": looks}, outcome.seen, now, days) or {}
+    if "reconcile_at" not in news:  # no news, or only an order's name
+        final = news.get("draft_state", event["draft_state"]) in FINAL
+        news["reconcile_at"] = None if final else next_reconcile_at(event["created_at"], looks,
+                                                                    now, days)
+    return {"reconcile_count": looks, **news}
+
+
 class Worker:
     def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0):
+                 retention_seconds=0, follow_up=FollowUp()):
         self.store = store
         self.client = client
         self.policy = policy
+        self.follow_up = follow_up
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.retention_seconds = retention_seconds  # 0: keep every event
@@ -153,36 +276,50 @@ class Worker:
         self._wake.set()
 
     def run_once(self):
-        """Deliver one due event; return False when none is due."""
+        """Deliver one due event, or else re-read one draft due for it; return
+        False when neither is due."""
         event = self.store.claim(self.owner, self.clock(), self.lease_seconds,
                                  post_window=self.client.timeout)
+        if event is not None:
+            self._hold(event, self._deliver, self._delivery_failed)
+            return True
+        event = self._claim_reconcile()
         if event is None:
             return False
+        self._hold(event, self._reconcile, self._reconcile_failed)
+        return True
+
+    def _hold(self, event, work, failed):
+        """Do `work(event)` under the heartbeat. Anything unforeseen (an answer we
+        cannot store, a database error) counts as a failed call: `failed(event,
+        outcome)` settles the event now instead of waiting out its lease."""
         self._held = event["id"]
         try:
-            self._deliver(event)
+            work(event)
         except Exception as error:
-            # Anything unforeseen (an answer we cannot store, a database error)
-            # counts as a failed call: the event is rescheduled now, flagged as it
-            # was, instead of waiting out its lease, and fails once out of attempts.
-            log.exception("event %s: delivery failed", event["id"])
-            now = self.clock()
-            outcome = Outcome("unavailable", detail=f"The answer could not be handled "
-                                                    f"({type(error).__name__}).")
-            self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
-                              **next_state(event, outcome, now, self.policy,
-                                           self.client.trusted_url))
+            log.exception("event %s: %s failed", event["id"], work.__name__.strip("_"))
+            failed(event, Outcome("unavailable", detail=f"The answer could not be handled "
+                                                        f"({type(error).__name__})."))
         finally:
             self._held = None
-        return True
+
+    def _delivery_failed(self, event, outcome):
+        """Rescheduled like a failed call, flagged as it was; fails once out of attempts."""
+        now = self.clock()
+        self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
+                          **self._next_state(event, outcome, now))
+
+    def _next_state(self, event, outcome, now):
+        return next_state(event, outcome, now, self.policy, self.client.trusted_url,
+                          self.follow_up)
 
     def _deliver(self, event):
         answer, outcome = self._call(event)
         if answer is None:
-            log.info("event %s: lease lost before posting", event["id"])
+            log.info("event %s: lease lost before calling", event["id"])
             return
         now = self.clock()
-        changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
+        changes = self._next_state(event, outcome, now)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
                                     attempts=event["attempts"] + 1, **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
@@ -190,22 +327,54 @@ class Worker:
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
-        when the lease ran out (e.g. while pacing) before the POST could leave."""
-        client = self.client
+        when the lease ran out (e.g. while pacing) before a POST could leave."""
+        client, follow_up = self.client, self.follow_up
         kind = call_kind(event, client.needs_preparation(event["payload"]))
+        if kind == "invoice_check":
+            return client.read_draft(event["draft_order_id"])
+        if kind == "invoice":
+            return client.send_invoice(event["draft_order_id"], follow_up.invoice_subject,
+                                       follow_up.invoice_message,
+                                       self._ready(event, self.store.mark_invoicing))
         if kind == "poll":
             return client.poll(event["poll_url"])
         if kind == "lookup":
             return client.lookup(event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
         if kind == "prepare":
             return client.prepare(event["payload"])
+        return client.create(event["payload"], event["prepared"],
+                             self._ready(event, self.store.mark_posting))
 
+    def _ready(self, event, mark):
+        """The `ready()` a backend asks right before a call that may change the
+        shop leaves: `mark` (mark_posting, mark_invoicing) flags the event, or
+        says the lease is lost and the call must not leave."""
         def ready():
             now = self.clock()
-            return self.store.mark_posting(event["id"], self.owner, now, self.lease_seconds,
-                                           answer_by=now + client.timeout)
+            return mark(event["id"], self.owner, now, self.lease_seconds,
+                        answer_by=now + self.client.timeout)
+        return ready
 
-        return client.create(event["payload"], event["prepared"], ready)
+    def _claim_reconcile(self):
+        """A completed event whose draft is due for a re-read, when re-reads are
+        on and the pacer has room for one (creation keeps the rest)."""
+        if not self.follow_up.reconcile_days or not self.client.pacer.has_room():
+            return None
+        return self.store.claim_reconcile(self.owner, self.clock(), self.lease_seconds)
+
+    def _reconcile(self, event):
+        answer, outcome = self.client.read_draft(event["draft_order_id"],
+                                                 with_order=event["order_name"] is None)
+        now = self.clock()
+        changes = reconcile_state(event, outcome, now, self.follow_up.reconcile_days)
+        self.store.settle(event["id"], self.owner, now, answer.record(), **changes)
+        log.info("event %s: re-read draft %s: %s -> %s", event["id"], event["draft_order_id"],
+                 outcome.kind, changes.get("draft_state", event["draft_state"]))
+
+    def _reconcile_failed(self, event, outcome):
+        now = self.clock()
+        self.store.settle(event["id"], self.owner, now,
+                          **reconcile_state(event, outcome, now, self.follow_up.reconcile_days))
 
     def run_forever(self, stop):
         """Drain due events, then wait for a notification or the next due time;

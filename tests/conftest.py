@@ -42,7 +42,8 @@ def clock():
 @pytest.fixture
 def worker(app, clock):
     core = app.extensions["worker"]
-    return Worker(core.store, core.client, core.policy, core.lease_seconds, clock=clock)
+    return Worker(core.store, core.client, core.policy, core.lease_seconds, clock=clock,
+                  follow_up=core.follow_up)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def _literals(*statuses):
 _QUEUED = _literals(EventStatus.QUEUED)
 _PROCESSING = _literals(EventStatus.PROCESSING)
 _FAILED = _literals(EventStatus.FAILED)
+_COMPLETED = _literals(EventStatus.COMPLETED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
 
@@ -287,9 +288,14 @@ class SqlStore:
         may miss a draft still being made), and renew the lease for the call.
         False, changing nothing, when the lease has run out or passed to another
         worker: then the POST must not leave."""
+        return self._flag_call("maybe_posted", event_id, owner, now, lease_seconds, answer_by)
+
+    def _flag_call(self, flag, event_id, owner, now, lease_seconds, answer_by):
+        """Set `flag` (a column named by the caller, never by input), the time the
+        call's answer can come until, and the lease, unless the lease is lost."""
         with self._connect(write=True) as conn:
             return bool(conn.execute(
-                "UPDATE events SET maybe_posted = 1, next_attempt_at = ?, lease_until = ?"
+                f"UPDATE events SET {flag} = 1, next_attempt_at = ?, lease_until = ?"
                 " WHERE id = ? AND lease_owner = ? AND lease_until > ?",
                 (answer_by, now + lease_seconds, event_id, owner, now),
             ).rowcount)
@@ -363,6 +369,33 @@ class SqlStore:
                 (now, now, event_id),
             ).rowcount
         return bool(updated)
+
+    # --- A draft order's lifecycle (app/worker.py: its invoice, its re-reads). ---
+
+    def mark_invoicing(self, event_id, owner, now, lease_seconds, answer_by):
+        """Record, right before the invoice's send leaves, that Shopify may send it
+        (whoever takes the event over re-reads the draft before sending again),
+        as mark_posting does for the draft's POST; False when the send must not leave."""
+        return self._flag_call("invoice_maybe_sent", event_id, owner, now, lease_seconds,
+                               answer_by)
+
+    def claim_reconcile(self, owner, now, lease_seconds):
+        """Lease to `owner` the completed event whose draft is most overdue for a
+        re-read (reconcile_at <= now), or return None. The search runs on the
+        events_reconcile index; on PostgreSQL SKIP LOCKED lets it pass over any
+        row another transaction holds, so it never waits behind a submission or
+        a claim."""
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "UPDATE events SET lease_owner = ?, lease_until = ?"
+                " WHERE id = (SELECT id FROM events"
+                "             WHERE reconcile_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+                f"              AND status = {_COMPLETED}"
+                f"            ORDER BY reconcile_at LIMIT 1 {self.SKIP_LOCKED})"
+                " RETURNING *",
+                (owner, now + lease_seconds, now, now),
+            ).fetchone()
+        return _event(row)
 
     # --- Admin logins (app/lockout.py). ---
 
