@@ -18,6 +18,8 @@ PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 DRAFT_SCOPES = ("write_draft_orders",)
 STOCK_SCOPES = ("read_products", "read_inventory")
 B2B_SCOPES = ("read_customers", "read_companies")
+# The order a paid draft became, read when following drafts (re-reads, webhooks).
+ORDER_SCOPES = ("read_orders",)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ def required_scopes(config):
         scopes += STOCK_SCOPES
     if config.get("B2B_ORDERS"):
         scopes += B2B_SCOPES
+    if config.get("RECONCILE_DAYS") or config.get("SHOPIFY_WEBHOOK_SECRET"):
+        scopes += ORDER_SCOPES
     return scopes
 
 

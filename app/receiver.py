@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import cart, cors, limits, signature
+from . import cart, cors, lifecycle, limits, signature
 from .errors import ApiError
 from .store import stored_payload
 
@@ -136,6 +136,12 @@ SHOPPER_ERROR_DETAILS = {
 }
 
 
+# The invoice's statuses a shopper hears of (pending is no news yet).
+SHOWN_INVOICE = ("sent", "skipped", "failed")
+# The order's financial statuses that mean the customer paid (and kept it).
+PAID = ("paid", "partially_refunded")
+
+
 def status_document(event):
     """What a shopper may see of an event: its outcome, nothing of its payload,
     the cart lines left out of its draft order, and for a failure its code, a
@@ -143,11 +149,18 @@ def status_document(event):
 
     Line objects ({line, variant_id, code, detail}) are written for shoppers by
     the backends. `prepared` and `error_lines` are read with .get: events
-    stored before those columns existed have neither."""
-    draft = None
+    stored before those columns existed have neither; nor have they a draft
+    state (shown as open) or an order."""
+    draft = order = None
+    invoice = event.get("invoice_status")
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
-                 "invoice_url": event["invoice_url"]}
+                 "invoice_url": event["invoice_url"],
+                 "state": event.get("draft_state") or lifecycle.OPEN,
+                 "invoice": invoice if invoice in SHOWN_INVOICE else None}
+    if event.get("order_id") is not None:
+        order = {"name": event.get("order_name"),
+                 "paid": event.get("order_financial_status") in PAID}
     error = None
     if event["error_code"]:
         error = {"code": event["error_code"],
@@ -156,7 +169,7 @@ def status_document(event):
             error["lines"] = event["error_lines"]
     prepared = event.get("prepared") or {}
     return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error,
-            "dropped_lines": prepared.get("dropped", [])}
+            "dropped_lines": prepared.get("dropped", []), "order": order}
 
 
 @bp.route("/events/<token>", methods=["GET", "OPTIONS"])

@@ -54,7 +54,7 @@ def test_good_settings_pass_every_check(doctor_app):
     assert statuses(results) == ["PASS"] * 6
     assert [r.name for r in results] == [
         "configuration", "database", "Shopify answers", "access token is valid",
-        "token has the write_draft_orders scope", "API version 2025-10 is accepted"]
+        "token has the write_draft_orders, read_orders scopes", "API version 2025-10 is accepted"]
 
 
 def test_shop_check_names_the_shop(doctor_app):
@@ -72,14 +72,15 @@ def test_wrong_token_fails_with_a_token_hint(doctor_app):
 
 def test_wrong_token_skips_the_checks_that_need_it(doctor_app):
     results = by_name(doctor.run(doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")))
-    assert results["token has the write_draft_orders scope"].status == "SKIP"
+    assert results["token has the write_draft_orders, read_orders scopes"].status == "SKIP"
     assert results["API version 2025-10 is accepted"].status == "SKIP"
 
 
 def test_missing_write_scope_fails_with_a_reinstall_hint(doctor_app, simulator):
     state, _ = simulator
     state.configure(scopes=["read_draft_orders", "read_products"])
-    check = by_name(doctor.run(doctor_app()))["token has the write_draft_orders scope"]
+    check = by_name(doctor.run(doctor_app()))[
+        "token has the write_draft_orders, read_orders scopes"]
     assert check.failed
     assert check.what == "the token has read_draft_orders, read_products"
     assert "add write_draft_orders" in check.hint and "reinstall" in check.hint
@@ -193,3 +194,10 @@ def test_a_write_scope_grants_its_read_scope():
         probe_with_scopes("write_draft_orders", "write_products", "write_inventory"), needed)
     assert (check.name, check.status) == (
         "token has the write_draft_orders, read_products, read_inventory scopes", "PASS")
+
+
+def test_following_drafts_needs_the_orders_read_scope():
+    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 30})
+    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 0,
+                                                    "SHOPIFY_WEBHOOK_SECRET": "s"})
+    assert "read_orders" not in doctor.required_scopes({"RECONCILE_DAYS": 0})

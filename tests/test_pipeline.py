@@ -11,7 +11,8 @@ CREATE = f"{API}/draft_orders.json"
 POLL = f"{API}/draft_orders/poll/abc.json"
 DRAFT = {"draft_order": {"id": 1069920479, "name": "#D5", "status": "open",
                          "invoice_url": f"{SHOP}/548380009/invoices/b21e68f2"}}
-DONE = {"id": 1069920479, "name": "#D5", "invoice_url": f"{SHOP}/548380009/invoices/b21e68f2"}
+DONE = {"id": 1069920479, "name": "#D5", "invoice_url": f"{SHOP}/548380009/invoices/b21e68f2",
+        "state": "open", "invoice": None}
 
 
 def status(client, status_url):

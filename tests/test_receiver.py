@@ -109,7 +109,8 @@ def test_status_url_reports_a_queued_event(client):
     status = client.get(status_url)
     assert status.status_code == 200
     assert status.get_json() == {"id": status.get_json()["id"], "status": "queued",
-                                 "draft_order": None, "error": None, "dropped_lines": []}
+                                 "draft_order": None, "error": None, "dropped_lines": [],
+                                 "order": None}
 
 
 def test_tampered_status_token_is_404(client):

@@ -54,8 +54,8 @@ DEFAULT_CONFIG = {
     "shop_id": 548380009,
     "shop_domain": "simulator.myshopify.com",
     "api_versions": None,  # None: any YYYY-MM version
-    "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products",
-               "read_companies"],
+    "scopes": ["read_draft_orders", "write_draft_orders", "read_orders", "read_customers",
+               "read_products", "read_companies"],
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
     "accepted_polls": 2,  # polls answered 202 before the draft is ready
     "accepted_seconds": None,  # or ready once this many seconds have passed

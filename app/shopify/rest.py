@@ -137,17 +137,26 @@ class RestClient:
                 return answer, _unreadable_draft()
         order = None if order_id is None else (order_id, None, None)
         if order is not None and with_order:
-            answer = self.get(self.api_url(f"orders/{order_id}.json?fields=id,name,"
-                                           f"financial_status"))
-            if answer.status != 200:
-                return answer, classify(answer)
-            found = answer.json.get("order") if isinstance(answer.json, dict) else None
-            if not (isinstance(found, dict) and found.get("id") == order_id):
-                return answer, _unreadable_draft()
-            order = (order_id, found.get("name"), found.get("financial_status"))
+            answer, order = self._order(order_id)
+            if isinstance(order, Outcome):
+                return answer, order
         seen = draft_seen(draft.get("status"), draft.get("updated_at"),
                           draft.get("invoice_sent_at"), order)
         return answer, _unreadable_draft() if seen is None else Outcome("seen", seen=seen)
+
+    def _order(self, order_id):
+        """(answer, (id, name, financial status)) of the order a draft became, its
+        name unknown when Shopify refuses the read (no read_orders scope, say), or
+        (answer, the Outcome of a failure worth trying again)."""
+        answer = self.get(self.api_url(f"orders/{order_id}.json?fields=id,name,financial_status"))
+        if answer.status == 200:
+            found = answer.json.get("order") if isinstance(answer.json, dict) else None
+            if not (isinstance(found, dict) and found.get("id") == order_id):
+                return answer, _unreadable_draft()
+            return answer, (order_id, found.get("name"), found.get("financial_status"))
+        outcome = classify(answer)
+        refused = outcome.kind == "rejected" and outcome.nothing_created  # a 4xx
+        return answer, (order_id, None, None) if refused else outcome
 
     def read_shop(self):
         """For doctor: the shop's name, domain and currency, if it answers as a shop."""
