@@ -129,3 +129,22 @@ def test_wait_sleeps_for_the_delay(clock):
     pacer.observe(cost(available=0, rate=100.0))
     pacer.wait(50)
     assert slept == [pytest.approx(0.5)]
+
+
+def test_half_the_points_available_is_room_for_requests_that_can_wait(clock):
+    pacer = CostPacer(clock=clock)
+    assert pacer.has_room()  # nothing reported yet
+    pacer.observe(cost(available=500))
+    assert pacer.has_room()
+    pacer.observe(cost(available=499))
+    assert not pacer.has_room()
+    clock.advance(0.01)  # one point restored
+    assert pacer.has_room()
+
+
+def test_a_throttled_answer_leaves_no_room_until_restored(clock):
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=1000), retry_after=1.0)
+    assert not pacer.has_room()
+    clock.advance(1.0)
+    assert pacer.has_room()

@@ -89,3 +89,22 @@ def test_a_backlog_drains_at_the_leak_rate_without_overflowing(clock):
         paced.observe(f"{round(level)}/40")
     calls_per_second = 200 / (clock() - start)
     assert 1.9 <= calls_per_second <= 2.5
+
+
+def test_a_bucket_at_most_half_full_has_room_for_calls_that_can_wait(clock):
+    paced = pacer(clock)
+    assert paced.has_room()  # nothing reported yet
+    paced.observe("20/40")
+    assert paced.has_room()
+    paced.observe("21/40")
+    assert not paced.has_room()
+    clock.advance(0.5)  # one call leaked away
+    assert paced.has_room()
+
+
+def test_a_429_leaves_no_room_until_retry_after(clock):
+    paced = pacer(clock)
+    paced.observe(retry_after=2.0)
+    assert not paced.has_room()
+    clock.advance(2.0)
+    assert paced.has_room()
