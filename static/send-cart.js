@@ -20,6 +20,10 @@
  * - Lines the store left out of the draft order, or named in a failure, are
  *   shown by the titles of the cart that was sent: the server knows only
  *   their index in it.
+ * - Once the draft order exists, the script keeps reading its status slowly
+ *   (every 5 s, for 10 minutes, only while the page is visible, so a
+ *   background tab costs the store nothing) while the draft is open, to say
+ *   "Invoice sent to your email" and "Paid: order #1001" as they happen.
  *
  * Plain ES2017 in one IIFE; the only global is window.CartDraftOrder.
  */
@@ -38,6 +42,10 @@
   var POLL_LIMIT_MS = 2 * 60 * 1000;
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_POLL_MISSES = 5; // consecutive unanswered polls before giving up
+  var FOLLOW_EVERY_MS = 5000; // reading an existing draft's state: no hurry
+  var FOLLOW_LIMIT_MS = 10 * 60 * 1000;
+  // The draft states (app/lifecycle.py) in which news may still come.
+  var DRAFT_STILL_OPEN = ["open", "invoice_sent"];
   // An event's settled statuses: app/event_status.py's EventStatus values, which
   // tests/test_event_status.py checks these are.
   var EVENT_STATUS = {completed: "completed", failed: "failed"};
@@ -45,6 +53,9 @@
   var DEFAULT_MESSAGES = {
     sending: "Sending your cart\u2026",
     success: "Your cart was sent: draft order {name}",
+    invoiceSent: "Invoice sent to your email",
+    paid: "Paid: order {order}",
+    ordered: "Order {order} placed",
     error: "{reason}"
   };
 
@@ -74,6 +85,7 @@
   var LINE_REASON_OTHER = "not accepted";
 
   var busy = new WeakSet();
+  var following = new WeakMap(); // status element -> the ticket of the draft it follows now
   var scriptBase = baseOfThisScript();
 
   function warn(message, detail) {
@@ -111,7 +123,10 @@
   }
 
   function message(button, kind, values) {
-    var text = button.getAttribute("data-message-" + kind) || DEFAULT_MESSAGES[kind];
+    var attribute = "data-message-" + kind.replace(/[A-Z]/g, function (letter) {
+      return "-" + letter.toLowerCase();
+    });
+    var text = button.getAttribute(attribute) || DEFAULT_MESSAGES[kind];
     Object.keys(values || {}).forEach(function (key) {
       text = text.split("{" + key + "}").join(values[key]);
     });
@@ -349,7 +364,64 @@
     say(status, "waiting", message(button, "sending"));
     var done = await waitForDraftOrder(queued.status_url, cart);
     return {draftOrder: done.draft_order, dropped: droppedSentence(cart, done.dropped_lines),
-            droppedLines: lineObjects(done.dropped_lines)};
+            droppedLines: lineObjects(done.dropped_lines), document: done,
+            statusUrl: queued.status_url};
+  }
+
+  /* What became of the draft since, as a shopper's sentence, or "": paid or
+   * placed as an order, else its invoice sent. */
+  function followUpSentence(button, doc) {
+    var order = doc.order;
+    if (order && typeof order === "object") {
+      var name = typeof order.name === "string" && order.name ? order.name : "";
+      return message(button, order.paid === true ? "paid" : "ordered", {order: name}).trim();
+    }
+    var draftOrder = doc.draft_order;
+    return draftOrder && draftOrder.invoice === "sent" ? message(button, "invoiceSent") : "";
+  }
+
+  function stillOpen(doc) {
+    var draftOrder = doc && doc.draft_order;
+    return !!draftOrder && DRAFT_STILL_OPEN.indexOf(draftOrder.state) !== -1 && !doc.order;
+  }
+
+  /* Resolves at once on a visible page, else once it becomes visible again. */
+  function whenVisible() {
+    if (document.visibilityState !== "hidden") {
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve) {
+      document.addEventListener("visibilitychange", function shown() {
+        if (document.visibilityState !== "hidden") {
+          document.removeEventListener("visibilitychange", shown);
+          resolve();
+        }
+      });
+    });
+  }
+
+  /* Read the status URL slowly while the draft is open, and `show(doc)` each
+   * news; ends when the draft is final, after FOLLOW_LIMIT_MS, or once the
+   * status element follows another submission. */
+  async function followDraft(status, statusUrl, doc, show) {
+    var deadline = Date.now() + FOLLOW_LIMIT_MS;
+    var ticket = {};
+    following.set(status, ticket);
+    while (stillOpen(doc)) {
+      await sleep(FOLLOW_EVERY_MS);
+      await whenVisible();
+      if (following.get(status) !== ticket || Date.now() > deadline) {
+        return;
+      }
+      var answer = await call(statusUrl, {credentials: "omit", cache: "no-store"});
+      if (answer.status === 404) {
+        return;
+      }
+      if (answer.ok && answer.body && answer.body.draft_order) {
+        doc = answer.body;
+        show(doc);
+      }
+    }
   }
 
   function invoiceUrl(draftOrder) {
@@ -383,16 +455,27 @@
       button.setAttribute("aria-busy", "true");
       status = statusFor(button);
       say(status, "sending", message(button, "sending"));
+      following.delete(status); // a new submission: the last one's news is stale
       var sent = await send(button, status);
       var draftOrder = sent.draftOrder;
       var name = String(draftOrder.name || draftOrder.id || "");
-      say(status, "success",
-        [message(button, "success", {name: name}), sent.dropped].filter(Boolean).join(". "));
+      var show = function (doc) {
+        say(status, "success", [message(button, "success", {name: name}),
+          followUpSentence(button, doc), sent.dropped].filter(Boolean).join(". "));
+      };
+      show(sent.document);
       announce(button, "success", {draftOrder: draftOrder, droppedLines: sent.droppedLines});
       var target = invoiceUrl(draftOrder);
       if (button.getAttribute("data-redirect-to-invoice") === "true" && target) {
         leaving = true;
         window.location.assign(target);
+      } else {
+        followDraft(status, sent.statusUrl, sent.document, function (doc) {
+          show(doc);
+          announce(button, "update", {draftOrder: doc.draft_order, order: doc.order || null});
+        }).catch(function (error) {
+          warn("following the draft order failed:", error);
+        });
       }
     } catch (error) {
       var failure = error instanceof Failure ? error : new Failure(REASONS.server, "script");
