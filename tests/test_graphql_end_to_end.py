@@ -154,12 +154,13 @@ def test_a_token_without_the_write_scope_fails_naming_it(graphql_receiver, clock
     assert "write_draft_orders" in event["error_detail"]
 
 
-STOCK_SCOPES = "token has the write_draft_orders, read_products, read_inventory scopes"
+STOCK_SCOPES = ("token has the write_draft_orders, read_products, read_inventory, read_orders "
+                "scopes")
 
 
 def test_doctor_passes_through_graphql_when_the_token_has_every_scope(graphql_receiver):
     client, *_ = graphql_receiver(
-        {"scopes": ["write_draft_orders", "read_products", "read_inventory"]},
+        {"scopes": ["write_draft_orders", "read_products", "read_inventory", "read_orders"]},
         OUT_OF_STOCK_POLICY="drop")
     results = doctor.run(client.application)
     assert [check.status for check in results] == ["PASS"] * 6
@@ -167,7 +168,8 @@ def test_doctor_passes_through_graphql_when_the_token_has_every_scope(graphql_re
 
 
 def test_doctor_names_the_scope_the_stock_policy_lacks(graphql_receiver):
-    client, *_ = graphql_receiver({"scopes": ["write_draft_orders", "read_products"]},
+    client, *_ = graphql_receiver({"scopes": ["write_draft_orders", "read_products",
+                                              "read_orders"]},
                                   OUT_OF_STOCK_POLICY="drop")
     scopes = {check.name: check for check in doctor.run(client.application)}[STOCK_SCOPES]
     assert scopes.status == "FAIL" and "add read_inventory" in scopes.hint
