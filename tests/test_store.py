@@ -388,3 +388,48 @@ def test_latest_answers_are_read_cut_and_counted(store):
     answers, total = store.latest_answers("e1", 2, 4)
     assert total == 5
     assert [(a["body"], a["body_length"]) for a in answers] == [("3333", 10), ("4444", 10)]
+
+
+def test_mark_invoicing_flags_the_send_and_needs_the_lease(store):
+    now = time.time()
+    store.add("e1", "{}", STORED, None, now)
+    store.claim("w", now, 60)
+    assert not store.mark_invoicing("e1", "other", now, 60, now + 30)
+    assert store.mark_invoicing("e1", "w", now, 60, now + 30)
+    event = store.get("e1")
+    assert (event["invoice_maybe_sent"], event["maybe_posted"], event["next_attempt_at"]) == (
+        1, 0, now + 30)
+
+
+def completed_with_reconcile_at(store, event_id, reconcile_at, now):
+    store.add(event_id, "{}", STORED, None, now)
+    assert store.claim("w", now, 60)["id"] == event_id
+    assert store.settle(event_id, "w", now, status="completed", draft_order_id=7,
+                        draft_state="open", reconcile_at=reconcile_at)
+
+
+def test_claim_reconcile_leases_the_most_overdue_completed_event(store):
+    now = time.time()
+    completed_with_reconcile_at(store, "later", now - 5, now - 20)
+    completed_with_reconcile_at(store, "first", now - 10, now - 20)
+    completed_with_reconcile_at(store, "not-yet", now + 60, now - 20)
+    claimed = store.claim_reconcile("r", now, 60)
+    assert (claimed["id"], claimed["lease_owner"]) == ("first", "r")
+    assert store.claim_reconcile("r", now, 60)["id"] == "later"
+    assert store.claim_reconcile("r", now, 60) is None
+
+
+def test_claim_reconcile_takes_a_lease_run_out_back(store):
+    now = time.time()
+    completed_with_reconcile_at(store, "e1", now - 5, now - 20)
+    assert store.claim_reconcile("r1", now, 60)["id"] == "e1"
+    assert store.claim_reconcile("r2", now + 30, 60) is None
+    assert store.claim_reconcile("r2", now + 61, 60)["lease_owner"] == "r2"
+
+
+def test_claim_reconcile_never_takes_an_active_event(store):
+    now = time.time()
+    store.add("e1", "{}", STORED, None, now - 20)
+    store.claim("w", now - 20, 1)
+    store.settle("e1", "w", now - 20, reconcile_at=now - 10)  # still processing
+    assert store.claim_reconcile("r", now, 60) is None

@@ -87,3 +87,20 @@ def test_a_thread_that_ends_closes_its_connection(store, postgres_url):
     while backends(postgres_url) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert backends(postgres_url) == 0
+
+
+def test_a_reconcile_claim_passes_over_a_locked_event_without_waiting(store, postgres_url):
+    now = time.time()
+    for event_id, due in (("locked", now - 10), ("free", now - 5)):
+        store.add(event_id, "{}", STORED, None, now - 20)
+        store.claim("w", now - 20, 60)
+        store.settle(event_id, "w", now - 20, status="completed", draft_order_id=7,
+                     reconcile_at=due)
+    claimed = []
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT id FROM events WHERE id = 'locked' FOR UPDATE")
+        thread = threading.Thread(
+            target=lambda: claimed.append(store.claim_reconcile("r", now, 60)), daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+    assert claimed and claimed[0]["id"] == "free"
