@@ -8,6 +8,10 @@ rate, reserves a slot for each call, and makes a call wait when the bucket
 would overflow; a 429's Retry-After holds every call back.
 
 The GraphQL Admin API counts cost points instead: CostPacer.
+
+Both say whether they have room (`has_room()`, the bucket at most half used) for
+calls that can wait, such as the worker's re-reads of drafts: those go only then,
+and never hold a draft's creation back.
 """
 
 import math
