@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, cli, config, errors, health, receiver, setup_page
+from . import admin, cli, config, errors, health, receiver, setup_page, shopify_webhooks
 from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
@@ -86,10 +86,12 @@ def create_app(overrides=None):
     app.extensions["store"] = store
     app.extensions["shopify"] = client
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
-                                      retention_seconds=settings["RETENTION_DAYS"] * 86400)
+                                      retention_seconds=settings["RETENTION_DAYS"] * 86400,
+                                      reconcile_days=settings["RECONCILE_DAYS"])
 
     errors.register(app)
     app.register_blueprint(receiver.bp)
+    app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(setup_page.bp)

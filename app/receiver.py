@@ -37,9 +37,10 @@ def _finite_float(text):
     return number
 
 
-def _body_bytes():
+def body_bytes():
     """The raw body, refusing one over MAX_BODY_BYTES even when it came chunked:
-    Werkzeug then stops reading at the limit instead of refusing."""
+    Werkzeug then stops reading at the limit instead of refusing. (Shopify's
+    webhooks are read by it too.)"""
     raw = request.get_data(cache=False)
     if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"] \
             and request.environ["wsgi.input"].read(1):
@@ -53,7 +54,7 @@ def _json_body():
     if request.mimetype not in _ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type",
                        "Send the body as application/json or text/plain.")
-    raw = _body_bytes()
+    raw = body_bytes()
     try:
         # Strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates in).
         text = raw.decode("utf-8-sig")

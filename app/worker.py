@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from . import shopify_webhooks
 from .event_status import EventStatus
 from .shopify import Outcome, UntrustedLocation
 
@@ -136,13 +137,14 @@ def _transition(event, outcome, now, policy, trusted_url):
 
 class Worker:
     def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0):
+                 retention_seconds=0, reconcile_days=0):
         self.store = store
         self.client = client
         self.policy = policy
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.retention_seconds = retention_seconds  # 0: keep every event
+        self.reconcile_days = reconcile_days  # RECONCILE_DAYS, for the drafts webhooks report on
         self._prune_at = 0.0
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
@@ -215,6 +217,7 @@ class Worker:
         while not stop.is_set():
             self._wake.clear()
             try:
+                self.apply_webhooks()
                 while not stop.is_set() and self.run_once():
                     pass
                 due = self.store.next_due_at(post_window=self.client.timeout)
@@ -225,6 +228,10 @@ class Worker:
                 due = None
             wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
             self._wake.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
+
+    def apply_webhooks(self):
+        """Apply the Shopify webhooks kept since the last pass: no Shopify call."""
+        return shopify_webhooks.apply_pending(self.store, self.clock(), self.reconcile_days)
 
     def prune(self, go_on=lambda: True):
         """Delete the settled events older than the retention period, batch by

@@ -61,6 +61,29 @@ query ShopAndScopes {
   currentAppInstallation { accessScopes { handle } }
 }"""
 
+# Webhook subscriptions name their address `uri` from API version 2025-10 on
+# (`endpoint { callbackUrl }` and the input's `callbackUrl` are deprecated there).
+URI_SINCE = "2025-10"
+
+WEBHOOKS = """
+query WebhookSubscriptions {
+  webhookSubscriptions(first: 100) { nodes { topic %s } }
+}"""
+WEBHOOK_ADDRESS = {
+    "uri": "uri",
+    "callbackUrl": "endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } }",
+}
+
+CREATE_WEBHOOK = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+                                   $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}"""
+WEBHOOK_COST = 10
+
 _VARIANTS = """
   nodes(ids: $variantIds) {
     ... on ProductVariant {
@@ -527,6 +550,25 @@ class GraphQLClient:
             return answer, None
         return answer, [scope.get("handle") for scope in scopes if isinstance(scope, dict)]
 
+    def list_webhooks(self):
+        """For `webhooks register` and doctor: the shop's webhook subscriptions
+        ({topic, address}, the topic spelled ORDERS_CREATE), or None when the
+        answer lists none readably."""
+        field = address_field(self.api_version)
+        answer = self._post("WebhookSubscriptions", WEBHOOKS % WEBHOOK_ADDRESS[field], {},
+                            WEBHOOK_COST)
+        return answer, classify_webhooks(answer, field)
+
+    def create_webhook(self, topic, address):
+        """Subscribe the shop's `topic` ("orders/create") at `address`: (answer,
+        None) when made, else (answer, why not, in a sentence)."""
+        variables = {"topic": topic_enum(topic),
+                     "webhookSubscription": {address_field(self.api_version): address,
+                                             "format": "JSON"}}
+        answer = self._post("WebhookSubscriptionCreate", CREATE_WEBHOOK, variables,
+                            WEBHOOK_COST)
+        return answer, classify_webhook_created(answer)
+
     def _post(self, operation, document, variables, default_cost, ready=lambda: True):
         """Send one document once the bucket can hold its cost; None if not `ready()`."""
         self.pacer.wait(self.pacer.cost_of(operation, default_cost))
@@ -541,6 +583,55 @@ class GraphQLClient:
         elif answer.status == 429:
             self.pacer.observe(None, retry_after=classify_status(answer).retry_after)
         return answer
+
+
+def address_field(api_version):
+    """What a webhook subscription's address is called in `api_version`."""
+    return "uri" if api_version == "unstable" or api_version >= URI_SINCE else "callbackUrl"
+
+
+def topic_enum(topic):
+    """REST's topic name as GraphQL's enum: "draft_orders/update" -> DRAFT_ORDERS_UPDATE."""
+    return topic.replace("/", "_").upper()
+
+
+def _subscription(node, field):
+    """A subscription node as {topic, address}: the topic as GraphQL spells it."""
+    if field == "uri":
+        address = node.get("uri")
+    else:
+        endpoint = node.get("endpoint")
+        address = endpoint.get("callbackUrl") if isinstance(endpoint, dict) else None
+    topic = node.get("topic")
+    return {"topic": topic if isinstance(topic, str) else None,
+            "address": address if isinstance(address, str) else None}
+
+
+def classify_webhooks(answer, field):
+    """The subscriptions a WebhookSubscriptions answer lists, or None when it
+    lists none readably. `field`: address_field of the version asked."""
+    data, outcome = _read(answer)
+    listed = data.get("webhookSubscriptions") if outcome is None and data is not None else None
+    nodes = listed.get("nodes") if isinstance(listed, dict) else None
+    if not isinstance(nodes, list):
+        return None
+    return [_subscription(node, field) for node in nodes if isinstance(node, dict)]
+
+
+def classify_webhook_created(answer):
+    """None when webhookSubscriptionCreate made the subscription, else why not."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome.detail or f"Shopify answered {answer.status}."
+    result = data.get("webhookSubscriptionCreate") if data is not None else None
+    if not isinstance(result, dict):
+        return "Shopify's answer held no readable webhookSubscriptionCreate result."
+    errors = result.get("userErrors")
+    if isinstance(errors, list) and errors:
+        return "Shopify refused it: " + "; ".join(
+            _text(error.get("message") if isinstance(error, dict) else None,
+                  MAX_LINE_DETAIL_CHARS, "(no message)") for error in errors)[:MAX_DETAIL_CHARS]
+    return None
 
 
 def _company(payload):
