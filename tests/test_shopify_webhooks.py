@@ -251,3 +251,24 @@ def test_an_update_without_updated_at_is_unreadable():
     report, why = shopify_webhooks.read_report("draft_orders/update",
                                                draft_update(updated_at=None))
     assert report is None and "updated_at" in why
+
+
+# --- The merchant's event page. ---
+
+def test_the_event_page_shows_the_lifecycle_and_each_webhook(make_app):
+    app = make_app(SHOPIFY_WEBHOOK_SECRET=HOOK_SECRET, ADMIN_PASSWORD="pw")
+    client, store = app.test_client(), app.extensions["store"]
+    event_id = str(uuid.uuid4())
+    add_event(store, event_id, created=1000.0)
+    store.claim("w", 1001.0, 60)
+    store.settle(event_id, "w", 1002.0, status="completed", draft_order_id=DRAFT_ID,
+                 draft_state="open")
+    post(client, "draft_orders/update", draft_update("invoice_sent", T1))
+    post(client, "draft_orders/update", draft_update("open", T0))
+    post(client, "orders/create", order(event_id))
+    shopify_webhooks.apply_pending(store, 2000.0, 30)
+    text = client.get(f"/admin/events/{event_id}", auth=("m", "pw")).get_data(as_text=True)
+    assert "Shopify's webhooks (3)" in text
+    assert "ignored: out of order" in text
+    assert "#1001 · paid" in text
+    assert "<dt>Draft state</dt><dd>completed" in text
