@@ -20,6 +20,7 @@ PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 DRAFT_SCOPES = ("write_draft_orders",)
 STOCK_SCOPES = ("read_products", "read_inventory")
 B2B_SCOPES = ("read_customers", "read_companies")
+WEBHOOK_SCOPES = ("read_orders",)  # orders/create; the draft topics come with write_draft_orders
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ def required_scopes(config):
         scopes += STOCK_SCOPES
     if config.get("B2B_ORDERS"):
         scopes += B2B_SCOPES
+    if config.get("SHOPIFY_WEBHOOK_SECRET"):
+        scopes += WEBHOOK_SCOPES
     return scopes
 
 

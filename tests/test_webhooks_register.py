@@ -174,7 +174,13 @@ def test_doctor_checks_webhooks_only_with_a_webhook_secret(make_app, shopify):
 def test_doctor_reads_the_subscriptions_with_a_webhook_secret(hooks_app, shopify):
     shopify.get(f"{API}/shop.json", json={"shop": {"name": "S", "myshopify_domain": "s"}})
     shopify.get("https://test-shop.myshopify.com/admin/oauth/access_scopes.json",
-                json={"access_scopes": [{"handle": "write_draft_orders"}]})
+                json={"access_scopes": [{"handle": "write_draft_orders"},
+                                        {"handle": "read_orders"}]})
     rest_list(shopify, *TOPICS)
     check = doctor.run(hooks_app())[-1]
     assert (check.name, check.status) == ("Shopify webhooks are subscribed", "PASS")
+
+
+def test_doctor_asks_for_read_orders_with_a_webhook_secret():
+    assert doctor.required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
+        "write_draft_orders", "read_orders"]
