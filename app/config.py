@@ -130,7 +130,7 @@ def _auto_flag(name, value):
 
 def _count(name, value):
     """A whole number of at least 0, where 0 switches the feature off."""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
 

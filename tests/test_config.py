@@ -270,3 +270,9 @@ def test_a_graphql_feature_under_rest_is_reported_with_the_other_problems():
 def test_malformed_api_setting_is_named(name, value):
     with pytest.raises(ConfigError, match=name):
         settings(**{"SHOPIFY_API": "graphql", name: value})
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "５"])
+def test_a_count_in_digits_other_than_ascii_is_named_not_a_crash(value):
+    with pytest.raises(ConfigError, match="DEDUPE_WINDOW"):
+        settings(DEDUPE_WINDOW=value)
