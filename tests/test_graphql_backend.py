@@ -387,6 +387,17 @@ def test_a_garbled_list_is_never_read_as_no_draft(graphql, shopify, body):
     assert outcome.kind == "unavailable"
 
 
+@pytest.mark.parametrize("node", [None, "draft", {**DRAFT, "customAttributes": None},
+                                  {**DRAFT, "customAttributes": {"key": EVENT_MARKER}}])
+def test_a_tagged_draft_whose_attributes_cannot_be_read_is_never_read_as_no_draft(
+        graphql, shopify, node):
+    """Only the event's drafts carry its tag: reading such a node as "none" would
+    post the event a second draft."""
+    shopify.post(GRAPHQL, json=listed(node))
+    _, outcome = graphql().lookup(EVENT, NOW)
+    assert outcome.kind == "unavailable"
+
+
 def test_a_throttled_lookup_waits_like_a_create(graphql, shopify):
     shopify.post(GRAPHQL, json=throttled(requested=7, available=2.0, rate=50.0))
     _, outcome = graphql().lookup(EVENT, NOW)

@@ -285,8 +285,11 @@ def classify_create(answer, payload, prepared):
 
 
 def _carries(node, event_id):
+    """Whether a listed draft carries the event id; None when its attributes are unreadable."""
     attributes = node.get("customAttributes") if isinstance(node, dict) else None
-    return isinstance(attributes, list) and {"key": EVENT_MARKER, "value": event_id} in attributes
+    if not isinstance(attributes, list):
+        return None
+    return {"key": EVENT_MARKER, "value": event_id} in attributes
 
 
 def classify_lookup(answer, event_id):
@@ -299,10 +302,13 @@ def classify_lookup(answer, event_id):
     nodes = listed.get("nodes") if isinstance(listed, dict) else None
     if not isinstance(nodes, list):
         return _unreadable("list of draft orders")
-    for node in nodes:
-        if _carries(node, event_id):
+    carried = [_carries(node, event_id) for node in nodes]
+    for node, carries in zip(nodes, carried, strict=True):
+        if carries:
             return _created(node)
-    return Outcome("absent")
+    # Only the event's drafts carry its tag: one unread may be the event's.
+    return _unreadable("custom attributes of a tagged draft") if None in carried \
+        else Outcome("absent")
 
 
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
