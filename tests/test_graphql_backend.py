@@ -556,6 +556,14 @@ def test_a_customer_who_is_no_contact_of_the_company_fails(graphql, shopify):
     assert outcome.nothing_created
 
 
+@pytest.mark.parametrize("contact", ["../../x\"<script>", "0", "5 ", "9" * 30])
+def test_a_contact_whose_id_is_no_contact_id_is_passed_over(graphql, shopify, contact):
+    """It would be stored with the event and sent back to Shopify as the purchaser."""
+    shopify.post(GRAPHQL, json=company_answer([profile(contact, 1)]))
+    _, outcome = graphql().prepare(payload(company=COMPANY))
+    assert outcome.code == "b2b_contact_not_found"
+
+
 def test_a_location_of_another_company_fails(graphql, shopify):
     shopify.post(GRAPHQL, json=company_answer([profile(5, 1)], location_company=9))
     _, outcome = graphql().prepare(payload(company=COMPANY))

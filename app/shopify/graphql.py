@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 
 from ..cart import EVENT_MARKER
+from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
 from .answers import Outcome, bounded_seconds, created_draft
@@ -382,6 +383,13 @@ def _gid_of(node):
     return node.get("id") if isinstance(node, dict) else None
 
 
+def _is_gid_of(kind, raw):
+    """Whether `raw` is the gid of a `kind` with a positive 64-bit id."""
+    prefix = GID.format(kind, "")
+    return (isinstance(raw, str) and raw.startswith(prefix)
+            and positive_id(raw[len(prefix):], MAX_BIGINT) is not None)
+
+
 def purchasing_company(data, company):
     """The signed company location with the customer's contact in its company,
     or None when the customer is no contact of that company."""
@@ -396,8 +404,7 @@ def purchasing_company(data, company):
     for profile in profiles if isinstance(profiles, list) else ():
         contact = _gid_of(profile)
         if (_gid_of(profile.get("company") if isinstance(profile, dict) else None) == company_gid
-                and isinstance(contact, str)
-                and contact.startswith("gid://shopify/CompanyContact/") and len(contact) < 100):
+                and _is_gid_of("CompanyContact", contact)):
             return {"companyId": company_gid, "companyContactId": contact,
                     "companyLocationId": location_gid}
     return None
