@@ -281,6 +281,15 @@ def test_user_errors_fail_the_event_naming_the_cart_lines(graphql, shopify):
     assert outcome.nothing_created
 
 
+def test_several_user_errors_on_one_line_name_it_once(graphql, shopify):
+    """An answer repeating an error would otherwise store (and show the shopper)
+    hundreds of line objects for one cart line."""
+    shopify.post(GRAPHQL, json=user_errors(*[
+        {"field": ["lineItems", "2", "quantity"], "message": f"Problem {n}"} for n in range(300)]))
+    _, outcome = create(graphql())
+    assert [(line["line"], line["detail"]) for line in outcome.lines] == [(2, "Problem 0")]
+
+
 def test_a_user_error_line_counts_past_the_dropped_lines(graphql, shopify):
     dropped = {"dropped": [{"line": 0, "variant_id": 11, "code": "out_of_stock",
                             "detail": "This item is out of stock: 2 requested."}]}

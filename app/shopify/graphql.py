@@ -28,7 +28,6 @@ from .rest import classify as classify_status
 MARKER_TAG_PREFIX = "cart-event-"
 MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
 MAX_LINE_DETAIL_CHARS = 300  # of a line object's detail
-MAX_ERROR_LINES = 250  # a cart's lines at most (app.cart.MAX_LINES)
 THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
 
 # Seconds a new draft may take to appear in draftOrders(query:), which reads
@@ -252,7 +251,7 @@ def user_errors_outcome(errors, payload, prepared):
     """Shopify's userErrors as a failure naming the cart lines they are about."""
     posted = _posted_lines(payload, prepared)
     items = payload["draft_order"]["line_items"]
-    lines, others = [], []
+    lines, others = {}, []  # a cart line is named once, by its first error
     for error in errors:
         error = error if isinstance(error, dict) else {}
         message = _text(error.get("message"), MAX_LINE_DETAIL_CHARS,
@@ -260,13 +259,13 @@ def user_errors_outcome(errors, payload, prepared):
         line = _line_of(error.get("field"), posted)
         if line is None:
             others.append(message)
-        elif len(lines) < MAX_ERROR_LINES:
-            lines.append({"line": line, "variant_id": items[line]["variant_id"],
-                          "code": "rejected_by_shopify", "detail": message})
+        elif line not in lines:
+            lines[line] = {"line": line, "variant_id": items[line]["variant_id"],
+                           "code": "rejected_by_shopify", "detail": message}
     detail = "Shopify rejected the draft order"
     detail += f": {'; '.join(others)}" if others else "; the lines say why."
     return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
-                   lines=tuple(lines), nothing_created=True)
+                   lines=tuple(lines.values()), nothing_created=True)
 
 
 def classify_create(answer, payload, prepared):
