@@ -135,6 +135,16 @@ SHOPPER_ERROR_DETAILS = {
     "shopify_access_denied": _STORE_SIDE,
     "shopify_graphql_error": _STORE_SIDE,
 }
+# A line's detail by its code, where the stored one is Shopify's words (a
+# userError's message), kept for /admin.
+SHOPPER_LINE_DETAILS = {
+    "rejected_by_shopify": "The store could not accept this item as it is; please change or "
+                           "remove it, or contact the store.",
+}
+
+
+def _shopper_line(line):
+    return {**line, "detail": SHOPPER_LINE_DETAILS.get(line["code"], line["detail"])}
 
 
 def status_document(event):
@@ -143,8 +153,8 @@ def status_document(event):
     shopper's sentence (not the stored detail) and the cart lines it names.
 
     Line objects ({line, variant_id, code, detail}) are written for shoppers by
-    the backends. `prepared` and `error_lines` are read with .get: events
-    stored before those columns existed have neither."""
+    the backends, but for the lines Shopify refused. `prepared` and `error_lines`
+    are read with .get: events stored before those columns existed have neither."""
     draft = None
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
@@ -154,7 +164,7 @@ def status_document(event):
         error = {"code": event["error_code"],
                  "detail": SHOPPER_ERROR_DETAILS.get(event["error_code"], _STORE_SIDE)}
         if event.get("error_lines"):
-            error["lines"] = event["error_lines"]
+            error["lines"] = [_shopper_line(line) for line in event["error_lines"]]
     prepared = event.get("prepared") or {}
     return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error,
             "dropped_lines": prepared.get("dropped", [])}

@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 
 from ..cart import EVENT_MARKER
+from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
 from .answers import Outcome, bounded_seconds, created_draft
@@ -27,7 +28,6 @@ from .rest import classify as classify_status
 MARKER_TAG_PREFIX = "cart-event-"
 MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
 MAX_LINE_DETAIL_CHARS = 300  # of a line object's detail
-MAX_ERROR_LINES = 250  # a cart's lines at most (app.cart.MAX_LINES)
 THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
 
 # Seconds a new draft may take to appear in draftOrders(query:), which reads
@@ -274,7 +274,7 @@ def user_errors_outcome(errors, payload, prepared):
     """Shopify's userErrors as a failure naming the cart lines they are about."""
     posted = _posted_lines(payload, prepared)
     items = payload["draft_order"]["line_items"]
-    lines, others = [], []
+    lines, others = {}, []  # a cart line is named once, by its first error
     for error in errors:
         error = error if isinstance(error, dict) else {}
         message = _text(error.get("message"), MAX_LINE_DETAIL_CHARS,
@@ -282,13 +282,13 @@ def user_errors_outcome(errors, payload, prepared):
         line = _line_of(error.get("field"), posted)
         if line is None:
             others.append(message)
-        elif len(lines) < MAX_ERROR_LINES:
-            lines.append({"line": line, "variant_id": items[line]["variant_id"],
-                          "code": "rejected_by_shopify", "detail": message})
+        elif line not in lines:
+            lines[line] = {"line": line, "variant_id": items[line]["variant_id"],
+                           "code": "rejected_by_shopify", "detail": message}
     detail = "Shopify rejected the draft order"
     detail += f": {'; '.join(others)}" if others else "; the lines say why."
     return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
-                   lines=tuple(lines), nothing_created=True)
+                   lines=tuple(lines.values()), nothing_created=True)
 
 
 def classify_create(answer, payload, prepared):
@@ -308,8 +308,11 @@ def classify_create(answer, payload, prepared):
 
 
 def _carries(node, event_id):
+    """Whether a listed draft carries the event id; None when its attributes are unreadable."""
     attributes = node.get("customAttributes") if isinstance(node, dict) else None
-    return isinstance(attributes, list) and {"key": EVENT_MARKER, "value": event_id} in attributes
+    if not isinstance(attributes, list):
+        return None
+    return {"key": EVENT_MARKER, "value": event_id} in attributes
 
 
 def classify_lookup(answer, event_id):
@@ -322,10 +325,13 @@ def classify_lookup(answer, event_id):
     nodes = listed.get("nodes") if isinstance(listed, dict) else None
     if not isinstance(nodes, list):
         return _unreadable("list of draft orders")
-    for node in nodes:
-        if _carries(node, event_id):
+    carried = [_carries(node, event_id) for node in nodes]
+    for node, carries in zip(nodes, carried, strict=True):
+        if carries:
             return _created(node)
-    return Outcome("absent")
+    # Only the event's drafts carry its tag: one unread may be the event's.
+    return _unreadable("custom attributes of a tagged draft") if None in carried \
+        else Outcome("absent")
 
 
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
@@ -399,6 +405,13 @@ def _gid_of(node):
     return node.get("id") if isinstance(node, dict) else None
 
 
+def _is_gid_of(kind, raw):
+    """Whether `raw` is the gid of a `kind` with a positive 64-bit id."""
+    prefix = GID.format(kind, "")
+    return (isinstance(raw, str) and raw.startswith(prefix)
+            and positive_id(raw[len(prefix):], MAX_BIGINT) is not None)
+
+
 def purchasing_company(data, company):
     """The signed company location with the customer's contact in its company,
     or None when the customer is no contact of that company."""
@@ -413,8 +426,7 @@ def purchasing_company(data, company):
     for profile in profiles if isinstance(profiles, list) else ():
         contact = _gid_of(profile)
         if (_gid_of(profile.get("company") if isinstance(profile, dict) else None) == company_gid
-                and isinstance(contact, str)
-                and contact.startswith("gid://shopify/CompanyContact/") and len(contact) < 100):
+                and _is_gid_of("CompanyContact", contact)):
             return {"companyId": company_gid, "companyContactId": contact,
                     "companyLocationId": location_gid}
     return None
