@@ -32,8 +32,14 @@ class Notifier:
         self.policy = policy
 
     def messages(self, event, changes, now):
-        """What the worker's settle of `event` with `changes` queues (app/notify.py)."""
-        return notify.messages(event, changes, self.settings, now)
+        """What the worker's settle of `event` with `changes` queues (app/notify.py);
+        none, rather than no settle, should building them ever fail."""
+        try:
+            return notify.messages(event, changes, self.settings, now)
+        except Exception:
+            log.exception("event %s: the merchant's notification could not be built",
+                          event["id"])
+            return []
 
     def run_once(self):
         """Send one due notification and record how it went; False when none is due."""

@@ -415,3 +415,9 @@ def test_an_events_page_shows_its_notifications(make_app):
     assert "Merchant notifications (1)" in text
     assert "<td>webhook</td><td>failed</td><td>1</td><td>the webhook answered 500: down</td>" \
         in text
+
+
+def test_a_message_that_cannot_be_built_never_stops_the_settle(make_app, monkeypatch):
+    notifier = make_app(**CHANNELS).extensions["notifier"]
+    monkeypatch.setattr(notify, "_document", lambda *args: 1 / 0)
+    assert notifier.messages(EVENT, CREATED, 1.0) == []
