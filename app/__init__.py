@@ -15,6 +15,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, cli, config, errors, health, receiver, setup_page, shopify_webhooks
+from .notifier import Notifier
 from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
@@ -85,9 +86,11 @@ def create_app(overrides=None):
                     lookup_lag=client.lookup_lag)
     app.extensions["store"] = store
     app.extensions["shopify"] = client
+    app.extensions["notifier"] = Notifier(store, settings)
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
                                       retention_seconds=settings["RETENTION_DAYS"] * 86400,
-                                      reconcile_days=settings["RECONCILE_DAYS"])
+                                      reconcile_days=settings["RECONCILE_DAYS"],
+                                      notifier=app.extensions["notifier"])
 
     errors.register(app)
     app.register_blueprint(receiver.bp)

@@ -38,6 +38,7 @@ SHOWN_CHARS = 64 * 1024  # of any one stored body on a page
 PRETTY_DEPTH = 16        # JSON nested deeper is shown as stored, not re-indented
 ANSWERS_SHOWN = 50       # an event's latest answers from Shopify on its page
 WEBHOOKS_SHOWN = 50      # an event's latest webhooks from Shopify on its page
+NOTIFICATIONS_SHOWN = 20  # an event's latest notifications to the merchant on its page
 RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
 REALM = 'Basic realm="Draft orders"'
 page_headers.protect(bp)
@@ -187,7 +188,15 @@ def event(event_id):
                            answer_count=answer_count, webhooks=webhooks,
                            webhook_count=webhook_count, retry_token=token,
                            received=_pretty_body(found["received"]),
-                           payload=_pretty(found["payload"]))
+                           payload=_pretty(found["payload"]),
+                           **_notifications(store, event_id))
+
+
+def _notifications(store, event_id):
+    """What an event's page shows of the merchant's notifications about it
+    (templates/admin/_notifications.html)."""
+    shown, total = store.notifications(event_id, NOTIFICATIONS_SHOWN)
+    return {"notifications": shown, "notification_count": total}
 
 
 @bp.post("/events/<event_id>/retry")

@@ -137,7 +137,7 @@ def _transition(event, outcome, now, policy, trusted_url):
 
 class Worker:
     def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0, reconcile_days=0):
+                 retention_seconds=0, reconcile_days=0, notifier=None):
         self.store = store
         self.client = client
         self.policy = policy
@@ -149,6 +149,7 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._held = None  # the id of the event being delivered, for the heartbeat
+        self.notifier = notifier  # app/notifier.py: tells the merchant, in its own thread
 
     def notify(self):
         """Called by the receiver after a commit, so pickup needs no polling."""
@@ -171,9 +172,10 @@ class Worker:
             now = self.clock()
             outcome = Outcome("unavailable", detail=f"The answer could not be handled "
                                                     f"({type(error).__name__}).")
+            changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
             self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
-                              **next_state(event, outcome, now, self.policy,
-                                           self.client.trusted_url))
+                              notifications=self._notifications(event, changes, now),
+                              **changes)
         finally:
             self._held = None
         return True
@@ -186,9 +188,15 @@ class Worker:
         now = self.clock()
         changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
-                                    attempts=event["attempts"] + 1, **changes)
+                                    attempts=event["attempts"] + 1,
+                                    notifications=self._notifications(event, changes, now),
+                                    **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
+
+    def _notifications(self, event, changes, now):
+        """The merchant's notifications a settle with `changes` queues, in its transaction."""
+        return self.notifier.messages(event, changes, now) if self.notifier else ()
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
@@ -214,6 +222,8 @@ class Worker:
         a heartbeat thread renews the lease meanwhile."""
         threading.Thread(target=self._heartbeat, args=(stop,), name="draft-order-lease",
                          daemon=True).start()
+        if self.notifier:
+            self.notifier.start(stop)
         while not stop.is_set():
             self._wake.clear()
             try:

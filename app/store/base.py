@@ -39,7 +39,7 @@ _PROCESSING = _literals(EventStatus.PROCESSING)
 _FAILED = _literals(EventStatus.FAILED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
-_PENDING = _literals("pending")  # a Shopify webhook not yet applied
+_PENDING = _literals("pending")  # a Shopify webhook not yet applied, a notification not sent
 
 # How a Shopify webhook's event is found: by its id, or by its draft order's.
 _WEBHOOK_KEYS = ("id", "draft_order_id")
@@ -302,8 +302,10 @@ class SqlStore:
                 (answer_by, now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
-    def settle(self, event_id, owner, now, answer=None, **changes):
-        """Record Shopify's answer and the event's next state, releasing the lease.
+    def settle(self, event_id, owner, now, answer=None, notifications=(), **changes):
+        """Record Shopify's answer and the event's next state, releasing the lease,
+        and queue the merchant's `notifications` (app/notify.py `messages`) in
+        the same transaction: none is lost or half-written, whenever we crash.
 
         Returns False, changing nothing, when the lease is no longer `owner`'s:
         another worker has taken the event over and its word wins.
@@ -327,6 +329,8 @@ class SqlStore:
                     (event_id, now, answer["method"], answer["url"], answer["status"],
                      answer["body"]),
                 )
+            if updated:
+                self._queue_notifications(conn, event_id, now, notifications)
         return bool(updated)
 
     def next_due_at(self, post_window=0.0):
@@ -464,6 +468,66 @@ class SqlStore:
                                  (event_id,)).fetchone()["n"]
         return [dict(row) for row in reversed(rows)], total
 
+    # --- Notifications (app/notify.py builds them, app/notifier.py sends them). ---
+
+    def _queue_notifications(self, conn, event_id, now, notifications):
+        """`settle`'s outbox: each row (kind, channel, body) pending, due now."""
+        for row in notifications:
+            conn.execute(
+                "INSERT INTO notifications (event_id, kind, channel, body, status, attempts,"
+                f" next_attempt_at, created_at) VALUES (?, ?, ?, ?, {_PENDING}, 0, ?, ?)",
+                (event_id, row["kind"], row["channel"], row["body"], now, now),
+            )
+
+    def claim_notification(self, now, lease_seconds):
+        """Take the most overdue pending notification, counting the attempt, and
+        put it off `lease_seconds`: no other notifier sends it meanwhile, and a
+        notifier that dies while sending leaves it due again then. Its new
+        `next_attempt_at` is the claim's token for `finish_notification`.
+        None when none is due."""
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "UPDATE notifications SET next_attempt_at = ?, attempts = attempts + 1"
+                " WHERE id = (SELECT id FROM notifications"
+                f"             WHERE status = {_PENDING} AND next_attempt_at <= ?"
+                f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
+                " RETURNING *", (now + lease_seconds, now),
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def finish_notification(self, claimed, status, next_attempt_at=None, last_error=None):
+        """Record a send's result (status sent, failed, or pending again at
+        `next_attempt_at`) for the notification `claimed`, unless its lease ran
+        out and another notifier claimed it since; returns whether it was recorded."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE notifications SET status = ?, last_error = ?,"
+                " next_attempt_at = COALESCE(?, next_attempt_at)"
+                f" WHERE id = ? AND next_attempt_at = ? AND status = {_PENDING}",
+                (status, last_error, next_attempt_at, claimed["id"],
+                 claimed["next_attempt_at"]),
+            ).rowcount)
+
+    def next_notification_at(self):
+        """When the earliest pending notification falls due, or None."""
+        with self._connect() as conn:
+            return conn.execute(
+                "SELECT MIN(next_attempt_at) AS due FROM notifications"
+                f" WHERE status = {_PENDING}").fetchone()["due"]
+
+    def notifications(self, event_id, count):
+        """An event's latest `count` notifications, oldest first, without their
+        bodies, and how many it has: what its page shows."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, kind, channel, status, attempts, next_attempt_at, last_error,"
+                " created_at FROM notifications WHERE event_id = ? ORDER BY id DESC LIMIT ?",
+                (event_id, count),
+            ).fetchall()
+            total = conn.execute("SELECT COUNT(*) AS n FROM notifications WHERE event_id = ?",
+                                 (event_id,)).fetchone()["n"]
+        return [dict(row) for row in reversed(rows)], total
+
     # --- Admin logins (app/lockout.py). ---
 
     def login_attempt(self, address, now, limit, window, lockout):
@@ -511,9 +575,10 @@ class SqlStore:
 
     def prune(self, before, batch, go_on=lambda: True):
         """Delete the settled (completed or failed) events last changed before
-        `before`, with their answers, `batch` events to a transaction so that no
-        submission or claim waits long behind it; between batches, stop once
-        `go_on()` is false. Queued and processing events are never deleted."""
+        `before`, with their answers and notifications, `batch` events to a
+        transaction so that no submission or claim waits long behind it; between
+        batches, stop once `go_on()` is false. Queued and processing events are
+        never deleted."""
         events = answers = 0
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
@@ -537,5 +602,6 @@ class SqlStore:
             marks = ", ".join("?" * len(ids))
             answers = conn.execute(f"DELETE FROM answers WHERE event_id IN ({marks})",
                                    ids).rowcount
+            conn.execute(f"DELETE FROM notifications WHERE event_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
         return len(ids), answers
