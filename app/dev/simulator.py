@@ -5,7 +5,10 @@ It exists so the receiver can be tested against Shopify's awkward behaviours
 network or a real store. It also serves the two pages a draft order links to
 (the shop admin's and the invoice), so the demo's merchant view has no dead
 ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
-its own cost bucket. It depends on nothing else in `app`, so it can run in
+its own cost bucket. It plays a draft's lifecycle too: invoices, completion into
+an order ("the customer paid", from /_sim or the invoice page's Pay now),
+deletion, and the signed webhooks each change sends to the subscribed addresses
+(simulator_webhooks). It depends on nothing else in `app`, so it can run in
 another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
