@@ -184,3 +184,23 @@ def test_doctor_reads_the_subscriptions_with_a_webhook_secret(hooks_app, shopify
 def test_doctor_asks_for_read_orders_with_a_webhook_secret():
     assert doctor.required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
         "write_draft_orders", "read_orders"]
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_register_against_the_simulator_subscribes_once_and_doctor_then_passes(
+        make_app, start_simulator, api):
+    shop = start_simulator("shpat_register")
+    app = make_app(SHOPIFY_SHOP=shop.url, SHOPIFY_ACCESS_TOKEN="shpat_register", SHOPIFY_API=api,
+                   SHOPIFY_WEBHOOK_SECRET="whsec", PUBLIC_URL="https://receiver.example")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["webhooks", "register"])
+    second = runner.invoke(args=["webhooks", "register"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "nothing created" in second.output
+    subscribed = shop.state.snapshot("webhooks")
+    assert sorted(entry["topic"] for entry in subscribed) == [
+        "draft_orders/delete", "draft_orders/update", "orders/create"]
+    assert {entry["address"] for entry in subscribed} == {
+        "https://receiver.example/webhooks/shopify"}
+    checks = {check.name: check for check in doctor.run(app)}
+    assert checks["Shopify webhooks are subscribed"].status == "PASS"
