@@ -14,7 +14,8 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, cli, config, errors, health, receiver, setup_page
+from . import admin, cli, config, errors, health, receiver, setup_page, shopify_webhooks
+from .notifier import Notifier
 from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
 from .worker import FollowUp, Policy, Worker
@@ -85,12 +86,15 @@ def create_app(overrides=None):
                     lookup_lag=client.lookup_lag)
     app.extensions["store"] = store
     app.extensions["shopify"] = client
+    app.extensions["notifier"] = Notifier(store, settings)
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
                                       retention_seconds=settings["RETENTION_DAYS"] * 86400,
-                                      follow_up=FollowUp.from_settings(settings))
+                                      follow_up=FollowUp.from_settings(settings),
+                                      notifier=app.extensions["notifier"])
 
     errors.register(app)
     app.register_blueprint(receiver.bp)
+    app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(setup_page.bp)

@@ -130,7 +130,7 @@ def _auto_flag(name, value):
 
 def _count(name, value):
     """A whole number of at least 0, where 0 switches the feature off."""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
 
@@ -180,6 +180,16 @@ def _email(name, value):
     if not at or not local or "." not in domain or any(c.isspace() for c in value):
         raise ConfigError(f"{name} must be an email address, got {value!r}")
     return value
+
+
+MAX_HOLD_MINUTES = 525_600  # a year: a longer hold is a typo, and past the year 9999 none is dated
+
+
+def _hold_minutes(name, value):
+    minutes = _count(name, value)
+    if minutes > MAX_HOLD_MINUTES:
+        raise ConfigError(f"{name} must be at most {MAX_HOLD_MINUTES} (a year), got {value!r}")
+    return minutes
 
 
 def _lease(name, value):
@@ -334,9 +344,10 @@ SETTINGS = (
             "location the snippet signed (its catalog prices and payment terms); `0`: the "
             "snippet's company lines are ignored", rest=False,
             rest_cannot="the REST Admin API cannot draft an order for a company"),
-    Setting("RESERVE_INVENTORY_MINUTES", "0", _count,
-            "minutes the draft order holds its items' inventory from its creation; `0` holds "
-            "none", rest=0, rest_cannot="the REST Admin API cannot reserve inventory"),
+    Setting("RESERVE_INVENTORY_MINUTES", "0", _hold_minutes,
+            "minutes the draft order holds its items' inventory from its creation, at most "
+            "525600 (a year); `0` holds none", rest=0,
+            rest_cannot="the REST Admin API cannot reserve inventory"),
     Setting("INVALID_ITEM_POLICY", "off", _choice("off", "block", "drop"),
             "lines whose variant no longer exists or is not for sale: `off` (Shopify decides), "
             "`block` (the event fails, naming the lines), `drop` (the draft order is made "

@@ -36,6 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from . import shopify_webhooks
 from .event_status import EventStatus
 from .lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
 from .shopify import Outcome, UntrustedLocation
@@ -258,7 +259,7 @@ def reconcile_state(event, outcome, now, days):
 
 class Worker:
     def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0, follow_up=FollowUp()):
+                 retention_seconds=0, follow_up=FollowUp(), notifier=None):
         self.store = store
         self.client = client
         self.policy = policy
@@ -270,6 +271,7 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._held = None  # the id of the event being delivered, for the heartbeat
+        self.notifier = notifier  # app/notifier.py: tells the merchant, in its own thread
 
     def notify(self):
         """Called by the receiver after a commit, so pickup needs no polling."""
@@ -306,8 +308,9 @@ class Worker:
     def _delivery_failed(self, event, outcome):
         """Rescheduled like a failed call, flagged as it was; fails once out of attempts."""
         now = self.clock()
+        changes = self._next_state(event, outcome, now)
         self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
-                          **self._next_state(event, outcome, now))
+                          notifications=self._notifications(event, changes, now), **changes)
 
     def _next_state(self, event, outcome, now):
         return next_state(event, outcome, now, self.policy, self.client.trusted_url,
@@ -321,9 +324,15 @@ class Worker:
         now = self.clock()
         changes = self._next_state(event, outcome, now)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
-                                    attempts=event["attempts"] + 1, **changes)
+                                    attempts=event["attempts"] + 1,
+                                    notifications=self._notifications(event, changes, now),
+                                    **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
+
+    def _notifications(self, event, changes, now):
+        """The merchant's notifications a settle with `changes` queues, in its transaction."""
+        return self.notifier.messages(event, changes, now) if self.notifier else ()
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
@@ -381,9 +390,12 @@ class Worker:
         a heartbeat thread renews the lease meanwhile."""
         threading.Thread(target=self._heartbeat, args=(stop,), name="draft-order-lease",
                          daemon=True).start()
+        if self.notifier:
+            self.notifier.start(stop)
         while not stop.is_set():
             self._wake.clear()
             try:
+                self.apply_webhooks()
                 while not stop.is_set() and self.run_once():
                     pass
                 due = self.store.next_due_at(post_window=self.client.timeout)
@@ -394,6 +406,11 @@ class Worker:
                 due = None
             wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
             self._wake.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
+
+    def apply_webhooks(self):
+        """Apply the Shopify webhooks kept since the last pass: no Shopify call."""
+        return shopify_webhooks.apply_pending(self.store, self.clock(),
+                                             self.follow_up.reconcile_days)
 
     def prune(self, go_on=lambda: True):
         """Delete the settled events older than the retention period, batch by

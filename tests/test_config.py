@@ -293,3 +293,20 @@ def test_lifecycle_settings_are_off_when_unset():
     assert (loaded["SEND_INVOICE"], loaded["SHOPIFY_WEBHOOK_SECRET"], loaded["PUBLIC_URL"],
             loaded["NOTIFY_WEBHOOK_URL"], loaded["SMTP_URL"]) == (False, None, None, None, None)
     assert loaded["RECONCILE_DAYS"] == 30
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "５"])
+def test_a_count_in_digits_other_than_ascii_is_named_not_a_crash(value):
+    with pytest.raises(ConfigError, match="DEDUPE_WINDOW"):
+        settings(DEDUPE_WINDOW=value)
+
+
+def test_an_inventory_hold_beyond_a_year_is_named_at_start_up():
+    """A typo like 99999999999999 would fail every draft, on a shopper's cart, later."""
+    with pytest.raises(ConfigError, match="RESERVE_INVENTORY_MINUTES"):
+        settings(SHOPIFY_API="graphql", RESERVE_INVENTORY_MINUTES="99999999999999")
+
+
+def test_an_inventory_hold_of_a_year_is_accepted():
+    assert settings(SHOPIFY_API="graphql", RESERVE_INVENTORY_MINUTES="525600")[
+        "RESERVE_INVENTORY_MINUTES"] == 525600

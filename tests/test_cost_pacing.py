@@ -131,6 +131,15 @@ def test_wait_sleeps_for_the_delay(clock):
     assert slept == [pytest.approx(0.5)]
 
 
+@pytest.mark.parametrize("maximum, rate", [(1000.0, 1e-9), (1e300, 1.0)])
+def test_a_bucket_that_would_take_days_to_restore_is_ignored(clock, maximum, rate):
+    """Shopify's buckets refill in seconds; a throttleStatus saying otherwise
+    would hold every worker thread (and the events they lease) for years."""
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0, maximum=maximum, rate=rate, requested=maximum))
+    assert pacer.delay(pacer.cost_of("DraftOrderCreate", 10)) == 0.0
+
+
 def test_half_the_points_available_is_room_for_requests_that_can_wait(clock):
     pacer = CostPacer(clock=clock)
     assert pacer.has_room()  # nothing reported yet

@@ -20,7 +20,12 @@ Each backend offers:
   the order in a second call, which needs read_orders);
 - `pacer`, whose `has_room()` says the bucket is at most half used: calls that
   can wait (re-reading drafts) go only then;
-- `read_shop()` and `read_scopes()`, for doctor.
+- `read_shop()` and `read_scopes()`, for doctor;
+- `list_webhooks()`: (Answer, [{"topic", "address"}] or None), the shop's
+  webhook subscriptions, each topic as the API spells it (REST
+  `orders/create`, GraphQL `ORDERS_CREATE`), for doctor and `webhooks list`;
+- `create_webhook(topic, address)`: (Answer, None when subscribed, else why
+  not in a sentence), `topic` in REST's spelling (`webhooks register`).
 
 Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
 what it means (answers.py).

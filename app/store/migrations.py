@@ -130,5 +130,6 @@ MIGRATIONS = (
             created_at      DOUBLE PRECISION NOT NULL
         )""",
         "CREATE INDEX notifications_due ON notifications (status, next_attempt_at)",
+        "CREATE INDEX notifications_event ON notifications (event_id, id)",
     )),
 )
