@@ -4,8 +4,9 @@ and finds the invoice sent, instead of sending it again.
 
 Real `flask --app app worker` processes, as in test_sigkill.py, against a
 small stand-in for the three Admin API calls involved (create, send_invoice,
-read the draft), which holds the send's answer back once it has sent it.
-TODO(lead): move onto the simulator once it plays send_invoice (i11-sim11).
+read the draft), which holds back the send's answer alone, once it has sent
+it: the simulator's delay holds back every answer, the draft's creation too,
+and the invoice follows the creation too quickly to change it in between.
 """
 
 import threading
