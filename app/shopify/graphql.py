@@ -33,6 +33,8 @@ THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
 # What each operation is expected to cost before Shopify has said.
 CREATE_COST = 10
 LOOKUP_COST = 7
+# Points the pacer keeps for one request of another process of ours in flight.
+PACER_HEADROOM = CREATE_COST
 
 GID = "gid://shopify/{}/{}"
 
@@ -434,7 +436,7 @@ class GraphQLClient:
         self.base_url = base_url
         self.api_version = api_version
         self.timeout = timeout
-        self.pacer = pacer or CostPacer()
+        self.pacer = pacer or CostPacer(headroom=PACER_HEADROOM)
         self.features = features or {}
         self.clock = clock
         self.endpoint = admin_api_url(base_url, api_version, "graphql.json")
