@@ -14,7 +14,8 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, cli, config, errors, health, receiver, setup_page
+from . import admin, cli, config, errors, health, receiver, setup_page, shopify_webhooks
+from .notifier import Notifier
 from .shopify import make_client
 from .store import SchemaUpgradeRequired, open_store
 from .worker import Policy, Worker
@@ -81,14 +82,19 @@ def create_app(overrides=None):
         print(f"database error: {error}", file=sys.stderr)
         raise SystemExit(3) from None
     client = make_client(settings)
-    policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"])
+    policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"],
+                    lookup_lag=client.lookup_lag)
     app.extensions["store"] = store
     app.extensions["shopify"] = client
+    app.extensions["notifier"] = Notifier(store, settings)
     app.extensions["worker"] = Worker(store, client, policy, settings["LEASE_SECONDS"],
-                                      retention_seconds=settings["RETENTION_DAYS"] * 86400)
+                                      retention_seconds=settings["RETENTION_DAYS"] * 86400,
+                                      reconcile_days=settings["RECONCILE_DAYS"],
+                                      notifier=app.extensions["notifier"])
 
     errors.register(app)
     app.register_blueprint(receiver.bp)
+    app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(setup_page.bp)

@@ -37,6 +37,8 @@ PAGE_SIZE = 50
 SHOWN_CHARS = 64 * 1024  # of any one stored body on a page
 PRETTY_DEPTH = 16        # JSON nested deeper is shown as stored, not re-indented
 ANSWERS_SHOWN = 50       # an event's latest answers from Shopify on its page
+WEBHOOKS_SHOWN = 50      # an event's latest webhooks from Shopify on its page
+NOTIFICATIONS_SHOWN = 20  # an event's latest notifications to the merchant on its page
 RETRY_TOKEN_MAX_AGE = 3600  # seconds a detail page's retry button stays usable
 REALM = 'Basic realm="Draft orders"'
 page_headers.protect(bp)
@@ -180,11 +182,21 @@ def event(event_id):
     answers, answer_count = store.latest_answers(event_id, ANSWERS_SHOWN, SHOWN_CHARS + 1)
     answers = [{**answer, "body": _pretty_body(answer["body"], answer["body_length"])}
                for answer in answers]
+    webhooks, webhook_count = store.event_webhooks(event_id, WEBHOOKS_SHOWN)
     token = retry_token(event_id) if found["status"] == EventStatus.FAILED else None
     return render_template("admin/event.html", event=found, answers=answers,
-                           answer_count=answer_count, retry_token=token,
+                           answer_count=answer_count, webhooks=webhooks,
+                           webhook_count=webhook_count, retry_token=token,
                            received=_pretty_body(found["received"]),
-                           payload=_pretty(found["payload"]))
+                           payload=_pretty(found["payload"]),
+                           **_notifications(store, event_id))
+
+
+def _notifications(store, event_id):
+    """What an event's page shows of the merchant's notifications about it
+    (templates/admin/_notifications.html)."""
+    shown, total = store.notifications(event_id, NOTIFICATIONS_SHOWN)
+    return {"notifications": shown, "notification_count": total}
 
 
 @bp.post("/events/<event_id>/retry")

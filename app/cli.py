@@ -9,6 +9,8 @@ import click
 from flask import Flask, current_app
 
 from . import config, doctor
+from .shopify import is_web_url
+from .shopify_webhooks import TOPICS, missing_topics, public_address
 from .store import open_store
 
 
@@ -37,6 +39,16 @@ def _configured():
     if error:
         click.echo("\n".join(error.lines()), err=True)
         raise SystemExit(3)
+
+
+def _listed_webhooks(client):
+    """The shop's webhook subscriptions, or stop saying why they could not be read."""
+    answer, subscriptions = client.list_webhooks()
+    if subscriptions is None:
+        said = f"answered {answer.status}" if answer.status else f"did not answer ({answer.body})"
+        raise SystemExit(f"webhooks: could not list the shop's webhooks: {answer.method} "
+                         f"{answer.url} {said}")
+    return subscriptions
 
 
 def register(app):
@@ -74,3 +86,50 @@ def register(app):
             click.echo(result.line())
         if any(result.failed for result in results):
             raise SystemExit(1)
+
+    @app.cli.group("webhooks")
+    def webhooks_group():
+        """Shopify's webhooks about the draft orders this service makes."""
+
+    @webhooks_group.command("register")
+    @click.option("--url", help="the address Shopify should send them to "
+                                "(default: PUBLIC_URL + /webhooks/shopify)")
+    def webhooks_register_command(url):
+        """Subscribe the shop to draft_orders/update, draft_orders/delete and
+        orders/create at the receiver's address; those already there are kept."""
+        _configured()
+        settings = current_app.config
+        if not settings["SHOPIFY_WEBHOOK_SECRET"]:
+            raise SystemExit("webhooks: set SHOPIFY_WEBHOOK_SECRET (the custom app's API secret "
+                             "key) first: until then /webhooks/shopify answers 404")
+        address = url or public_address(settings)
+        if not address:
+            raise SystemExit("webhooks: set PUBLIC_URL to the receiver's public address "
+                             "(https://…), or pass --url")
+        if not is_web_url(address):
+            raise SystemExit("webhooks: --url must be an https:// (or http://) address")
+        client = current_app.extensions["shopify"]
+        missing = missing_topics(_listed_webhooks(client), address)
+        if not missing:
+            click.echo(f"webhooks: {', '.join(TOPICS)} already go to {address}; nothing created")
+            return
+        failed = False
+        for topic in missing:
+            _, problem = client.create_webhook(topic, address)
+            if problem:
+                failed = True
+                click.echo(f"webhooks: {topic} not subscribed: {problem}", err=True)
+            else:
+                click.echo(f"webhooks: subscribed {topic} at {address}")
+        if failed:
+            raise SystemExit(1)
+
+    @webhooks_group.command("list")
+    def webhooks_list_command():
+        """List the shop's webhook subscriptions (every topic, every address)."""
+        _configured()
+        subscriptions = _listed_webhooks(current_app.extensions["shopify"])
+        for subscription in subscriptions:
+            click.echo(f"{subscription['topic']}  {subscription['address']}")
+        if not subscriptions:
+            click.echo("webhooks: the shop has no webhook subscriptions")

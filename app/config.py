@@ -130,9 +130,66 @@ def _auto_flag(name, value):
 
 def _count(name, value):
     """A whole number of at least 0, where 0 switches the feature off."""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
+
+
+def _short_text(limit):
+    """Optional text of at most `limit` characters (unset: None)."""
+    def parse(name, value):
+        if not value:
+            return None
+        if len(value) > limit:
+            raise ConfigError(f"{name} must be at most {limit} characters, got {len(value)}")
+        return value
+    return parse
+
+
+def _web_url(name, value):
+    """An http(s) address with a host, without its trailing slash (unset: None)."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # The value is not echoed: a webhook URL may carry its own secret.
+        raise ConfigError(f"{name} must be an http:// or https:// address")
+    return value.rstrip("/")
+
+
+def _smtp_url(name, value):
+    """smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://
+    (unset: None)."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (a port that is no number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"{name} must look like smtp://user:password@host:587 or "
+                          f"smtps://user:password@host:465")  # never echoes the password
+    return value
+
+
+def _email(name, value):
+    if not value:
+        return None
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must be an email address, got {value!r}")
+    return value
+
+
+MAX_HOLD_MINUTES = 525_600  # a year: a longer hold is a typo, and past the year 9999 none is dated
+
+
+def _hold_minutes(name, value):
+    minutes = _count(name, value)
+    if minutes > MAX_HOLD_MINUTES:
+        raise ConfigError(f"{name} must be at most {MAX_HOLD_MINUTES} (a year), got {value!r}")
+    return minutes
 
 
 def _lease(name, value):
@@ -287,9 +344,10 @@ SETTINGS = (
             "location the snippet signed (its catalog prices and payment terms); `0`: the "
             "snippet's company lines are ignored", rest=False,
             rest_cannot="the REST Admin API cannot draft an order for a company"),
-    Setting("RESERVE_INVENTORY_MINUTES", "0", _count,
-            "minutes the draft order holds its items' inventory from its creation; `0` holds "
-            "none", rest=0, rest_cannot="the REST Admin API cannot reserve inventory"),
+    Setting("RESERVE_INVENTORY_MINUTES", "0", _hold_minutes,
+            "minutes the draft order holds its items' inventory from its creation, at most "
+            "525600 (a year); `0` holds none", rest=0,
+            rest_cannot="the REST Admin API cannot reserve inventory"),
     Setting("INVALID_ITEM_POLICY", "off", _choice("off", "block", "drop"),
             "lines whose variant no longer exists or is not for sale: `off` (Shopify decides), "
             "`block` (the event fails, naming the lines), `drop` (the draft order is made "
@@ -299,6 +357,34 @@ SETTINGS = (
             "lines whose inventory does not cover the quantity (per the variant's inventory "
             "policy): `allow`, `block` or `drop`, as for `INVALID_ITEM_POLICY`", rest="allow",
             rest_cannot="the stock check reads the variants through GraphQL"),
+    Setting("SEND_INVOICE", "0", _flag,
+            "`1`: once the draft order exists, Shopify sends its invoice to the customer's "
+            "email, exactly once (a guest cart has no email: skipped, and the reason kept); "
+            "`0`: the merchant sends it"),
+    Setting("INVOICE_SUBJECT", "", _short_text(255),
+            "the invoice email's subject", shown_default="Shopify's"),
+    Setting("INVOICE_MESSAGE", "", _short_text(5000),
+            "a custom message in the invoice email", shown_default="none"),
+    Setting("SHOPIFY_WEBHOOK_SECRET", "", _optional,
+            "the key Shopify signs its webhooks with (the app's API secret key): turns on "
+            "`POST /webhooks/shopify`, which follows each draft order to its end",
+            shown_default="unset: no Shopify webhooks"),
+    Setting("PUBLIC_URL", "", _web_url,
+            "the receiver's public address, e.g. `https://your-app.example.com`, which "
+            "`flask --app app webhooks register` subscribes Shopify's webhooks at",
+            shown_default="unset"),
+    Setting("RECONCILE_DAYS", "30", _count,
+            "days after its creation during which an open draft order is re-read, after 1 "
+            "minute, 10 minutes, 1 hour, 1 day, then daily, in case a webhook was lost; `0` "
+            "turns it off"),
+    Setting("NOTIFY_WEBHOOK_URL", "", _web_url,
+            "the merchant is told of each new draft order and each failure by a JSON `POST` "
+            "here (a Slack-compatible `text`, plus structured fields)", shown_default="unset"),
+    Setting("SMTP_URL", "", _smtp_url,
+            "`smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465`, to "
+            "tell the merchant by email too", shown_default="unset"),
+    Setting("NOTIFY_EMAIL", "", _email,
+            "the address those emails go to (needs `SMTP_URL`)", shown_default="unset"),
     Setting("PORT", "8000", _whole,
             "the port to listen on, on all interfaces (the platform sets it)", scope=SERVER),
     Setting("WEB_CONCURRENCY", "2", _whole,
@@ -392,6 +478,10 @@ def load(environ, instance_path):
     settings, problems = _collect(_of(APP), environ,
                                   lambda setting: setting.key or setting.name)
     problems += _resolve_api_features(settings, environ)
+    for needed, by in (("NOTIFY_EMAIL", "SMTP_URL"), ("SMTP_URL", "NOTIFY_EMAIL")):
+        if settings.get(by) and needed in settings and not settings[needed]:
+            problems.append(f"{needed} is required when {by} is set: the merchant's emails "
+                            f"need both a server and an address")
     if problems:
         raise ConfigError(*problems)
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or hmac.new(

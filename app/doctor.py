@@ -3,8 +3,9 @@
 A merchant installing the receiver otherwise learns about a wrong shop, token,
 scope or API version only when the first shopper's cart fails. Each check is a
 small function returning a `Check`, one line for the merchant with what to do,
-and a value tests can look at. Shopify gets two read-only calls; no secret is
-ever printed. The calls go through the API the receiver is configured for
+and a value tests can look at. Shopify gets two read-only calls (three with
+SHOPIFY_WEBHOOK_SECRET set: its webhook subscriptions); no secret is ever
+printed. The calls go through the API the receiver is configured for
 (`SHOPIFY_API`), and the scopes asked for are those its features need.
 """
 
@@ -12,12 +13,14 @@ from dataclasses import dataclass
 
 from .config import BY_NAME, DEFAULT_API_VERSION
 from .shopify import Answer
+from .shopify_webhooks import missing_topics, public_address
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 # The scopes each feature needs, beyond creating (hence reading) draft orders.
 DRAFT_SCOPES = ("write_draft_orders",)
 STOCK_SCOPES = ("read_products", "read_inventory")
 B2B_SCOPES = ("read_customers", "read_companies")
+WEBHOOK_SCOPES = ("read_orders",)  # orders/create; the draft topics come with write_draft_orders
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def required_scopes(config):
         scopes += STOCK_SCOPES
     if config.get("B2B_ORDERS"):
         scopes += B2B_SCOPES
+    if config.get("SHOPIFY_WEBHOOK_SECRET"):
+        scopes += WEBHOOK_SCOPES
     return scopes
 
 
@@ -159,6 +164,26 @@ def check_api_version(probe, version):
                  "check SHOPIFY_SHOP and SHOPIFY_API_VERSION; Shopify's status page may help")
 
 
+def check_webhooks(probe, listed, address):
+    """Shopify's webhooks reach the receiver: a subscription for each topic at
+    `address` (PUBLIC_URL's; any /webhooks/shopify address while it is unset).
+    `listed`: list_webhooks()'s (answer, subscriptions)."""
+    name = "Shopify webhooks are subscribed"
+    if probe.scopes.status != 200:
+        return Check(name, SKIP, "needs a valid access token")
+    answer, subscriptions = listed
+    if subscriptions is None:
+        return Check(name, FAIL, f"{answer.method} {answer.url} answered "
+                                 f"{answer.status or 'nothing'} without a list of webhooks",
+                     "check the app's access scopes, then run `flask --app app webhooks list`")
+    missing = missing_topics(subscriptions, address)
+    if missing:
+        return Check(name, FAIL, f"none for {', '.join(missing)} at "
+                                 f"{address or 'an address ending in /webhooks/shopify'}",
+                     "run `flask --app app webhooks register`")
+    return Check(name, PASS, f"at {address or 'an address ending in /webhooks/shopify'}")
+
+
 def probe_shopify(client):
     shop, shop_info = client.read_shop()
     scopes, handles = client.read_scopes()
@@ -168,7 +193,7 @@ def probe_shopify(client):
 def run(app):
     """Every check, in the order a merchant should fix them."""
     probe = probe_shopify(app.extensions["shopify"])
-    return [
+    results = [
         check_configuration(app.config),
         check_database(app.extensions["store"]),
         check_shop_answers(probe),
@@ -176,3 +201,8 @@ def run(app):
         check_scopes(probe, required_scopes(app.config)),
         check_api_version(probe, app.config["SHOPIFY_API_VERSION"]),
     ]
+    if app.config["SHOPIFY_WEBHOOK_SECRET"]:
+        client = app.extensions["shopify"]
+        listed = client.list_webhooks() if probe.scopes.status == 200 else (None, None)
+        results.append(check_webhooks(probe, listed, public_address(app.config)))
+    return results

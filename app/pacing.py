@@ -17,6 +17,10 @@ import time
 
 _CALL_LIMIT = re.compile(r"(\d{1,9})/(\d{1,9})")
 
+# Shopify's cost buckets fill from empty in 20 s; one said to take longer than
+# this (a restoreRate of 1e-9) would hold every request back for years.
+MAX_RESTORE_SECONDS = 300.0
+
 
 class CallPacer:
     def __init__(self, leak_rate=2.0, headroom=1, clock=time.monotonic, sleep=time.sleep):
@@ -134,9 +138,12 @@ class CostPacer:
     def observe(self, cost, operation=None, retry_after=None):
         """Take an answer's `extensions.cost` for the bucket's level, unless its
         throttleStatus makes no sense (a level above the bucket, a rate of 0, a
-        `nan`, which would hold every request back or let all through), and a
-        THROTTLED answer's wait (computed and bounded by the client)."""
+        `nan`, a bucket that takes longer than MAX_RESTORE_SECONDS to fill, which
+        would hold every request back or let all through), and a THROTTLED
+        answer's wait (computed and bounded by the client)."""
         bucket = throttle_status(cost)
+        if bucket is not None and bucket[1] / bucket[2] > MAX_RESTORE_SECONDS:
+            bucket = None
         requested = cost_points(cost.get("requestedQueryCost")) if isinstance(cost, dict) else None
         with self._lock:
             now = self._clock()

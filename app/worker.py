@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from . import shopify_webhooks
 from .event_status import EventStatus
 from .shopify import Outcome, UntrustedLocation
 
@@ -44,6 +45,9 @@ class Policy:
     max_throttles: int = 50      # 429 answers before giving up
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    # How long a new draft may take to show up in the backend's lookup (GraphQL
+    # searches an index that lags a little); no lookup after a lost POST comes sooner.
+    lookup_lag: float = 0.0
 
 
 def _failed(code, detail, lines=()):
@@ -119,6 +123,8 @@ def _transition(event, outcome, now, policy, trusted_url):
             return _failed("shopify_unavailable",
                            f"{outcome.detail} Gave up after {changes['failures']} attempts.")
         delay = backoff(changes["failures"], policy)
+        if call_kind(event) == "post":  # the draft may exist: the lookup comes next
+            delay = max(delay, policy.lookup_lag)
 
     deadline = changes.get("poll_deadline", event["poll_deadline"])
     if deadline is not None and now + delay > deadline:
@@ -131,17 +137,19 @@ def _transition(event, outcome, now, policy, trusted_url):
 
 class Worker:
     def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0):
+                 retention_seconds=0, reconcile_days=0, notifier=None):
         self.store = store
         self.client = client
         self.policy = policy
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.retention_seconds = retention_seconds  # 0: keep every event
+        self.reconcile_days = reconcile_days  # RECONCILE_DAYS, for the drafts webhooks report on
         self._prune_at = 0.0
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._held = None  # the id of the event being delivered, for the heartbeat
+        self.notifier = notifier  # app/notifier.py: tells the merchant, in its own thread
 
     def notify(self):
         """Called by the receiver after a commit, so pickup needs no polling."""
@@ -164,9 +172,10 @@ class Worker:
             now = self.clock()
             outcome = Outcome("unavailable", detail=f"The answer could not be handled "
                                                     f"({type(error).__name__}).")
+            changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
             self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
-                              **next_state(event, outcome, now, self.policy,
-                                           self.client.trusted_url))
+                              notifications=self._notifications(event, changes, now),
+                              **changes)
         finally:
             self._held = None
         return True
@@ -179,9 +188,15 @@ class Worker:
         now = self.clock()
         changes = next_state(event, outcome, now, self.policy, self.client.trusted_url)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
-                                    attempts=event["attempts"] + 1, **changes)
+                                    attempts=event["attempts"] + 1,
+                                    notifications=self._notifications(event, changes, now),
+                                    **changes)
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
+
+    def _notifications(self, event, changes, now):
+        """The merchant's notifications a settle with `changes` queues, in its transaction."""
+        return self.notifier.messages(event, changes, now) if self.notifier else ()
 
     def _call(self, event):
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
@@ -207,9 +222,12 @@ class Worker:
         a heartbeat thread renews the lease meanwhile."""
         threading.Thread(target=self._heartbeat, args=(stop,), name="draft-order-lease",
                          daemon=True).start()
+        if self.notifier:
+            self.notifier.start(stop)
         while not stop.is_set():
             self._wake.clear()
             try:
+                self.apply_webhooks()
                 while not stop.is_set() and self.run_once():
                     pass
                 due = self.store.next_due_at(post_window=self.client.timeout)
@@ -220,6 +238,10 @@ class Worker:
                 due = None
             wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
             self._wake.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
+
+    def apply_webhooks(self):
+        """Apply the Shopify webhooks kept since the last pass: no Shopify call."""
+        return shopify_webhooks.apply_pending(self.store, self.clock(), self.reconcile_days)
 
     def prune(self, go_on=lambda: True):
         """Delete the settled events older than the retention period, batch by

@@ -161,20 +161,22 @@ def free_ports_in_a_row(count=3):
     raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
 
 
-def demo_command(port):
-    """`flask --app app demo --port PORT` as the README has a newcomer run it, and
-    the newcomer's environment: none of the receiver's settings."""
+def demo_command(port, *options):
+    """`flask --app app demo --port PORT [options]` as the README has a newcomer run
+    it, and the newcomer's environment: none of the receiver's settings."""
     environ = {key: value for key, value in os.environ.items()
                if not key.startswith(("SHOPIFY_", "SHARED_", "DATABASE_", "ALLOWED_"))}
-    return [sys.executable, "-m", "flask", "--app", "app", "demo", "--port", str(port)], environ
+    return [sys.executable, "-m", "flask", "--app", "app", "demo", "--port", str(port),
+            *options], environ
 
 
 @contextmanager
-def running_demo(directory, **env):
-    """The demo on three free ports, run from `directory`; yields (process, port)
-    once its receiver answers, and stops it (SIGTERM) unless the test did."""
+def running_demo(directory, *options, **env):
+    """The demo on three free ports, run from `directory` with `options`; yields
+    (process, port) once its receiver answers, and stops it (SIGTERM) unless the
+    test did."""
     port = free_ports_in_a_row(3)
-    command, environ = demo_command(port)
+    command, environ = demo_command(port, *options)
     process = subprocess.Popen(command, cwd=directory, env={**environ, **env},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

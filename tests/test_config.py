@@ -270,3 +270,43 @@ def test_a_graphql_feature_under_rest_is_reported_with_the_other_problems():
 def test_malformed_api_setting_is_named(name, value):
     with pytest.raises(ConfigError, match=name):
         settings(**{"SHOPIFY_API": "graphql", name: value})
+
+
+def test_a_notification_email_needs_both_a_server_and_an_address():
+    with pytest.raises(ConfigError) as raised:
+        settings(NOTIFY_EMAIL="merchant@example.com")
+    assert raised.value.problems == (
+        "SMTP_URL is required when NOTIFY_EMAIL is set: the merchant's emails need both a "
+        "server and an address",)
+
+
+def test_a_malformed_smtp_url_is_refused_without_echoing_its_password():
+    with pytest.raises(ConfigError) as raised:
+        settings(SMTP_URL="smtp://user:pa55word@host:notaport",
+                 NOTIFY_EMAIL="merchant@example.com")
+    assert "pa55word" not in str(raised.value)
+    assert raised.value.problems[0].startswith("SMTP_URL must look like smtp://")
+
+
+def test_lifecycle_settings_are_off_when_unset():
+    loaded = settings()
+    assert (loaded["SEND_INVOICE"], loaded["SHOPIFY_WEBHOOK_SECRET"], loaded["PUBLIC_URL"],
+            loaded["NOTIFY_WEBHOOK_URL"], loaded["SMTP_URL"]) == (False, None, None, None, None)
+    assert loaded["RECONCILE_DAYS"] == 30
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "５"])
+def test_a_count_in_digits_other_than_ascii_is_named_not_a_crash(value):
+    with pytest.raises(ConfigError, match="DEDUPE_WINDOW"):
+        settings(DEDUPE_WINDOW=value)
+
+
+def test_an_inventory_hold_beyond_a_year_is_named_at_start_up():
+    """A typo like 99999999999999 would fail every draft, on a shopper's cart, later."""
+    with pytest.raises(ConfigError, match="RESERVE_INVENTORY_MINUTES"):
+        settings(SHOPIFY_API="graphql", RESERVE_INVENTORY_MINUTES="99999999999999")
+
+
+def test_an_inventory_hold_of_a_year_is_accepted():
+    assert settings(SHOPIFY_API="graphql", RESERVE_INVENTORY_MINUTES="525600")[
+        "RESERVE_INVENTORY_MINUTES"] == 525600

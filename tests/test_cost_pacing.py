@@ -178,3 +178,12 @@ def test_wait_sleeps_for_the_delay(clock):
     pacer.observe(cost(available=0, rate=100.0))
     pacer.wait(50)
     assert slept == [pytest.approx(0.5)]
+
+
+@pytest.mark.parametrize("maximum, rate", [(1000.0, 1e-9), (1e300, 1.0)])
+def test_a_bucket_that_would_take_days_to_restore_is_ignored(clock, maximum, rate):
+    """Shopify's buckets refill in seconds; a throttleStatus saying otherwise
+    would hold every worker thread (and the events they lease) for years."""
+    pacer = CostPacer(clock=clock)
+    pacer.observe(cost(available=0, maximum=maximum, rate=rate, requested=maximum))
+    assert pacer.delay(pacer.cost_of("DraftOrderCreate", 10)) == 0.0

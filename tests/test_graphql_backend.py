@@ -281,6 +281,15 @@ def test_user_errors_fail_the_event_naming_the_cart_lines(graphql, shopify):
     assert outcome.nothing_created
 
 
+def test_several_user_errors_on_one_line_name_it_once(graphql, shopify):
+    """An answer repeating an error would otherwise store (and show the shopper)
+    hundreds of line objects for one cart line."""
+    shopify.post(GRAPHQL, json=user_errors(*[
+        {"field": ["lineItems", "2", "quantity"], "message": f"Problem {n}"} for n in range(300)]))
+    _, outcome = create(graphql())
+    assert [(line["line"], line["detail"]) for line in outcome.lines] == [(2, "Problem 0")]
+
+
 def test_a_user_error_line_counts_past_the_dropped_lines(graphql, shopify):
     dropped = {"dropped": [{"line": 0, "variant_id": 11, "code": "out_of_stock",
                             "detail": "This item is out of stock: 2 requested."}]}
@@ -383,6 +392,17 @@ def test_an_empty_readable_list_means_no_draft(graphql, shopify):
                                   '{"data": {"draftOrders": {"nodes": {}}}}'])
 def test_a_garbled_list_is_never_read_as_no_draft(graphql, shopify, body):
     shopify.post(GRAPHQL, body=body)
+    _, outcome = graphql().lookup(EVENT, NOW)
+    assert outcome.kind == "unavailable"
+
+
+@pytest.mark.parametrize("node", [None, "draft", {**DRAFT, "customAttributes": None},
+                                  {**DRAFT, "customAttributes": {"key": EVENT_MARKER}}])
+def test_a_tagged_draft_whose_attributes_cannot_be_read_is_never_read_as_no_draft(
+        graphql, shopify, node):
+    """Only the event's drafts carry its tag: reading such a node as "none" would
+    post the event a second draft."""
+    shopify.post(GRAPHQL, json=listed(node))
     _, outcome = graphql().lookup(EVENT, NOW)
     assert outcome.kind == "unavailable"
 
@@ -543,6 +563,14 @@ def test_a_customer_who_is_no_contact_of_the_company_fails(graphql, shopify):
     _, outcome = graphql().prepare(payload(company=COMPANY))
     assert (outcome.kind, outcome.code) == ("rejected", "b2b_contact_not_found")
     assert outcome.nothing_created
+
+
+@pytest.mark.parametrize("contact", ["../../x\"<script>", "0", "5 ", "9" * 30])
+def test_a_contact_whose_id_is_no_contact_id_is_passed_over(graphql, shopify, contact):
+    """It would be stored with the event and sent back to Shopify as the purchaser."""
+    shopify.post(GRAPHQL, json=company_answer([profile(contact, 1)]))
+    _, outcome = graphql().prepare(payload(company=COMPANY))
+    assert outcome.code == "b2b_contact_not_found"
 
 
 def test_a_location_of_another_company_fails(graphql, shopify):

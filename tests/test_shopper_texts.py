@@ -143,3 +143,13 @@ def test_the_status_document_lists_the_lines_dropped_from_the_draft_order():
     document = status_document(event)
     assert document["dropped_lines"] == [LINE]
     assert "purchasing_company" not in str(document)
+
+
+def test_a_line_shopify_refused_shows_a_shoppers_sentence_not_shopify_s_words():
+    words = ("Shopify: variant gid://shopify/ProductVariant/11 is not in the catalog of "
+             "gid://shopify/CompanyLocation/5501")
+    line = {**LINE, "code": "rejected_by_shopify", "detail": words}
+    [shown] = status_document(failed_event(error_code="shopify_rejected",
+                                           error_lines=[line]))["error"]["lines"]
+    assert {**shown, "detail": words} == line
+    assert "gid://" not in shown["detail"] and shopper_safe(shown["detail"]), shown["detail"]

@@ -338,3 +338,24 @@ def test_a_web_process_killed_mid_post_is_replaced_and_its_event_completes_withi
 
         assert time.monotonic() - killed_at <= RECOVERY_SECONDS
         assert len(requests_made(shop, "POST")) == 1
+
+
+def graphql_operations(shop):
+    return [entry["graphql"]["operation"] for entry in shop.state.snapshot("requests")
+            if "graphql" in entry]
+
+
+@pytest.mark.parametrize("timing", [{**FAST, "SHOPIFY_API": "graphql"}])
+def test_graphql_killed_after_shopify_created_the_draft_the_next_worker_finds_it_by_its_tag(
+        shop, db_path, event_id, start_worker):
+    shop.state.configure(delay_seconds=5)  # the draft is made, its answer held back
+    first = start_worker()
+    wait_until(lambda: shop.state.snapshot("draft_orders"), "the draft order", first)
+    sigkill(first)
+    assert event_row(db_path, event_id)["maybe_posted"] == 1
+    shop.state.configure(delay_seconds=0)
+
+    second = start_worker()
+    completes_with_one_draft(shop, db_path, event_id, second)
+
+    assert graphql_operations(shop) == ["DraftOrderCreate", "DraftOrderByMarker"]

@@ -3,40 +3,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from helpers import Clock
 from servers import shopify_simulator
+from simulator_fixtures import *  # noqa: F403 (clock, make_sim, sim, client, state)
 
-from app.dev.simulator import ConnectionDropped, create_simulator
+from app.dev.simulator import ConnectionDropped
 
 TOKEN = "shpat_simulator_token"
 HEADERS = {"X-Shopify-Access-Token": TOKEN}
 API = "/admin/api/2025-10"
 DRAFTS = f"{API}/draft_orders.json"
-
-
-@pytest.fixture
-def clock():
-    return Clock(at=1000.0)
-
-
-@pytest.fixture
-def make_sim(clock):
-    return lambda **config: create_simulator(config, clock=clock)
-
-
-@pytest.fixture
-def sim(make_sim):
-    return make_sim()
-
-
-@pytest.fixture
-def client(sim):
-    return sim.test_client()
-
-
-@pytest.fixture
-def state(sim):
-    return sim.extensions["shopify_simulator"]
 
 
 def draft(*items, **fields):

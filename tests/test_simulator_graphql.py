@@ -5,10 +5,10 @@ import time
 
 import pytest
 import requests
-from helpers import Clock
 from servers import shopify_simulator
+from simulator_fixtures import *  # noqa: F403 (clock, make_sim, sim, client, state)
 
-from app.dev.simulator import ConnectionDropped, create_simulator
+from app.dev.simulator import ConnectionDropped
 
 TOKEN = "shpat_simulator_token"
 HEADERS = {"X-Shopify-Access-Token": TOKEN}
@@ -31,31 +31,6 @@ VARIANTS = """query PrepareDraft($ids: [ID!]!) {
 COMPANY = {"companyId": "gid://shopify/Company/1", "companyLocationId":
            "gid://shopify/CompanyLocation/2", "companyContactId": "gid://shopify/CompanyContact/3"}
 COMPANIES = {1: {"locations": [2], "contacts": {7: 3}}}
-
-
-@pytest.fixture
-def clock():
-    return Clock(at=1000.0)
-
-
-@pytest.fixture
-def make_sim(clock):
-    return lambda **config: create_simulator(config, clock=clock)
-
-
-@pytest.fixture
-def sim(make_sim):
-    return make_sim()
-
-
-@pytest.fixture
-def client(sim):
-    return sim.test_client()
-
-
-@pytest.fixture
-def state(sim):
-    return sim.extensions["shopify_simulator"]
 
 
 def variant(number):
@@ -477,3 +452,159 @@ def test_no_line_items_is_a_user_error(client):
     answer = created(create(client, {"lineItems": []}))
 
     assert [e["field"] for e in answer["userErrors"]] == [["lineItems"]]
+
+
+# --- the draft's lifecycle: invoices, orders, webhook subscriptions
+
+INVOICE = """mutation DraftOrderInvoiceSend($id: ID!, $email: EmailInput) {
+  draftOrderInvoiceSend(id: $id, email: $email) {
+    draftOrder { id status invoiceSentAt }
+    userErrors { field message }
+  }
+}"""
+DRAFT = """query DraftOrder($id: ID!) {
+  draftOrder(id: $id) {
+    id legacyResourceId status updatedAt invoiceSentAt
+    order { legacyResourceId name displayFinancialStatus }
+  }
+}"""
+ORDER = """query Order($id: ID!) { order(id: $id) { id name displayFinancialStatus } }"""
+SUBSCRIBE = """mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+    $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}"""
+SUBSCRIPTIONS = """query WebhookSubscriptions {
+  webhookSubscriptions(first: 10) {
+    nodes { id topic uri endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+  }
+}"""
+HOOKS = "https://example.com/webhooks/shopify"
+
+
+def customer_draft(client):
+    customer = {"purchasingEntity": {"customerId": "gid://shopify/Customer/207119551"}}
+    return created(create(client, draft_input(**customer)))["draftOrder"]
+
+
+def invoice(client, draft_id, **email):
+    return ask(client, INVOICE, id=draft_id, email=email or None)
+
+
+def test_invoice_send_answers_the_draft_invoice_sent_and_records_the_invoice(client, state):
+    draft = customer_draft(client)
+
+    answer = invoice(client, draft["id"], subject="Your quote").json["data"]
+
+    sent = answer["draftOrderInvoiceSend"]
+    assert sent["userErrors"] == []
+    assert (sent["draftOrder"]["status"], sent["draftOrder"]["invoiceSentAt"] is None) == (
+        "INVOICE_SENT", False)
+    assert [(i["to"], i["subject"], i["api"]) for i in state.invoices] == [
+        ("customer207119551@example.com", "Your quote", "graphql")]
+
+
+def test_invoice_send_costs_ten(client):
+    draft = customer_draft(client)
+
+    assert invoice(client, draft["id"]).json["extensions"]["cost"]["requestedQueryCost"] == 10
+
+
+def test_invoice_send_for_a_guest_draft_is_a_user_error_on_to(client, state):
+    draft = created(create(client))["draftOrder"]
+
+    sent = invoice(client, draft["id"]).json["data"]["draftOrderInvoiceSend"]
+
+    assert sent == {"draftOrder": None,
+                    "userErrors": [{"field": ["email", "to"], "message": "To can't be blank"}]}
+    assert state.invoices == []
+
+
+def test_invoice_send_for_an_unknown_draft_is_a_user_error_on_id(client):
+    sent = invoice(client, "gid://shopify/DraftOrder/1").json["data"]["draftOrderInvoiceSend"]
+
+    assert [e["field"] for e in sent["userErrors"]] == [["id"]]
+
+
+def test_invoice_send_needs_write_draft_orders(client, state):
+    draft = customer_draft(client)
+    state.configure(scopes=["read_draft_orders"])
+
+    answer = invoice(client, draft["id"]).json
+
+    assert answer["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"
+    assert state.invoices == []
+
+
+def test_dropped_answer_after_a_graphql_invoice_leaves_it_sent(client, state):
+    draft = customer_draft(client)
+    state.configure(drop_after_invoice=1)
+
+    with pytest.raises(ConnectionDropped):
+        invoice(client, draft["id"])
+
+    assert len(state.invoices) == 1
+
+
+def test_draft_order_of_a_paid_draft_carries_its_order(client):
+    draft = customer_draft(client)
+    client.post(f"/_sim/draft_orders/{draft['legacyResourceId']}/complete")
+
+    read = ask(client, DRAFT, id=draft["id"]).json["data"]["draftOrder"]
+
+    assert read["status"] == "COMPLETED"
+    assert (read["order"]["name"], read["order"]["displayFinancialStatus"]) == ("#1001", "PAID")
+    assert read["updatedAt"].endswith("Z")
+
+
+def test_draft_order_of_a_deleted_draft_is_null(client):
+    draft = customer_draft(client)
+    client.post(f"/_sim/draft_orders/{draft['legacyResourceId']}/delete")
+
+    assert ask(client, DRAFT, id=draft["id"]).json["data"] == {"draftOrder": None}
+
+
+def test_order_answers_the_order_a_draft_became_and_needs_read_orders(client, state):
+    draft = customer_draft(client)
+    order = client.post(f"/_sim/draft_orders/{draft['legacyResourceId']}/complete").json["order"]
+    gid = order["admin_graphql_api_id"]
+
+    assert ask(client, ORDER, id=gid).json["data"]["order"]["name"] == "#1001"
+    state.configure(scopes=["read_draft_orders"])
+    assert ask(client, ORDER, id=gid).json["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"
+
+
+def test_webhook_subscription_create_subscribes_and_lists_with_its_endpoint(client):
+    made = ask(client, SUBSCRIBE, topic="DRAFT_ORDERS_UPDATE",
+               webhookSubscription={"uri": HOOKS, "format": "JSON"}).json["data"]
+
+    assert made["webhookSubscriptionCreate"]["userErrors"] == []
+    [listed] = ask(client, SUBSCRIPTIONS).json["data"]["webhookSubscriptions"]["nodes"]
+    assert (listed["topic"], listed["uri"]) == ("DRAFT_ORDERS_UPDATE", HOOKS)
+    assert listed["endpoint"] == {"__typename": "WebhookHttpEndpoint", "callbackUrl": HOOKS}
+
+
+def test_webhook_subscription_create_takes_the_older_callback_url(client, state):
+    ask(client, SUBSCRIBE, topic="ORDERS_CREATE", webhookSubscription={"callbackUrl": HOOKS})
+
+    assert [(w["topic"], w["address"]) for w in state.webhooks] == [("orders/create", HOOKS)]
+
+
+def test_a_subscription_taken_for_the_topic_is_a_user_error(client):
+    for _ in range(2):
+        answer = ask(client, SUBSCRIBE, topic="DRAFT_ORDERS_DELETE",
+                     webhookSubscription={"uri": HOOKS}).json["data"]
+
+    assert answer["webhookSubscriptionCreate"] == {"webhookSubscription": None, "userErrors": [
+        {"field": ["webhookSubscription", "uri"],
+         "message": "Address for this topic has already been taken"}]}
+
+
+def test_graphql_and_rest_see_the_same_subscriptions(client):
+    ask(client, SUBSCRIBE, topic="DRAFT_ORDERS_UPDATE", webhookSubscription={"uri": HOOKS})
+
+    listed = client.get(f"{API}/webhooks.json", headers=HEADERS).json["webhooks"]
+
+    assert [(w["topic"], w["address"]) for w in listed] == [("draft_orders/update", HOOKS)]

@@ -5,7 +5,10 @@ It exists so the receiver can be tested against Shopify's awkward behaviours
 network or a real store. It also serves the two pages a draft order links to
 (the shop admin's and the invoice), so the demo's merchant view has no dead
 ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
-its own cost bucket. It depends on nothing else in `app`, so it can run in
+its own cost bucket. It plays a draft's lifecycle too: invoices, completion into
+an order ("the customer paid", from /_sim or the invoice page's Pay now),
+deletion, and the signed webhooks each change sends to the subscribed addresses
+(simulator_webhooks). It depends on nothing else in `app`, so it can run in
 another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
@@ -18,7 +21,7 @@ import socket
 import threading
 import time
 from copy import deepcopy
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
@@ -29,6 +32,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    redirect,
     render_template_string,
     request,
 )
@@ -36,10 +40,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from . import simulator_graphql as graphql
+from . import simulator_webhooks as webhooks
+from .simulator_graphql import Refused
 
 EXTENSION = "shopify_simulator"
 DROP_KEY = "shopify_simulator.drop"
 FIRST_DRAFT_ID = 1069920000
+FIRST_ORDER_ID = 5500000000
+FIRST_ORDER_NUMBER = 1001
+FIRST_WEBHOOK_ID = 4759306000
 MAX_LIMIT = 250
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 RATE_LIMITED = "*rate limited*"  # hold key: a 429 asks every path to wait
@@ -47,6 +56,8 @@ REQUIRED_SCOPES = {
     "shopify_admin.create_draft_order": "write_draft_orders",
     "shopify_admin.get_draft_order": "read_draft_orders",
     "shopify_admin.list_draft_orders": "read_draft_orders",
+    "shopify_admin.send_invoice": "write_draft_orders",
+    "shopify_admin.get_order": "read_orders",
 }
 
 DEFAULT_CONFIG = {
@@ -55,7 +66,7 @@ DEFAULT_CONFIG = {
     "shop_domain": "simulator.myshopify.com",
     "api_versions": None,  # None: any YYYY-MM version
     "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products",
-               "read_companies"],
+               "read_companies", "read_orders"],
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
     "accepted_polls": 2,  # polls answered 202 before the draft is ready
     "accepted_seconds": None,  # or ready once this many seconds have passed
@@ -68,6 +79,14 @@ DEFAULT_CONFIG = {
     "down": False,  # an outage: every Admin API request gets `down_status`, nothing else
     "down_status": 503,
     "drop_after_create": 0,
+    "fail_next_invoice": 0,  # as fail_next, for invoice sends
+    "drop_after_invoice": 0,  # as drop_after_create: the invoice is sent, its answer lost
+    # {customer_id: {"email": str or None}}; any other customer is customer<id>@example.com
+    "customers": {},
+    "webhook_secret": "simulator_webhook_secret",  # signs outgoing webhooks
+    "webhooks_paused": False,  # record webhooks, send none
+    "webhook_duplicates": False,  # send each webhook twice, same webhook id
+    "webhook_reorder": False,  # hold one webhook back, send it after the next
     # {variant_id: {"title", "price", and optionally "inventory_quantity" (100),
     # "inventory_policy" ("deny"|"continue"), "tracked" (true), "product_status"
     # ("active"|"draft"|"archived"), "available" (derived from the others)}};
@@ -101,13 +120,20 @@ class SimulatorState:
         self.clock = clock or time.monotonic
         self.lock = threading.RLock()
         self._initial = _normalised({**DEFAULT_CONFIG, **(config or {})})
+        self._outbox = webhooks.Outbox(self._record_webhook)
         self.reset()
 
     def reset(self):
         """Back to the factory configuration, so tests sharing one server stay independent."""
         with self.lock:
             self.config = deepcopy(self._initial)
-            self.draft_orders = []
+            self.draft_orders = []  # a deleted draft leaves the list
+            self.orders = []  # the orders completed drafts became
+            self.invoices = []  # every invoice sent
+            self.webhooks = []  # the subscriptions, REST-shaped
+            self.webhooks_sent = []  # every webhook delivery tried (or paused)
+            self._drafts_made = 0
+            self._outbox.forget_held()
             self.requests = []
             self.arrivals = []  # every Admin API request as it comes in, before any delay
             self._jobs = {}
@@ -173,12 +199,13 @@ class SimulatorState:
         (the first known one applies, the others are skipped as at Shopify) and
         `extra` fields such as currency or purchasing_company, kept as given."""
         with self.lock:
-            number = len(self.draft_orders) + 1
+            self._drafts_made += 1
+            number = self._drafts_made
             draft_id = FIRST_DRAFT_ID + number - 1
             line_items = [self._line_item(item) for item in draft["line_items"]]
             customer = draft.get("customer") if isinstance(draft.get("customer"), dict) else {}
             customer_id = _as_int(customer.get("id"))
-            stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+            stamp = _stamp()
             total = sum(Decimal(li["price"]) * li["quantity"] for li in line_items)
             known = self.config["discount_codes"]
             applied = next((code for code in discount_codes if code.upper() in known), None)
@@ -204,10 +231,136 @@ class SimulatorState:
                 "tags": draft.get("tags") or "",
                 "created_at": stamp,
                 "updated_at": stamp,
+                "invoice_sent_at": None,
+                "completed_at": None,
+                "order_id": None,
                 **extra,
             }
             self.draft_orders.append(order)
             return deepcopy(order)
+
+    def send_invoice(self, draft_id, invoice, api):
+        """Email the draft's invoice: to the customer's email unless `invoice` names
+        another `to`. The draft becomes invoice_sent and draft_orders/update goes out.
+        Returns the invoice as recorded in `invoices`; KeyError for an unknown draft,
+        Refused for a completed one or one with nobody to send to."""
+        with self.lock:
+            draft = self._draft(draft_id)
+            if draft["status"] == "completed":
+                raise Refused("base", "This draft order has been completed")
+            to = invoice.get("to") or self.customer_email(draft["customer"])
+            if not to:
+                raise Refused("to", "can't be blank")
+            self._touch(draft, status="invoice_sent")
+            draft["invoice_sent_at"] = draft["updated_at"]
+            sent = {"draft_order_id": draft_id, "to": to,
+                    "from": invoice.get("from") or f"no-reply@{self.config['shop_domain']}",
+                    "subject": invoice.get("subject") or f"Invoice {draft['name']}",
+                    "custom_message": invoice.get("custom_message") or "",
+                    "sent_at": draft["invoice_sent_at"], "api": api}
+            self.invoices.append(sent)
+            self._announce("draft_orders/update", draft)
+            return deepcopy(sent)
+
+    def complete(self, draft_id):
+        """The customer paid: the draft becomes an order (#1001 onwards, paid) and is
+        completed; draft_orders/update and orders/create go out. Returns (draft, order);
+        KeyError for an unknown draft, Refused for one already completed."""
+        with self.lock:
+            draft = self._draft(draft_id)
+            if draft["status"] == "completed":
+                raise Refused("base", "This draft order has already been completed")
+            number = FIRST_ORDER_NUMBER + len(self.orders)
+            order_id = FIRST_ORDER_ID + len(self.orders)
+            self._touch(draft, status="completed", order_id=order_id)
+            draft["completed_at"] = draft["updated_at"]
+            order = {
+                "id": order_id,
+                "admin_graphql_api_id": graphql.gid("Order", order_id),
+                "name": f"#{number}",
+                "order_number": number,
+                "financial_status": "paid",
+                "fulfillment_status": None,
+                "source_name": "shopify_draft_order",
+                "currency": draft["currency"],
+                "subtotal_price": draft["subtotal_price"],
+                "total_discounts": draft["total_discounts"],
+                "total_price": draft["subtotal_price"],
+                "line_items": deepcopy(draft["line_items"]),
+                "customer": deepcopy(draft["customer"]),
+                "email": self.customer_email(draft["customer"]),
+                "note": draft["note"],
+                "note_attributes": deepcopy(draft["note_attributes"]),
+                "tags": draft["tags"],
+                "created_at": draft["updated_at"],
+                "updated_at": draft["updated_at"],
+                "processed_at": draft["updated_at"],
+            }
+            self.orders.append(order)
+            self._announce("draft_orders/update", draft)
+            self._announce("orders/create", order)
+            return deepcopy(draft), deepcopy(order)
+
+    def delete(self, draft_id):
+        """Delete the draft (it is no longer found or listed); draft_orders/delete goes out.
+        KeyError for an unknown draft."""
+        with self.lock:
+            self.draft_orders.remove(self._draft(draft_id))
+            self._announce("draft_orders/delete", {"id": draft_id})
+
+    def find_order(self, order_id):
+        with self.lock:
+            return next((deepcopy(o) for o in self.orders if o["id"] == order_id), None)
+
+    def customer_email(self, customer):
+        """A draft's customer's email: configured in `customers`, else made up from the id."""
+        if not customer:
+            return None
+        configured = self.config["customers"].get(customer["id"])
+        return configured["email"] if configured else f"customer{customer['id']}@example.com"
+
+    def subscribe(self, topic, address, api_version):
+        """A webhook subscription; Refused for an unknown topic or a topic and address
+        already subscribed, as Shopify refuses them."""
+        with self.lock:
+            if topic not in webhooks.TOPICS:
+                raise Refused("topic", f"Invalid topic specified: {topic}")
+            if not isinstance(address, str) or not address:
+                raise Refused("address", "can't be blank")
+            if any(w["topic"] == topic and w["address"] == address for w in self.webhooks):
+                raise Refused("address", "for this topic has already been taken")
+            stamp = _stamp()
+            subscription = {"id": FIRST_WEBHOOK_ID + len(self.webhooks), "address": address,
+                            "topic": topic, "format": "json", "fields": [],
+                            "metafield_namespaces": [], "api_version": api_version,
+                            "created_at": stamp, "updated_at": stamp}
+            self.webhooks.append(subscription)
+            return deepcopy(subscription)
+
+    def wait_for_webhooks(self, timeout=5.0):
+        """True once every webhook handed to the sender has been tried (for tests)."""
+        return self._outbox.wait_idle(timeout)
+
+    def _draft(self, draft_id):
+        """The stored draft itself (not a copy), to change under the lock; KeyError if none."""
+        found = next((d for d in self.draft_orders if d["id"] == draft_id), None)
+        if found is None:
+            raise KeyError(draft_id)
+        return found
+
+    def _touch(self, draft, **changes):
+        """Apply a change; updated_at always moves forward, so each change reads as newer."""
+        previous = _parse_time(draft["updated_at"])
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        draft.update(changes, updated_at=max(now, previous + timedelta(seconds=1)).isoformat())
+
+    def _announce(self, topic, payload):
+        self._outbox.post(webhooks.deliveries(self.webhooks, topic, deepcopy(payload),
+                                              self.config), self.config)
+
+    def _record_webhook(self, entry):
+        with self.lock:
+            self.webhooks_sent.append(entry)
 
     def accept(self, draft, base_url=None):
         """Queue a draft as Shopify does while still calculating; return the poll token.
@@ -329,6 +482,11 @@ class SimulatorState:
         }
 
 
+def _stamp():
+    """Now as Shopify writes times, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
 def _as_int(value):
     """Shopify coerces numeric strings; booleans and anything else are not ids."""
     if isinstance(value, str) and value.isdigit():
@@ -346,6 +504,8 @@ def _normalised(config):
     for counter in (
         "fail_next",
         "drop_after_create",
+        "fail_next_invoice",
+        "drop_after_invoice",
         "accepted_polls",
         "bucket_size",
         "fail_status",
@@ -355,7 +515,8 @@ def _normalised(config):
     config["delay_before_seconds"] = float(config["delay_before_seconds"])
     if config["delay_before_seconds"] < 0:
         raise ValueError("delay_before_seconds must not be negative")
-    for switch in ("down", "accepted_listed"):
+    for switch in ("down", "accepted_listed", "webhooks_paused", "webhook_duplicates",
+                   "webhook_reorder"):
         _switch(config, switch, False)
     config["leak_rate"] = float(config["leak_rate"])
     if config["bucket_size"] < 1 or config["leak_rate"] <= 0:
@@ -387,6 +548,13 @@ def _normalised(config):
         }
         for company_id, company in config["companies"].items()
     }
+    config["customers"] = {
+        int(customer_id): {"email": None if customer.get("email") is None
+                           else str(customer["email"])}
+        for customer_id, customer in config["customers"].items()
+    }
+    if not isinstance(config["webhook_secret"], str) or not config["webhook_secret"]:
+        raise ValueError("webhook_secret must be a non-empty string")
     return config
 
 
@@ -568,7 +736,8 @@ def create_draft_order(version):
 @admin.post("/admin/api/<version>/graphql.json")
 def graphql_endpoint(version):
     """GraphQL: `fail_next` fails a draftOrderCreate as it fails a REST create, and
-    `drop_after_create` loses the answer to one that created its draft."""
+    `drop_after_create` loses the answer to one that created its draft;
+    `fail_next_invoice` and `drop_after_invoice` do the same to draftOrderInvoiceSend."""
     state = _state()
     try:
         operation = graphql.parse(request.get_json(silent=True))
@@ -576,12 +745,14 @@ def graphql_endpoint(version):
         return _errors({"query": "Required parameter missing or invalid"}, 400)
     except graphql.GraphQLError as error:
         return jsonify(graphql.refused(error))
-    if operation.creates and state.take("fail_next"):
+    if (operation.creates and state.take("fail_next")
+            or operation.invoices and state.take("fail_next_invoice")):
         status = state.config["fail_status"]
         return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
-    result = graphql.run(state, operation, request.host_url, g.sim_now)
+    result = graphql.run(state, operation, graphql.Call(request.host_url, version), g.sim_now)
     g.sim_graphql = result.log
-    if result.created and state.take("drop_after_create"):
+    if (result.created and state.take("drop_after_create")
+            or result.invoiced and state.take("drop_after_invoice")):
         request.environ[DROP_KEY] = True
     return jsonify(result.payload)
 
@@ -612,6 +783,63 @@ def poll_draft_order(version, token):
 def get_draft_order(version, draft_id):
     order = _state().find(draft_id)
     return _errors("Not Found", 404) if order is None else jsonify(draft_order=order)
+
+
+@admin.post("/admin/api/<version>/draft_orders/<int:draft_id>/send_invoice.json")
+def send_invoice(version, draft_id):
+    """`fail_next_invoice` fails a send before it is made; `drop_after_invoice` loses
+    the answer to one that was made."""
+    state = _state()
+    body = request.get_json(silent=True)
+    invoice = body.get("draft_order_invoice", {}) if isinstance(body, dict) else None
+    if not isinstance(invoice, dict):
+        return _errors({"draft_order_invoice": "Required parameter missing or invalid"}, 400)
+    if state.take("fail_next_invoice"):
+        status = state.config["fail_status"]
+        return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
+    try:
+        sent = state.send_invoice(draft_id, invoice, api="rest")
+    except KeyError:
+        return _errors("Not Found", 404)
+    except Refused as refusal:
+        return _errors({refusal.field: [refusal.message]}, 422)
+    if state.take("drop_after_invoice"):
+        request.environ[DROP_KEY] = True
+    return jsonify(draft_order_invoice={key: sent[key] for key in (
+        "to", "from", "subject", "custom_message")} | {"bcc": []}), 201
+
+
+@admin.get("/admin/api/<version>/orders/<int:order_id>.json")
+def get_order(version, order_id):
+    """An order, cut to `?fields=a,b` when asked, as Shopify does."""
+    order = _state().find_order(order_id)
+    if order is None:
+        return _errors("Not Found", 404)
+    fields = [f.strip() for f in request.args.get("fields", "").split(",") if f.strip()]
+    return jsonify(order={k: v for k, v in order.items() if not fields or k in fields})
+
+
+@admin.get("/admin/api/<version>/webhooks.json")
+def list_webhooks(version):
+    args = request.args
+    return jsonify(webhooks=[w for w in _state().snapshot("webhooks")
+                             if args.get("topic", w["topic"]) == w["topic"]
+                             and args.get("address", w["address"]) == w["address"]])
+
+
+@admin.post("/admin/api/<version>/webhooks.json")
+def create_webhook(version):
+    body = request.get_json(silent=True)
+    webhook = body.get("webhook") if isinstance(body, dict) else None
+    if not isinstance(webhook, dict):
+        return _errors({"webhook": "Required parameter missing or invalid"}, 400)
+    if webhook.get("format", "json") != "json":
+        return _errors({"format": ["is not included in the list"]}, 422)
+    try:
+        subscription = _state().subscribe(webhook.get("topic"), webhook.get("address"), version)
+    except Refused as refusal:
+        return _errors({refusal.field: [refusal.message]}, 422)
+    return jsonify(webhook=subscription), 201
 
 
 @admin.get("/admin/api/<version>/draft_orders.json")
@@ -675,8 +903,12 @@ td{padding:0 .5rem}</style></head>
 <table>{% for line in draft.line_items %}
 <tr><td>{{ line.quantity }} &times;</td><td>{{ line.title }}</td><td>{{ line.price }}</td></tr>
 {%- endfor %}</table>
+{% if draft.discount_codes %}<p>Discount {{ draft.discount_codes | join(", ") }}:
+&minus;{{ draft.total_discounts }}</p>{% endif %}
 <p>Subtotal {{ draft.subtotal_price }} {{ draft.currency }}</p>
 {% if link %}<p><a href="{{ link }}">Invoice</a></p>{% endif %}
+{% if order %}<p><strong>Paid: order {{ order.name }}</strong></p>
+{% elif pay %}<form method="post" action="{{ pay }}"><button>Pay now</button></form>{% endif %}
 </body></html>"""
 
 
@@ -692,10 +924,26 @@ def draft_order_page(draft_id):
 @pages.get("/<int:shop_id>/invoices/<token>")
 def invoice_page(shop_id, token):
     """The invoice page at the draft's `invoice_url`, as the shopper would be sent it."""
-    draft = _state().find_by_invoice(request.path) or abort(404)
+    state = _state()
+    draft = state.find_by_invoice(request.path) or abort(404)
+    order = draft["order_id"] and state.find_order(draft["order_id"])
     return render_template_string(_DRAFT_PAGE, draft=draft, heading=f"Invoice {draft['name']}",
                                   stands_for="the invoice page Shopify sends the customer",
-                                  link=None)
+                                  link=None, order=order, pay=f"{request.path}/pay")
+
+
+@pages.post("/<int:shop_id>/invoices/<token>/pay")
+def pay_invoice(shop_id, token):
+    """The shopper pays in the browser: the draft is completed (as /_sim/…/complete
+    does), then the invoice page says which order it became."""
+    state = _state()
+    page = request.path.removesuffix("/pay")
+    draft = state.find_by_invoice(page) or abort(404)
+    try:
+        state.complete(draft["id"])
+    except (KeyError, Refused):
+        pass  # paid already (or deleted meanwhile): the page says what is
+    return redirect(page, code=303)
 
 
 @control.route("/config", methods=["GET", "POST"])
@@ -715,9 +963,31 @@ def sim_reset():
     return jsonify(state="reset")
 
 
-@control.get("/<any(draft_orders, requests, arrivals):name>")
+@control.get("/<any(draft_orders, orders, invoices, webhooks, webhooks_sent, requests, "
+             "arrivals):name>")
 def sim_read_back(name):
     return jsonify({name: _state().snapshot(name)})
+
+
+@control.post("/draft_orders/<int:draft_id>/complete")
+def sim_complete(draft_id):
+    """The customer paid."""
+    try:
+        draft, order = _state().complete(draft_id)
+    except KeyError:
+        return _errors("Not Found", 404)
+    except Refused as refusal:
+        return _errors({refusal.field: [refusal.message]}, 422)
+    return jsonify(draft_order=draft, order=order)
+
+
+@control.post("/draft_orders/<int:draft_id>/delete")
+def sim_delete(draft_id):
+    try:
+        _state().delete(draft_id)
+    except KeyError:
+        return _errors("Not Found", 404)
+    return jsonify(deleted=draft_id)
 
 
 class _DropConnection:

@@ -4,8 +4,8 @@ same shop state (SimulatorState) as the REST side, with Shopify's cost bucket.
 This is not a GraphQL implementation. A small scanner reads the operation's root
 fields and their arguments (variables resolved); selection sets are skipped and
 every field is answered with its full object, more than was selected. Fragments at
-the root are not supported. It depends on no Flask and on nothing else in `app`:
-the simulator's view hands it the request body and the state.
+the root are not supported. It depends on no Flask and on nothing in `app` but
+the simulator's webhooks: the simulator's view hands it the request body and the state.
 """
 
 import base64
@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .simulator_webhooks import graphql_topic, rest_topic
+
 RATE_LIMITS_DOC = "https://shopify.dev/api/usage/rate-limits"
 SCOPES_DOC = "https://shopify.dev/api/usage/access-scopes"
-MUTATION_FIELDS = ("draftOrderCreate",)
-QUERY_FIELDS = ("draftOrders", "nodes", "customer", "companyLocation", "shop",
-                "currentAppInstallation")
+MUTATION_FIELDS = ("draftOrderCreate", "draftOrderInvoiceSend", "webhookSubscriptionCreate")
+QUERY_FIELDS = ("draftOrders", "draftOrder", "order", "nodes", "customer", "companyLocation",
+                "shop", "currentAppInstallation", "webhookSubscriptions")
 MAX_PAGE = 250
 
 _TOKEN = re.compile(
@@ -45,6 +47,16 @@ class GraphQLError(Exception):
         self.code = code
 
 
+class Refused(Exception):
+    """A change the shop refuses, on one field: REST answers 422
+    {"errors": {field: [message]}}, GraphQL a userError."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 class FieldError(Exception):
     """One root field fails (it answers null) while the others are answered."""
 
@@ -64,6 +76,10 @@ class Operation:
         return any(name == "draftOrderCreate" for _, name, _ in self.fields)
 
     @property
+    def invoices(self):
+        return any(name == "draftOrderInvoiceSend" for _, name, _ in self.fields)
+
+    @property
     def cost(self):
         return sum(_cost(name, args) for _, name, args in self.fields)
 
@@ -73,6 +89,14 @@ class Result:
     payload: dict
     log: dict  # the request log's "graphql" entry: operation, cost, throttled
     created: bool = False  # a draftOrderCreate made its draft
+    invoiced: bool = False  # a draftOrderInvoiceSend sent its invoice
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a resolver may need of the request besides its arguments."""
+    base_url: str
+    version: str
 
 
 def parse(body):
@@ -102,7 +126,7 @@ def parse(body):
     return operation
 
 
-def run(state, operation, base_url, now):
+def run(state, operation, call, now):
     """Charge the operation's cost to the bucket and, if it holds it, answer every root field."""
     cost = operation.cost
     log = {"operation": operation.name, "cost": cost}
@@ -114,20 +138,21 @@ def run(state, operation, base_url, now):
                     "code": "THROTTLED", "documentation": RATE_LIMITS_DOC}}],
                  "extensions": _cost_extension(cost, None, status)},
                 {**log, "throttled": True})
-        data, errors, created = {}, [], False
+        data, errors, done = {}, [], set()
         for key, name, args in operation.fields:
             try:
-                data[key] = RESOLVERS[name](state, args, base_url)
+                data[key] = RESOLVERS[name](state, args, call)
             except FieldError as error:
                 data[key] = None
                 errors.append({"message": str(error), "path": [key],
                                "extensions": error.extensions})
-            created = created or (name == "draftOrderCreate" and data[key] is not None
-                                  and data[key]["draftOrder"] is not None)
+            if name in MUTATION_FIELDS and data[key] is not None and not data[key]["userErrors"]:
+                done.add(name)
     payload = {"data": data, "extensions": _cost_extension(cost, cost, status)}
     if errors:
         payload = {"errors": errors, **payload}
-    return Result(payload, {**log, "throttled": False}, created)
+    return Result(payload, {**log, "throttled": False}, created="draftOrderCreate" in done,
+                  invoiced="draftOrderInvoiceSend" in done)
 
 
 def refused(error):
@@ -136,9 +161,9 @@ def refused(error):
 
 
 def _cost(name, args):
-    if name == "draftOrderCreate":
+    if name in MUTATION_FIELDS:
         return 10
-    if name == "draftOrders":
+    if name in ("draftOrders", "webhookSubscriptions"):
         return 1 + _first(args)
     if name == "nodes":
         return 1 + len(args.get("ids") or [])
@@ -221,13 +246,17 @@ class _Scanner:
 
     def arguments(self):
         self.take("(")
-        args = {}
-        while self.peek() != ")":
+        return self.pairs(")")
+
+    def pairs(self, closing):
+        """`name: value` pairs up to `closing`: a field's arguments, an input object."""
+        found = {}
+        while self.peek() != closing:
             name = self.take()[1]
             self.take(":")
-            args[name] = self.value()
-        self.take(")")
-        return args
+            found[name] = self.value()
+        self.take(closing)
+        return found
 
     def value(self):
         kind, text = self.take()
@@ -244,13 +273,7 @@ class _Scanner:
             self.take("]")
             return items
         if text == "{":
-            fields = {}
-            while self.peek() != "}":
-                name = self.take()[1]
-                self.take(":")
-                fields[name] = self.value()
-            self.take("}")
-            return fields
+            return self.pairs("}")
         return {"true": True, "false": False, "null": None}.get(text, text)  # else an enum
 
     def skip_group(self):
@@ -261,7 +284,7 @@ class _Scanner:
             depth += (text == opening) - (text == closing)
 
 
-# --- resolvers: each takes (state, arguments, base_url), called under the state's lock
+# --- resolvers: each takes (state, arguments, call), called under the state's lock
 
 
 def _require(state, field_name, *scopes):
@@ -296,7 +319,7 @@ def _tag_list(tags):
     return [tag.strip() for tag in (tags or "").split(",") if tag.strip()]
 
 
-def _draft_order_create(state, args, base_url):
+def _draft_order_create(state, args, call):
     _require(state, "draftOrderCreate", "write_draft_orders")
     draft_input = args.get("input")
     if not _well_typed(draft_input):
@@ -307,7 +330,7 @@ def _draft_order_create(state, args, base_url):
         return {"draftOrder": None, "userErrors": errors}
     company = (draft_input.get("purchasingEntity") or {}).get("purchasingCompany")
     order = state.create(
-        _rest_draft(state, draft_input), base_url,
+        _rest_draft(state, draft_input), call.base_url,
         discount_codes=draft_input.get("discountCodes") or [],
         currency=draft_input.get("presentmentCurrencyCode") or state.shop_currency,
         reserve_inventory_until=draft_input.get("reserveInventoryUntil"),
@@ -448,6 +471,10 @@ def draft_order_node(state, order):
                              for a in order["note_attributes"]],
         "createdAt": _zulu(order["created_at"]),
         "updatedAt": _zulu(order["updated_at"]),
+        "invoiceSentAt": _zulu(order["invoice_sent_at"]),
+        "completedAt": _zulu(order["completed_at"]),
+        "order": (None if order["order_id"] is None
+                  else order_node(state.find_order(order["order_id"]))),
         "currencyCode": state.shop_currency,
         "presentmentCurrencyCode": currency,
         "discountCodes": order.get("discount_codes", []),
@@ -476,12 +503,129 @@ def draft_order_node(state, order):
     }
 
 
+def order_node(order):
+    """A stored order (what a completed draft became) as GraphQL's Order."""
+    return {
+        "__typename": "Order",
+        "id": gid("Order", order["id"]),
+        "legacyResourceId": str(order["id"]),
+        "name": order["name"],
+        "displayFinancialStatus": order["financial_status"].upper(),
+        "sourceName": order["source_name"],
+        "email": order["email"],
+        "customAttributes": [{"key": a["name"], "value": a["value"]}
+                             for a in order["note_attributes"]],
+        "tags": _tag_list(order["tags"]),
+        "createdAt": _zulu(order["created_at"]),
+        "updatedAt": _zulu(order["updated_at"]),
+        "customer": None if order["customer"] is None else {
+            "id": gid("Customer", order["customer"]["id"])},
+    }
+
+
+def _draft_order(state, args, call):
+    """One draft by id; null when there is none (unknown, or deleted)."""
+    _require(state, "draftOrder", "read_draft_orders", "write_draft_orders")
+    found = state.find(legacy_id(args.get("id"), "DraftOrder"))
+    return None if found is None else draft_order_node(state, found)
+
+
+def _order(state, args, call):
+    _require(state, "order", "read_orders")
+    found = state.find_order(legacy_id(args.get("id"), "Order"))
+    return None if found is None else order_node(found)
+
+
+def _draft_order_invoice_send(state, args, call):
+    """The invoice email (EmailInput: to, from, subject, customMessage, all optional)."""
+    _require(state, "draftOrderInvoiceSend", "write_draft_orders")
+    email = args.get("email") or {}
+    if not isinstance(email, dict):
+        raise FieldError("Variable $email of type EmailInput was provided invalid value",
+                         {"code": "INVALID_VARIABLE"})
+    draft_id = legacy_id(args.get("id"), "DraftOrder")
+    try:
+        state.send_invoice(draft_id, {"to": email.get("to"), "from": email.get("from"),
+                                      "subject": email.get("subject"),
+                                      "custom_message": email.get("customMessage")},
+                           api="graphql")
+    except KeyError:
+        return {"draftOrder": None,
+                "userErrors": [{"field": ["id"], "message": "Draft order not found"}]}
+    except Refused as refusal:
+        return {"draftOrder": None, "userErrors": [_user_error(refusal, "email")]}
+    return {"draftOrder": draft_order_node(state, state.find(draft_id)), "userErrors": []}
+
+
+def _user_error(refusal, argument):
+    """A REST-style refusal on `field` as a userError under the mutation's input argument."""
+    field = [] if refusal.field == "base" else [argument, refusal.field]
+    text = refusal.message if refusal.field == "base" else (
+        f"{refusal.field.capitalize()} {refusal.message}")
+    return {"field": field or None, "message": text}
+
+
+def subscription_node(subscription):
+    """A stored (REST-shaped) subscription as GraphQL's WebhookSubscription, with both
+    2025-10's `uri` and the deprecated `callbackUrl` and `endpoint`."""
+    return {
+        "__typename": "WebhookSubscription",
+        "id": gid("WebhookSubscription", subscription["id"]),
+        "legacyResourceId": str(subscription["id"]),
+        "topic": graphql_topic(subscription["topic"]),
+        "format": subscription["format"].upper(),
+        "uri": subscription["address"],
+        "callbackUrl": subscription["address"],
+        "endpoint": {"__typename": "WebhookHttpEndpoint",
+                     "callbackUrl": subscription["address"]},
+        "apiVersion": {"handle": subscription["api_version"]},
+        "includeFields": [],
+        "createdAt": _zulu(subscription["created_at"]),
+        "updatedAt": _zulu(subscription["updated_at"]),
+    }
+
+
+def _webhook_subscriptions(state, args, call):
+    """The subscriptions, filtered by `topics` and `uri`/`callbackUrl` when given; one page."""
+    first = _first(args)
+    if not 1 <= first <= MAX_PAGE:
+        raise FieldError(f"The first argument must be between 1 and {MAX_PAGE}",
+                         {"code": "BAD_REQUEST"})
+    topics = args.get("topics")
+    address = args.get("uri") or args.get("callbackUrl")
+    matching = [subscription_node(w) for w in state.webhooks
+                if (not topics or graphql_topic(w["topic"]) in topics)
+                and address in (None, w["address"])]
+    return {"nodes": matching[:first], "edges": [{"node": n} for n in matching[:first]],
+            "pageInfo": {"hasNextPage": len(matching) > first, "hasPreviousPage": False}}
+
+
+def _webhook_subscription_create(state, args, call):
+    """Subscribe (`uri`, or the older `callbackUrl`); a taken address is a userError."""
+    given = args.get("webhookSubscription")
+    if not isinstance(given, dict) or rest_topic(args.get("topic")) is None:
+        raise FieldError("Variable of type WebhookSubscriptionTopic! or "
+                         "WebhookSubscriptionInput! was provided invalid value",
+                         {"code": "INVALID_VARIABLE"})
+    key = "uri" if given.get("uri") is not None else "callbackUrl"
+    if given.get("format", "JSON") != "JSON":
+        return {"webhookSubscription": None, "userErrors": [
+            {"field": ["webhookSubscription", "format"], "message": "Format is not supported"}]}
+    try:
+        made = state.subscribe(rest_topic(args["topic"]), given.get(key), call.version)
+    except Refused as refusal:
+        return {"webhookSubscription": None, "userErrors": [
+            {"field": ["webhookSubscription", key],
+             "message": f"Address {refusal.message}"}]}
+    return {"webhookSubscription": subscription_node(made), "userErrors": []}
+
+
 def _first(args):
     first = args.get("first")
     return first if isinstance(first, int) and not isinstance(first, bool) else 0
 
 
-def _draft_orders(state, args, base_url):
+def _draft_orders(state, args, call):
     _require(state, "draftOrders", "read_draft_orders", "write_draft_orders")
     first = _first(args)
     if not 1 <= first <= MAX_PAGE:
@@ -536,7 +680,7 @@ def _compare(stamp, operator, limit):
             "<=": stamp <= limit, "": stamp == limit}[operator]
 
 
-def _nodes(state, args, base_url):
+def _nodes(state, args, call):
     ids = args.get("ids")
     if not isinstance(ids, list):
         raise FieldError("Variable $ids of type [ID!]! was provided invalid value",
@@ -576,7 +720,7 @@ def variant_node(variant_id, variant):
     }
 
 
-def _customer(state, args, base_url):
+def _customer(state, args, call):
     _require(state, "customer", "read_customers")
     customer_id = legacy_id(args.get("id"), "Customer")
     if customer_id is None:
@@ -591,7 +735,7 @@ def _customer(state, args, base_url):
             "legacyResourceId": str(customer_id), "companyContactProfiles": profiles}
 
 
-def _company_location(state, args, base_url):
+def _company_location(state, args, call):
     _require(state, "companyLocation", "read_companies")
     location_id = legacy_id(args.get("id"), "CompanyLocation")
     company_id = next((company_id for company_id, company in state.config["companies"].items()
@@ -601,20 +745,25 @@ def _company_location(state, args, base_url):
         "company": {"id": gid("Company", company_id)}}
 
 
-def _shop(state, args, base_url):
+def _shop(state, args, call):
     return {"__typename": "Shop", "id": gid("Shop", state.config["shop_id"]),
             "name": state.shop_name, "myshopifyDomain": state.config["shop_domain"],
             "currencyCode": state.shop_currency,
             "enabledPresentmentCurrencies": state.accepted_currencies()}
 
 
-def _current_app_installation(state, args, base_url):
+def _current_app_installation(state, args, call):
     return {"accessScopes": [{"handle": handle} for handle in state.config["scopes"]]}
 
 
 RESOLVERS = {
     "draftOrderCreate": _draft_order_create,
+    "draftOrderInvoiceSend": _draft_order_invoice_send,
+    "webhookSubscriptionCreate": _webhook_subscription_create,
     "draftOrders": _draft_orders,
+    "draftOrder": _draft_order,
+    "order": _order,
+    "webhookSubscriptions": _webhook_subscriptions,
     "nodes": _nodes,
     "customer": _customer,
     "companyLocation": _company_location,

@@ -11,7 +11,12 @@ Each backend offers:
   `ready()` after pacing, and returns (None, None) when that says no;
 - `poll(url)`: a REST 202's Location;
 - `lookup(event_id, since)`: the draft marked with the event, if any;
-- `read_shop()` and `read_scopes()`, for doctor.
+- `read_shop()` and `read_scopes()`, for doctor;
+- `list_webhooks()`: (Answer, [{"topic", "address"}] or None), the shop's
+  webhook subscriptions, each topic as the API spells it (REST
+  `orders/create`, GraphQL `ORDERS_CREATE`), for doctor and `webhooks list`;
+- `create_webhook(topic, address)`: (Answer, None when subscribed, else why
+  not in a sentence), `topic` in REST's spelling (`webhooks register`).
 
 Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
 what it means (answers.py).

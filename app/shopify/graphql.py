@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 
 from ..cart import EVENT_MARKER
+from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
 from .answers import Outcome, bounded_seconds, created_draft
@@ -27,8 +28,11 @@ from .rest import classify as classify_status
 MARKER_TAG_PREFIX = "cart-event-"
 MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
 MAX_LINE_DETAIL_CHARS = 300  # of a line object's detail
-MAX_ERROR_LINES = 250  # a cart's lines at most (app.cart.MAX_LINES)
 THROTTLED_DEFAULT_SECONDS = 1.0  # when a THROTTLED answer's cost is unreadable
+
+# Seconds a new draft may take to appear in draftOrders(query:), which reads
+# Shopify's search index: the lookup after a lost answer waits at least this long.
+LOOKUP_LAG = 15.0
 
 # What each operation is expected to cost before Shopify has said.
 CREATE_COST = 10
@@ -58,6 +62,29 @@ query ShopAndScopes {
   shop { name myshopifyDomain currencyCode }
   currentAppInstallation { accessScopes { handle } }
 }"""
+
+# Webhook subscriptions name their address `uri` from API version 2025-10 on
+# (`endpoint { callbackUrl }` and the input's `callbackUrl` are deprecated there).
+URI_SINCE = "2025-10"
+
+WEBHOOKS = """
+query WebhookSubscriptions {
+  webhookSubscriptions(first: 100) { nodes { topic %s } }
+}"""
+WEBHOOK_ADDRESS = {
+    "uri": "uri",
+    "callbackUrl": "endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } }",
+}
+
+CREATE_WEBHOOK = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,
+                                   $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}"""
+WEBHOOK_COST = 10
 
 _VARIANTS = """
   nodes(ids: $variantIds) {
@@ -249,7 +276,7 @@ def user_errors_outcome(errors, payload, prepared):
     """Shopify's userErrors as a failure naming the cart lines they are about."""
     posted = _posted_lines(payload, prepared)
     items = payload["draft_order"]["line_items"]
-    lines, others = [], []
+    lines, others = {}, []  # a cart line is named once, by its first error
     for error in errors:
         error = error if isinstance(error, dict) else {}
         message = _text(error.get("message"), MAX_LINE_DETAIL_CHARS,
@@ -257,13 +284,13 @@ def user_errors_outcome(errors, payload, prepared):
         line = _line_of(error.get("field"), posted)
         if line is None:
             others.append(message)
-        elif len(lines) < MAX_ERROR_LINES:
-            lines.append({"line": line, "variant_id": items[line]["variant_id"],
-                          "code": "rejected_by_shopify", "detail": message})
+        elif line not in lines:
+            lines[line] = {"line": line, "variant_id": items[line]["variant_id"],
+                           "code": "rejected_by_shopify", "detail": message}
     detail = "Shopify rejected the draft order"
     detail += f": {'; '.join(others)}" if others else "; the lines say why."
     return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
-                   lines=tuple(lines), nothing_created=True)
+                   lines=tuple(lines.values()), nothing_created=True)
 
 
 def classify_create(answer, payload, prepared):
@@ -283,8 +310,11 @@ def classify_create(answer, payload, prepared):
 
 
 def _carries(node, event_id):
+    """Whether a listed draft carries the event id; None when its attributes are unreadable."""
     attributes = node.get("customAttributes") if isinstance(node, dict) else None
-    return isinstance(attributes, list) and {"key": EVENT_MARKER, "value": event_id} in attributes
+    if not isinstance(attributes, list):
+        return None
+    return {"key": EVENT_MARKER, "value": event_id} in attributes
 
 
 def classify_lookup(answer, event_id):
@@ -297,10 +327,13 @@ def classify_lookup(answer, event_id):
     nodes = listed.get("nodes") if isinstance(listed, dict) else None
     if not isinstance(nodes, list):
         return _unreadable("list of draft orders")
-    for node in nodes:
-        if _carries(node, event_id):
+    carried = [_carries(node, event_id) for node in nodes]
+    for node, carries in zip(nodes, carried, strict=True):
+        if carries:
             return _created(node)
-    return Outcome("absent")
+    # Only the event's drafts carry its tag: one unread may be the event's.
+    return _unreadable("custom attributes of a tagged draft") if None in carried \
+        else Outcome("absent")
 
 
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
@@ -374,6 +407,13 @@ def _gid_of(node):
     return node.get("id") if isinstance(node, dict) else None
 
 
+def _is_gid_of(kind, raw):
+    """Whether `raw` is the gid of a `kind` with a positive 64-bit id."""
+    prefix = GID.format(kind, "")
+    return (isinstance(raw, str) and raw.startswith(prefix)
+            and positive_id(raw[len(prefix):], MAX_BIGINT) is not None)
+
+
 def purchasing_company(data, company):
     """The signed company location with the customer's contact in its company,
     or None when the customer is no contact of that company."""
@@ -388,8 +428,7 @@ def purchasing_company(data, company):
     for profile in profiles if isinstance(profiles, list) else ():
         contact = _gid_of(profile)
         if (_gid_of(profile.get("company") if isinstance(profile, dict) else None) == company_gid
-                and isinstance(contact, str)
-                and contact.startswith("gid://shopify/CompanyContact/") and len(contact) < 100):
+                and _is_gid_of("CompanyContact", contact)):
             return {"companyId": company_gid, "companyContactId": contact,
                     "companyLocationId": location_gid}
     return None
@@ -431,6 +470,8 @@ def classify_preparation(answer, payload, features, variant_ids, company):
 
 
 class GraphQLClient:
+    lookup_lag = LOOKUP_LAG
+
     def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None,
                  features=None, clock=time.time):
         self.base_url = base_url
@@ -492,9 +533,9 @@ class GraphQLClient:
         """The draft tagged with the event, checked by its custom attribute.
 
         The tag is unique to the event, so `since` is not needed. Shopify's
-        search index may lag a fresh draft by a few seconds; the worker reads
-        "absent" only once the POST's answer was due (worker._transition), and
-        draftOrderCreate's answer comes when the draft exists.
+        search index may lag a fresh draft by a few seconds: after a lost answer,
+        the worker looks no sooner than LOOKUP_LAG after the POST (Policy.lookup_lag),
+        and after a takeover only once the POST's answer was due (worker._transition).
         """
         answer = self._post("DraftOrderByMarker", LOOKUP,
                             {"query": f"tag:'{marker_tag(event_id)}'"}, LOOKUP_COST)
@@ -523,6 +564,25 @@ class GraphQLClient:
             return answer, None
         return answer, [scope.get("handle") for scope in scopes if isinstance(scope, dict)]
 
+    def list_webhooks(self):
+        """For `webhooks register` and doctor: the shop's webhook subscriptions
+        ({topic, address}, the topic spelled ORDERS_CREATE), or None when the
+        answer lists none readably."""
+        field = address_field(self.api_version)
+        answer = self._post("WebhookSubscriptions", WEBHOOKS % WEBHOOK_ADDRESS[field], {},
+                            WEBHOOK_COST)
+        return answer, classify_webhooks(answer, field)
+
+    def create_webhook(self, topic, address):
+        """Subscribe the shop's `topic` ("orders/create") at `address`: (answer,
+        None) when made, else (answer, why not, in a sentence)."""
+        variables = {"topic": topic_enum(topic),
+                     "webhookSubscription": {address_field(self.api_version): address,
+                                             "format": "JSON"}}
+        answer = self._post("WebhookSubscriptionCreate", CREATE_WEBHOOK, variables,
+                            WEBHOOK_COST)
+        return answer, classify_webhook_created(answer)
+
     def _post(self, operation, document, variables, default_cost, ready=lambda: True):
         """Send one document once the bucket can hold its cost; None if not `ready()`."""
         self.pacer.wait(self.pacer.cost_of(operation, default_cost))
@@ -537,6 +597,55 @@ class GraphQLClient:
         elif answer.status == 429:
             self.pacer.observe(None, retry_after=classify_status(answer).retry_after)
         return answer
+
+
+def address_field(api_version):
+    """What a webhook subscription's address is called in `api_version`."""
+    return "uri" if api_version == "unstable" or api_version >= URI_SINCE else "callbackUrl"
+
+
+def topic_enum(topic):
+    """REST's topic name as GraphQL's enum: "draft_orders/update" -> DRAFT_ORDERS_UPDATE."""
+    return topic.replace("/", "_").upper()
+
+
+def _subscription(node, field):
+    """A subscription node as {topic, address}: the topic as GraphQL spells it."""
+    if field == "uri":
+        address = node.get("uri")
+    else:
+        endpoint = node.get("endpoint")
+        address = endpoint.get("callbackUrl") if isinstance(endpoint, dict) else None
+    topic = node.get("topic")
+    return {"topic": topic if isinstance(topic, str) else None,
+            "address": address if isinstance(address, str) else None}
+
+
+def classify_webhooks(answer, field):
+    """The subscriptions a WebhookSubscriptions answer lists, or None when it
+    lists none readably. `field`: address_field of the version asked."""
+    data, outcome = _read(answer)
+    listed = data.get("webhookSubscriptions") if outcome is None and data is not None else None
+    nodes = listed.get("nodes") if isinstance(listed, dict) else None
+    if not isinstance(nodes, list):
+        return None
+    return [_subscription(node, field) for node in nodes if isinstance(node, dict)]
+
+
+def classify_webhook_created(answer):
+    """None when webhookSubscriptionCreate made the subscription, else why not."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return outcome.detail or f"Shopify answered {answer.status}."
+    result = data.get("webhookSubscriptionCreate") if data is not None else None
+    if not isinstance(result, dict):
+        return "Shopify's answer held no readable webhookSubscriptionCreate result."
+    errors = result.get("userErrors")
+    if isinstance(errors, list) and errors:
+        return "Shopify refused it: " + "; ".join(
+            _text(error.get("message") if isinstance(error, dict) else None,
+                  MAX_LINE_DETAIL_CHARS, "(no message)") for error in errors)[:MAX_DETAIL_CHARS]
+    return None
 
 
 def _company(payload):

@@ -36,6 +36,8 @@ _REJECTIONS = {
 
 
 class RestClient:
+    lookup_lag = 0.0  # the list of draft orders shows a new one at once
+
     def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None):
         self.base_url = base_url
         self.api_version = api_version
@@ -113,6 +115,27 @@ class RestClient:
         if answer.status != 200 or not isinstance(listed, list):
             return answer, None
         return answer, [entry.get("handle") for entry in listed if isinstance(entry, dict)]
+
+    def list_webhooks(self):
+        """For `webhooks register` and doctor: the shop's webhook subscriptions
+        ({topic, address}), or None when the answer holds no list of them."""
+        answer = self.get(self.api_url("webhooks.json?limit=250"))
+        listed = answer.json.get("webhooks") if isinstance(answer.json, dict) else None
+        if answer.status != 200 or not isinstance(listed, list):
+            return answer, None
+        return answer, [{"topic": entry.get("topic"), "address": entry.get("address")}
+                        for entry in listed if isinstance(entry, dict)]
+
+    def create_webhook(self, topic, address):
+        """Subscribe the shop's `topic` (e.g. "orders/create") at `address`:
+        (answer, None) when made, else (answer, why not, in a sentence)."""
+        answer = self._send("POST", self.api_url("webhooks.json"),
+                            {"webhook": {"topic": topic, "address": address, "format": "json"}})
+        if answer.status in (200, 201):
+            return answer, None
+        errors = _errors_text(answer.json)
+        said = f"Shopify answered {answer.status}" if answer.status else "no answer"
+        return answer, f"{said}: {errors or answer.body[:200]}"
 
     def get(self, url):
         return self._send("GET", url)

@@ -19,6 +19,9 @@ _SETTLEABLE = {
     "status", "attempts", "failures", "throttles", "next_attempt_at", "poll_url",
     "poll_deadline", "draft_order_id", "draft_order_name", "invoice_url",
     "error_code", "error_detail", "maybe_posted", "prepared", "error_lines",
+    # A draft order's lifecycle (migration 4).
+    "draft_state", "draft_updated_at", "order_id", "order_name", "order_financial_status",
+    "invoice_status", "invoice_detail", "invoice_maybe_sent", "reconcile_at", "reconcile_count",
 }
 # Of those, the columns kept as JSON text.
 _JSON_COLUMNS = ("prepared", "error_lines")
@@ -36,6 +39,10 @@ _PROCESSING = _literals(EventStatus.PROCESSING)
 _FAILED = _literals(EventStatus.FAILED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
+_PENDING = _literals("pending")  # a Shopify webhook not yet applied, a notification not sent
+
+# How a Shopify webhook's event is found: by its id, or by its draft order's.
+_WEBHOOK_KEYS = ("id", "draft_order_id")
 
 # Columns a submission rate can be counted by.
 _RATE_KEYS = {"client_ip", "customer_id"}
@@ -100,6 +107,10 @@ def _event(row):
         if event.get(column) is not None:
             event[column] = json.loads(event[column])
     return event
+
+
+class _Changed(Exception):
+    """An event changed while a webhook about it was judged: roll back."""
 
 
 class SqlStore:
@@ -291,8 +302,10 @@ class SqlStore:
                 (answer_by, now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
-    def settle(self, event_id, owner, now, answer=None, **changes):
-        """Record Shopify's answer and the event's next state, releasing the lease.
+    def settle(self, event_id, owner, now, answer=None, notifications=(), **changes):
+        """Record Shopify's answer and the event's next state, releasing the lease,
+        and queue the merchant's `notifications` (app/notify.py `messages`) in
+        the same transaction: none is lost or half-written, whenever we crash.
 
         Returns False, changing nothing, when the lease is no longer `owner`'s:
         another worker has taken the event over and its word wins.
@@ -316,6 +329,8 @@ class SqlStore:
                     (event_id, now, answer["method"], answer["url"], answer["status"],
                      answer["body"]),
                 )
+            if updated:
+                self._queue_notifications(conn, event_id, now, notifications)
         return bool(updated)
 
     def next_due_at(self, post_window=0.0):
@@ -360,6 +375,158 @@ class SqlStore:
                 (now, now, event_id),
             ).rowcount
         return bool(updated)
+
+    # --- Shopify's webhooks (app/shopify_webhooks.py). ---
+
+    def add_webhook(self, webhook_id, shopify_event_id, topic, shop_domain, now, body, status,
+                    note=None):
+        """Keep a webhook Shopify sent, as `status` (pending, or ignored with a
+        `note`), unless the same delivery (its webhook id) or the same event (its
+        Shopify event id, the same for every subscription's copy) was kept before.
+        Returns whether it was kept now. On PostgreSQL an event id is locked
+        first, so two copies arriving together cannot both be kept."""
+        with self._connect(write=True) as conn:
+            if shopify_event_id is not None:
+                if self.KEY_LOCKS:
+                    conn.execute(self.KEY_LOCKS,
+                                 (_lock_ids([f"shopify-event:{shopify_event_id}"]),))
+                if conn.execute("SELECT 1 FROM shopify_webhooks WHERE shopify_event_id = ?"
+                                " LIMIT 1", (shopify_event_id,)).fetchone() is not None:
+                    return False
+            return bool(conn.execute(
+                "INSERT INTO shopify_webhooks (webhook_id, shopify_event_id, topic, shop_domain,"
+                " received_at, body, status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (webhook_id) DO NOTHING",
+                (webhook_id, shopify_event_id, topic, shop_domain, now, body, status, note),
+            ).rowcount)
+
+    def pending_webhooks(self, limit):
+        """The oldest `limit` webhooks not yet applied, in the order they came."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT id, topic, body FROM shopify_webhooks WHERE status = {_PENDING}"
+                " ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return [dict(row) for row in rows]
+
+    def apply_webhook(self, webhook, now, find, judge):
+        """Apply one pending webhook in one transaction: find its event
+        (`find`: ("id" or "draft_order_id", value), or None), let
+        `judge(event or None)` say (status, note, event columns to change or None),
+        change them and record the webhook's outcome. False, changing nothing,
+        when another worker applied the webhook first or the event changed while
+        it was judged (then the webhook stays pending for the next pass)."""
+        try:
+            with self._connect(write=True) as conn:
+                return self._apply_webhook(conn, webhook, now, find, judge)
+        except _Changed:
+            return False
+
+    def _apply_webhook(self, conn, webhook, now, find, judge):
+        """`apply_webhook`'s statements, inside its write transaction."""
+        # First, so that a second worker applying it waits here, then skips it.
+        if not conn.execute(f"UPDATE shopify_webhooks SET processed_at = ?"
+                            f" WHERE id = ? AND status = {_PENDING}",
+                            (now, webhook)).rowcount:
+            return False
+        event = None
+        if find is not None:
+            column, value = find
+            if column not in _WEBHOOK_KEYS:
+                raise ValueError(f"events are not found by {column}")
+            event = _event(conn.execute(f"SELECT * FROM events WHERE {column} = ?"
+                                        " ORDER BY created_at LIMIT 1", (value,)).fetchone())
+        status, note, changes = judge(event)
+        if changes:
+            unknown = set(changes) - _SETTLEABLE
+            if unknown:
+                raise ValueError(f"not settleable: {sorted(unknown)}")
+            assignments = "".join(f", {column} = ?" for column in changes)
+            # Guarded by updated_at, which every claim and settle stamps: a
+            # worker's write in between wins, and this webhook is judged again.
+            if not conn.execute(f"UPDATE events SET updated_at = ?{assignments}"
+                                " WHERE id = ? AND updated_at = ?",
+                                (now, *changes.values(), event["id"],
+                                 event["updated_at"])).rowcount:
+                raise _Changed()
+        draft_order_id = find[1] if find is not None and find[0] == "draft_order_id" else None
+        if event is not None:
+            draft_order_id = event["draft_order_id"]
+        conn.execute("UPDATE shopify_webhooks SET status = ?, note = ?, event_id = ?,"
+                     " draft_order_id = ? WHERE id = ?",
+                     (status, note, None if event is None else event["id"], draft_order_id,
+                      webhook))
+        return True
+
+    def event_webhooks(self, event_id, count):
+        """An event's latest `count` webhooks, oldest first, and how many it has."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, webhook_id, topic, received_at, status, note, processed_at"
+                " FROM shopify_webhooks WHERE event_id = ? ORDER BY id DESC LIMIT ?",
+                (event_id, count)).fetchall()
+            total = conn.execute("SELECT COUNT(*) AS n FROM shopify_webhooks WHERE event_id = ?",
+                                 (event_id,)).fetchone()["n"]
+        return [dict(row) for row in reversed(rows)], total
+
+    # --- Notifications (app/notify.py builds them, app/notifier.py sends them). ---
+
+    def _queue_notifications(self, conn, event_id, now, notifications):
+        """`settle`'s outbox: each row (kind, channel, body) pending, due now."""
+        for row in notifications:
+            conn.execute(
+                "INSERT INTO notifications (event_id, kind, channel, body, status, attempts,"
+                f" next_attempt_at, created_at) VALUES (?, ?, ?, ?, {_PENDING}, 0, ?, ?)",
+                (event_id, row["kind"], row["channel"], row["body"], now, now),
+            )
+
+    def claim_notification(self, now, lease_seconds):
+        """Take the most overdue pending notification, counting the attempt, and
+        put it off `lease_seconds`: no other notifier sends it meanwhile, and a
+        notifier that dies while sending leaves it due again then. Its new
+        `next_attempt_at` is the claim's token for `finish_notification`.
+        None when none is due."""
+        with self._connect(write=True) as conn:
+            row = conn.execute(
+                "UPDATE notifications SET next_attempt_at = ?, attempts = attempts + 1"
+                " WHERE id = (SELECT id FROM notifications"
+                f"             WHERE status = {_PENDING} AND next_attempt_at <= ?"
+                f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
+                " RETURNING *", (now + lease_seconds, now),
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def finish_notification(self, claimed, status, next_attempt_at=None, last_error=None):
+        """Record a send's result (status sent, failed, or pending again at
+        `next_attempt_at`) for the notification `claimed`, unless its lease ran
+        out and another notifier claimed it since; returns whether it was recorded."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE notifications SET status = ?, last_error = ?,"
+                " next_attempt_at = COALESCE(?, next_attempt_at)"
+                f" WHERE id = ? AND next_attempt_at = ? AND status = {_PENDING}",
+                (status, last_error, next_attempt_at, claimed["id"],
+                 claimed["next_attempt_at"]),
+            ).rowcount)
+
+    def next_notification_at(self):
+        """When the earliest pending notification falls due, or None."""
+        with self._connect() as conn:
+            return conn.execute(
+                "SELECT MIN(next_attempt_at) AS due FROM notifications"
+                f" WHERE status = {_PENDING}").fetchone()["due"]
+
+    def notifications(self, event_id, count):
+        """An event's latest `count` notifications, oldest first, without their
+        bodies, and how many it has: what its page shows."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, kind, channel, status, attempts, next_attempt_at, last_error,"
+                " created_at FROM notifications WHERE event_id = ? ORDER BY id DESC LIMIT ?",
+                (event_id, count),
+            ).fetchall()
+            total = conn.execute("SELECT COUNT(*) AS n FROM notifications WHERE event_id = ?",
+                                 (event_id,)).fetchone()["n"]
+        return [dict(row) for row in reversed(rows)], total
 
     # --- Admin logins (app/lockout.py). ---
 
@@ -408,9 +575,10 @@ class SqlStore:
 
     def prune(self, before, batch, go_on=lambda: True):
         """Delete the settled (completed or failed) events last changed before
-        `before`, with their answers, `batch` events to a transaction so that no
-        submission or claim waits long behind it; between batches, stop once
-        `go_on()` is false. Queued and processing events are never deleted."""
+        `before`, with their answers and notifications, `batch` events to a
+        transaction so that no submission or claim waits long behind it; between
+        batches, stop once `go_on()` is false. Queued and processing events are
+        never deleted."""
         events = answers = 0
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
@@ -434,5 +602,6 @@ class SqlStore:
             marks = ", ".join("?" * len(ids))
             answers = conn.execute(f"DELETE FROM answers WHERE event_id IN ({marks})",
                                    ids).rowcount
+            conn.execute(f"DELETE FROM notifications WHERE event_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
         return len(ids), answers

@@ -4,27 +4,57 @@ then one click on the demo storefront gives a draft order."""
 import pytest
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from servers import running_demo
+
+
+def addresses(port):
+    return {"storefront": f"http://127.0.0.1:{port + 2}",
+            "simulator": f"http://127.0.0.1:{port + 1}"}
 
 
 @pytest.fixture
 def demo(tmp_path):
     with running_demo(tmp_path) as (_, port):
-        yield {"storefront": f"http://127.0.0.1:{port + 2}",
-               "simulator": f"http://127.0.0.1:{port + 1}"}
+        yield addresses(port)
 
 
-def test_demo_turns_a_click_into_a_draft_order_without_any_configuration(demo, browser):
-    browser.get(f"{demo['storefront']}/cart")
+@pytest.fixture
+def graphql_demo(tmp_path):
+    with running_demo(tmp_path, "--api", "graphql") as (_, port):
+        yield addresses(port)
+
+
+def send_cart(browser):
+    """Press the button; the status line once the shopper's page has an outcome."""
     browser.find_element(By.ID, "mechanic_cart_submit").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_element(
         By.CSS_SELECTOR, "[data-cart-draft-order-status]").get_attribute("data-state")
         in ("success", "error"))
+    return browser.find_element(By.CSS_SELECTOR, "[data-cart-draft-order-status]").text
 
-    status = browser.find_element(By.CSS_SELECTOR, "[data-cart-draft-order-status]")
-    assert status.text == "Your cart was sent: draft order #D1"
+
+def test_demo_turns_a_click_into_a_draft_order_without_any_configuration(demo, browser):
+    browser.get(f"{demo['storefront']}/cart")
+    assert send_cart(browser) == "Your cart was sent: draft order #D1"
     [draft] = requests.get(f"{demo['simulator']}/_sim/draft_orders", timeout=5).json()[
         "draft_orders"]
     assert draft["customer"] == {"id": 207119551}
+    assert [line["variant_id"] for line in draft["line_items"]] == [39072856, 457924702]
+
+
+def test_graphql_demo_drafts_in_the_chosen_currency_with_the_code_and_without_the_sold_out_item(
+        graphql_demo, browser):
+    browser.get(f"{graphql_demo['storefront']}/cart")
+    Select(browser.find_element(By.NAME, "code")).select_by_visible_text("EUR")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/cart/currency'] button").click()
+    browser.find_element(By.CSS_SELECTOR, "input[name=code]").send_keys("SPRING10")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/cart/discount'] button").click()
+    browser.find_element(By.LINK_TEXT, "Add a sold-out poster").click()
+
+    assert send_cart(browser) == ("Your cart was sent: draft order #D1. "
+                                  "Not included: Poster (sold out), out of stock.")
+    [draft] = requests.get(f"{graphql_demo['simulator']}/_sim/draft_orders", timeout=5).json()[
+        "draft_orders"]
+    assert (draft["currency"], draft["discount_codes"]) == ("EUR", ["SPRING10"])
     assert [line["variant_id"] for line in draft["line_items"]] == [39072856, 457924702]

@@ -1,0 +1,68 @@
+"""A draft order's life after the worker created it: open, invoice sent,
+completed (paid: an order exists) or deleted, as Shopify's webhooks and the
+worker's re-reads report it. Pure functions: what an event's columns become.
+
+Webhooks may come twice or out of order, and may never come; so a report
+older than the last one applied changes nothing, a deleted or completed draft
+is final, and an open draft is re-read on a widening schedule until
+RECONCILE_DAYS after the event arrived.
+"""
+
+from dataclasses import dataclass
+
+OPEN, INVOICE_SENT, COMPLETED, DELETED = "open", "invoice_sent", "completed", "deleted"
+STATES = (OPEN, INVOICE_SENT, COMPLETED, DELETED)
+FINAL = (COMPLETED, DELETED)
+
+# Seconds after the previous look (the creation, then each re-read) until the next.
+RECONCILE_DELAYS = (60, 600, 3600, 86400)
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class DraftSeen:
+    """What Shopify says of a draft order at one moment."""
+
+    state: str                     # one of STATES
+    updated_at: float | None       # Shopify's updated_at, epoch seconds; None: always news
+    order_id: int | None = None
+    order_name: str | None = None
+    financial_status: str | None = None  # the order's, e.g. "paid", "pending"
+
+
+def next_reconcile_at(created_at, looks, now, days):
+    """When to re-read a draft that is still open after `looks` re-reads; None
+    once that would fall beyond `days` after the event arrived (or days is 0)."""
+    if not days:
+        return None
+    delay = RECONCILE_DELAYS[looks] if looks < len(RECONCILE_DELAYS) else DAY
+    at = now + delay
+    return at if at <= created_at + days * DAY else None
+
+
+def changes_for(event, seen, now, days):
+    """The event columns to change for `seen`, or None when it is no news:
+    older than the draft's last report applied, or about a draft already final.
+    The one report taken about a completed draft is its order's name, which
+    orders/create may bring after draft_orders/update said "completed"."""
+    current, last = event["draft_state"], event["draft_updated_at"]
+    if current in FINAL:
+        if current == COMPLETED and seen.order_name and not event["order_name"]:
+            return _order(seen)
+        return None
+    if seen.updated_at is not None and last is not None and seen.updated_at <= last:
+        return None
+    changes = {"draft_state": COMPLETED if seen.order_id is not None else seen.state,
+               **_order(seen)}
+    if seen.updated_at is not None:
+        changes["draft_updated_at"] = seen.updated_at
+    changes["reconcile_at"] = None if changes["draft_state"] in FINAL else next_reconcile_at(
+        event["created_at"], event["reconcile_count"], now, days)
+    return changes
+
+
+def _order(seen):
+    """The order columns `seen` brings (an order exists once a draft is paid)."""
+    fields = {"order_id": seen.order_id, "order_name": seen.order_name,
+              "order_financial_status": seen.financial_status}
+    return {column: value for column, value in fields.items() if value is not None}
