@@ -102,9 +102,15 @@ class CostPacer:
     level from the last report and reserves each request's cost before it
     leaves, so that no request goes out that the bucket cannot hold; after a
     THROTTLED answer nothing leaves until the cost is restored. Until Shopify
-    has reported a bucket, requests go at once."""
+    has reported a bucket, requests go at once.
 
-    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+    The bucket is the app's, shared by our other processes (the Procfile's web
+    command runs WEB_CONCURRENCY of them, each with its delivery thread), whose
+    requests since the last report this pacer cannot see: `headroom` points are
+    kept for them, as CallPacer keeps a slot."""
+
+    def __init__(self, headroom=0.0, clock=time.monotonic, sleep=time.sleep):
+        self.headroom = headroom
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -131,7 +137,7 @@ class CostPacer:
             if self._bucket is not None:
                 maximum, rate = self._bucket
                 cost = min(cost, maximum)  # more could never fit: Shopify will say so
-                shortfall = cost - self._level(start)
+                shortfall = min(cost + self.headroom, maximum) - self._level(start)
                 if shortfall > 0:
                     start += shortfall / rate
                 self._available = self._level(start) - cost

@@ -1,5 +1,7 @@
 """Pacing GraphQL requests by the cost points Shopify reports in extensions.cost."""
 
+import heapq
+import math
 import threading
 
 import pytest
@@ -121,6 +123,53 @@ def test_threads_sharing_a_pacer_never_reserve_more_than_the_bucket_holds(clock)
     for thread in threads:
         thread.join()
     assert sorted(delays) == pytest.approx([0.0] * 10 + [float(n) for n in range(1, 21)])
+
+
+def test_headroom_points_are_kept_for_our_other_processes(clock):
+    pacer = CostPacer(headroom=10, clock=clock)
+    pacer.observe(cost(available=25))
+    assert pacer.delay(10) == 0.0                    # 25 hold it and 10 more
+    assert pacer.delay(10) == pytest.approx(0.05)    # 15 do not: 5 short at 100 a second
+
+
+def test_headroom_never_holds_back_a_request_the_full_bucket_holds(clock):
+    pacer = CostPacer(headroom=10, clock=clock)
+    pacer.observe(cost(available=0, maximum=100.0, rate=10.0))
+    assert pacer.delay(100) == pytest.approx(10.0)  # a full bucket, not 110 points
+
+
+def _throttled_in_two_processes(headroom, requests=400, latency=0.004, work=0.002):
+    """Two processes, each with its own pacer, send 10-point requests one at a time
+    into one bucket (1000 points, full at the start, 100 a second), as the
+    Procfile's two web processes deliver; each learns the level only from its own
+    answers. Returns how many requests the bucket could not hold."""
+    clock = Clock(at=0.0)
+    pacers = [CostPacer(headroom=headroom, clock=clock) for _ in range(2)]
+    bucket = {"available": 1000.0, "at": 0.0}
+    queue = [(0.0, n, n, "reserve", None) for n in range(2)]
+    sent = throttled = 0
+    while queue:
+        at, order, process, action, status = heapq.heappop(queue)
+        clock.advance(at - clock())
+        if action == "reserve" and sent < requests:
+            sent += 1
+            heapq.heappush(queue, (at + pacers[process].delay(10), order, process, "send", None))
+        elif action == "send":
+            available = min(1000.0, bucket["available"] + (at - bucket["at"]) * 100.0)
+            held = available >= 10
+            throttled += not held
+            bucket.update(available=available - 10 if held else available, at=at)
+            report = cost(available=math.floor(bucket["available"]))
+            heapq.heappush(queue, (at + latency, order, process, "answer", (report, held)))
+        elif action == "answer":
+            report, held = status
+            pacers[process].observe(report, retry_after=None if held else 0.1)
+            heapq.heappush(queue, (at + work, order + 2, process, "reserve", None))
+    return throttled
+
+
+def test_two_processes_pacing_one_bucket_are_never_throttled_with_one_request_of_headroom():
+    assert _throttled_in_two_processes(headroom=10) == 0
 
 
 def test_wait_sleeps_for_the_delay(clock):

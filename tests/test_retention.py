@@ -36,6 +36,26 @@ def test_prune_deletes_settled_events_older_than_the_cutoff_and_their_answers(st
     assert store.answers("done") == store.answers("failed") == []
 
 
+def webhook_ids(store):
+    with store._connect() as conn:
+        return sorted(row["webhook_id"] for row in conn.execute(
+            "SELECT webhook_id FROM shopify_webhooks"))
+
+
+def test_prune_deletes_a_pruned_event_s_webhooks_and_old_ones_about_no_event(store):
+    now = time.time()
+    add_event(store, "done", now - 40 * DAY, settled=now - 40 * DAY)
+    store.add_webhook("w-ours", None, "draft_orders/update", None, now - 40 * DAY, "{}", "pending")
+    with store._connect(write=True) as conn:
+        conn.execute("UPDATE shopify_webhooks SET status = 'applied', event_id = 'done'")
+    store.add_webhook("w-old", None, "draft_orders/update", None, now - 40 * DAY, "{}",
+                      "ignored", "not a draft order this service created")
+    store.add_webhook("w-recent", None, "draft_orders/update", None, now - DAY, "{}",
+                      "ignored", "not a draft order this service created")
+    store.prune(now - 30 * DAY, 100)
+    assert webhook_ids(store) == ["w-recent"]
+
+
 def test_prune_keeps_an_event_that_settled_after_the_cutoff_however_old(store):
     now = time.time()
     add_event(store, "late", now - 40 * DAY, settled=now - 10 * DAY)

@@ -31,7 +31,7 @@ Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
 what it means (answers.py).
 """
 
-from ..pacing import CallPacer, CostPacer
+from ..pacing import CallPacer
 from .addresses import admin_api_url, admin_url, draft_order_admin_url, is_web_url, shop_domain
 from .answers import Answer, Outcome, UntrustedLocation
 from .graphql import GraphQLClient
@@ -47,5 +47,5 @@ def make_client(settings):
     common = (settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
               settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
     if settings.get("SHOPIFY_API") == "graphql":  # the feature settings are read as it drafts
-        return GraphQLClient(*common, pacer=CostPacer(), features=settings)
+        return GraphQLClient(*common, features=settings)  # paced by cost
     return RestClient(*common, pacer=CallPacer(settings["SHOPIFY_LEAK_RATE"]))

@@ -39,6 +39,8 @@ CREATE_COST = 10
 LOOKUP_COST = 7
 INVOICE_COST = 10
 READ_DRAFT_COST = 2
+# Points the pacer keeps for one request of another process of ours in flight.
+PACER_HEADROOM = CREATE_COST
 
 GID = "gid://shopify/{}/{}"
 
@@ -533,7 +535,7 @@ class GraphQLClient:
         self.base_url = base_url
         self.api_version = api_version
         self.timeout = timeout
-        self.pacer = pacer or CostPacer()
+        self.pacer = pacer or CostPacer(headroom=PACER_HEADROOM)
         self.features = features or {}
         self.clock = clock
         self.endpoint = admin_api_url(base_url, api_version, "graphql.json")

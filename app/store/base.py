@@ -608,11 +608,13 @@ class SqlStore:
 
     def prune(self, before, batch, go_on=lambda: True):
         """Delete the settled (completed or failed) events last changed before
-        `before`, with their answers and notifications, `batch` events to a
+        `before`, with their answers, notifications and Shopify webhooks (and a
+        batch of old webhooks about no event), `batch` events to a
         transaction so that no submission or claim waits long behind it; between
         batches, stop once `go_on()` is false. Queued and processing events are
         never deleted."""
         events = answers = 0
+        self._prune_unmatched_webhooks(before, batch)
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
             events, answers = events + removed, answers + removed_answers
@@ -636,5 +638,15 @@ class SqlStore:
             answers = conn.execute(f"DELETE FROM answers WHERE event_id IN ({marks})",
                                    ids).rowcount
             conn.execute(f"DELETE FROM notifications WHERE event_id IN ({marks})", ids)
+            conn.execute(f"DELETE FROM shopify_webhooks WHERE event_id IN ({marks})", ids)
             conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
         return len(ids), answers
+
+    def _prune_unmatched_webhooks(self, before, batch):
+        """Webhooks about no event of ours (ignored), received before `before`:
+        kept until then only so that Shopify's retries of them are known."""
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "DELETE FROM shopify_webhooks WHERE id IN (SELECT id FROM shopify_webhooks"
+                f" WHERE event_id IS NULL AND status <> {_PENDING} AND received_at < ?"
+                " LIMIT ?)", (before, batch))

@@ -4,6 +4,7 @@ then one click on the demo storefront gives a draft order."""
 import pytest
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from servers import running_demo
 
@@ -23,6 +24,13 @@ def demo(tmp_path):
 def graphql_demo(tmp_path):
     with running_demo(tmp_path, "--api", "graphql") as (_, port):
         yield addresses(port)
+
+
+def reload_after(browser, action):
+    """Do `action`, which loads the cart page again, and wait until it has."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(browser, 10).until(staleness_of(page))
 
 
 def send_cart(browser):
@@ -47,10 +55,13 @@ def test_graphql_demo_drafts_in_the_chosen_currency_with_the_code_and_without_th
         graphql_demo, browser):
     browser.get(f"{graphql_demo['storefront']}/cart")
     Select(browser.find_element(By.NAME, "code")).select_by_visible_text("EUR")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/cart/currency'] button").click()
+    reload_after(browser, lambda: browser.find_element(
+        By.CSS_SELECTOR, "form[action='/cart/currency'] button").click())
     browser.find_element(By.CSS_SELECTOR, "input[name=code]").send_keys("SPRING10")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/cart/discount'] button").click()
-    browser.find_element(By.LINK_TEXT, "Add a sold-out poster").click()
+    reload_after(browser, lambda: browser.find_element(
+        By.CSS_SELECTOR, "form[action='/cart/discount'] button").click())
+    reload_after(browser, lambda: browser.find_element(
+        By.LINK_TEXT, "Add a sold-out poster").click())
 
     assert send_cart(browser) == ("Your cart was sent: draft order #D1. "
                                   "Not included: Poster (sold out), out of stock.")
