@@ -10,7 +10,7 @@ from flask import Flask, current_app
 
 from . import config, doctor
 from .shopify import is_web_url
-from .shopify_webhooks import TOPICS, missing_topics, public_address
+from .shopify_webhooks import TOPICS, missing_topics, public_address, subscribe
 from .store import open_store
 
 
@@ -114,8 +114,7 @@ def register(app):
             click.echo(f"webhooks: {', '.join(TOPICS)} already go to {address}; nothing created")
             return
         failed = False
-        for topic in missing:
-            _, problem = client.create_webhook(topic, address)
+        for topic, problem in subscribe(client, missing, address):
             if problem:
                 failed = True
                 click.echo(f"webhooks: {topic} not subscribed: {problem}", err=True)

@@ -233,6 +233,12 @@ def missing_topics(subscriptions, address):
     return [topic for topic in TOPICS if topic_enum(topic) not in covered]
 
 
+def subscribe(client, topics, address):
+    """Subscribe `address` to each of `topics` through `client`: [(topic, why
+    not, or None when subscribed)]."""
+    return [(topic, client.create_webhook(topic, address)[1]) for topic in topics]
+
+
 def public_address(config):
     """Where Shopify should send its webhooks, from PUBLIC_URL; None when unset."""
     return config["PUBLIC_URL"] + PATH if config.get("PUBLIC_URL") else None

@@ -26,6 +26,7 @@ from markupsafe import escape
 
 from .. import create_app
 from ..setup_page import snippet
+from ..shopify_webhooks import PATH, TOPICS, subscribe
 from .serving import serve_in_thread
 from .simulator import create_simulator
 
@@ -50,6 +51,10 @@ GRAPHQL_SHOP = {
     },
 }
 GRAPHQL_SETTINGS = {"SHOPIFY_API": "graphql", "OUT_OF_STOCK_POLICY": "drop"}
+
+# The draft's whole life: its invoice is sent, the simulator tells the receiver of
+# each change by signed webhooks, and its invoice page has a "Pay now" button.
+WEBHOOK_SECRET = "demo-webhook-secret"
 
 
 def sample_cart():
@@ -133,6 +138,19 @@ li{{margin:.25rem 0}}</style></head>
 <code>data-cart</code>: the script still sends the current cart)</p>
 {extras}
 {snippet}
+<p id="demo-invoice" hidden>Shopify emails the invoice to the customer; here it is:
+<a id="demo-invoice-link" target="_blank" rel="noopener">open the invoice</a> and pay it
+("Pay now"), then watch this page.</p>
+<script>
+/* The theme's own code may listen to the snippet's events (README): here, to link the invoice. */
+document.addEventListener("cart-draft-order:success", function (event) {{
+  var url = event.detail.draftOrder.invoice_url;
+  if (url) {{
+    document.getElementById("demo-invoice-link").href = url;
+    document.getElementById("demo-invoice").hidden = false;
+  }}
+}});
+</script>
 </body></html>"""
 
 
@@ -229,7 +247,8 @@ def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest"):
     their servers and the simulator's state. Port 0 picks a free port."""
     receiver_port, simulator_port, storefront_port = ports
     graphql = api == "graphql"
-    simulator_app = create_simulator({"token": TOKEN, **(GRAPHQL_SHOP if graphql else {}),
+    simulator_app = create_simulator({"token": TOKEN, "webhook_secret": WEBHOOK_SECRET,
+                                      **(GRAPHQL_SHOP if graphql else {}),
                                       **(simulator_config or {})})
     simulator = serve_in_thread(simulator_app, port=simulator_port)
     storefront = Storefront(graphql=graphql)
@@ -239,10 +258,16 @@ def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest"):
         "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
         "ALLOWED_ORIGINS": storefront_server.url, "RUN_WORKER": "1",
         "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
+        "SEND_INVOICE": "1", "SHOPIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
         **(GRAPHQL_SETTINGS if graphql else {}),
     })
     receiver = serve_in_thread(receiver_app, port=receiver_port)
     storefront.receiver_url = receiver.url
+    # What `flask --app app webhooks register` does for a deployed receiver.
+    for topic, problem in subscribe(receiver_app.extensions["shopify"], TOPICS,
+                                    receiver.url + PATH):
+        if problem:
+            raise click.ClickException(f"the simulator refused the {topic} webhook: {problem}")
     stop_worker = receiver_app.extensions["worker"].start()
     return {"simulator": simulator, "storefront": storefront_server, "receiver": receiver,
             "shop": simulator_app.extensions["shopify_simulator"], "stop_worker": stop_worker}
@@ -297,7 +322,8 @@ def run(port, polling, api="rest"):
                    if api == "graphql" else "")
         click.echo(
             "Demo running on loopback (Ctrl-C to stop):\n" + try_out +
-            f"  storefront  {running['storefront'].url}/cart   <- open this, press the button\n"
+            f"  storefront  {running['storefront'].url}/cart   <- open this, press the button,\n"
+            f"              then open the invoice it links to and pay it\n"
             f"  receiver    {running['receiver'].url}/   (event log: /admin, "
             f"password '{ADMIN_PASSWORD}')\n"
             f"  simulator   {running['simulator'].url}/_sim/draft_orders   "

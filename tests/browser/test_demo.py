@@ -69,3 +69,28 @@ def test_graphql_demo_drafts_in_the_chosen_currency_with_the_code_and_without_th
         "draft_orders"]
     assert (draft["currency"], draft["discount_codes"]) == ("EUR", ["SPRING10"])
     assert [line["variant_id"] for line in draft["line_items"]] == [39072856, 457924702]
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_demo_round_trip_the_invoice_is_sent_paid_and_the_shopper_s_page_says_so(
+        tmp_path, browser, api):
+    with running_demo(tmp_path, "--api", api) as (_, port):
+        demo = addresses(port)
+        browser.get(f"{demo['storefront']}/cart")
+        send_cart(browser)
+        status = browser.find_element(By.CSS_SELECTOR, "[data-cart-draft-order-status]")
+        WebDriverWait(browser, 30).until(lambda d: "Invoice sent to your email" in status.text)
+        [invoice] = requests.get(f"{demo['simulator']}/_sim/invoices", timeout=5).json()[
+            "invoices"]
+        assert invoice["to"] == "customer207119551@example.com"
+
+        storefront = browser.current_window_handle
+        browser.find_element(By.ID, "demo-invoice-link").click()
+        browser.switch_to.window([h for h in browser.window_handles if h != storefront][0])
+        browser.find_element(By.XPATH, "//button[normalize-space()='Pay now']").click()
+        WebDriverWait(browser, 10).until(lambda d: "Paid: order #1001" in d.page_source)
+        browser.close()
+        browser.switch_to.window(storefront)
+
+        WebDriverWait(browser, 30).until(lambda d: "Paid: order #1001" in status.text)
+        assert status.text.startswith("Your cart was sent: draft order #D1. Paid: order #1001")
