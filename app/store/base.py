@@ -548,7 +548,12 @@ class SqlStore:
         re-read (reconcile_at <= now), or return None. The search runs on the
         events_reconcile index; on PostgreSQL SKIP LOCKED lets it pass over any
         row another transaction holds, so it never waits behind a submission or
-        a claim."""
+        a claim. An idle worker asks twice a second, so it first looks without
+        the write lock (SQLite's is the whole database's) whether any is due."""
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM events WHERE reconcile_at <= ? LIMIT 1",
+                            (now,)).fetchone() is None:
+                return None
         with self._connect(write=True) as conn:
             row = conn.execute(
                 "UPDATE events SET lease_owner = ?, lease_until = ?"
