@@ -44,7 +44,8 @@ def send_cart(browser):
 
 def test_demo_turns_a_click_into_a_draft_order_without_any_configuration(demo, browser):
     browser.get(f"{demo['storefront']}/cart")
-    assert send_cart(browser) == "Your cart was sent: draft order #D1"
+    assert send_cart(browser) == ("Your cart was sent: draft order #D1. "
+                                  "Invoice sent to your email")
     [draft] = requests.get(f"{demo['simulator']}/_sim/draft_orders", timeout=5).json()[
         "draft_orders"]
     assert draft["customer"] == {"id": 207119551}
@@ -63,8 +64,8 @@ def test_graphql_demo_drafts_in_the_chosen_currency_with_the_code_and_without_th
     reload_after(browser, lambda: browser.find_element(
         By.LINK_TEXT, "Add a sold-out poster").click())
 
-    assert send_cart(browser) == ("Your cart was sent: draft order #D1. "
-                                  "Not included: Poster (sold out), out of stock.")
+    assert send_cart(browser) == ("Your cart was sent: draft order #D1. Invoice sent to your "
+                                  "email. Not included: Poster (sold out), out of stock.")
     [draft] = requests.get(f"{graphql_demo['simulator']}/_sim/draft_orders", timeout=5).json()[
         "draft_orders"]
     assert (draft["currency"], draft["discount_codes"]) == ("EUR", ["SPRING10"])
