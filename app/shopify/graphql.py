@@ -311,15 +311,24 @@ def user_errors_outcome(errors, payload, prepared):
                    lines=tuple(lines.values()), nothing_created=True)
 
 
+def _mutation_result(answer, mutation):
+    """(the mutation's result object, None), or (None, the Outcome that ends the
+    reading: a top-level error, a failed call, or an answer without it)."""
+    data, outcome = _read(answer)
+    if outcome is not None:
+        return None, outcome
+    result = data.get(mutation) if data is not None else None
+    if not isinstance(result, dict):
+        return None, _unreadable(f"{mutation} result")
+    return result, None
+
+
 def classify_create(answer, payload, prepared):
     """Read draftOrderCreate's answer. One that is no GraphQL answer leaves the
     event flagged as maybe posted: the draft may exist, so it is looked up."""
-    data, outcome = _read(answer)
+    result, outcome = _mutation_result(answer, "draftOrderCreate")
     if outcome is not None:
         return outcome
-    result = data.get("draftOrderCreate") if data is not None else None
-    if not isinstance(result, dict):
-        return _unreadable("draftOrderCreate result")
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         return user_errors_outcome(errors, payload, prepared)
@@ -357,12 +366,9 @@ def classify_lookup(answer, event_id):
 def classify_invoice(answer):
     """Read draftOrderInvoiceSend's answer: sent, refused (userErrors, e.g. the
     customer has no email), or a failure."""
-    data, outcome = _read(answer)
+    result, outcome = _mutation_result(answer, "draftOrderInvoiceSend")
     if outcome is not None:
         return outcome
-    result = data.get("draftOrderInvoiceSend") if data is not None else None
-    if not isinstance(result, dict):
-        return _unreadable("draftOrderInvoiceSend result")
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         messages = "; ".join(_text(error.get("message") if isinstance(error, dict) else None,
@@ -709,12 +715,9 @@ def classify_webhooks(answer, field):
 
 def classify_webhook_created(answer):
     """None when webhookSubscriptionCreate made the subscription, else why not."""
-    data, outcome = _read(answer)
+    result, outcome = _mutation_result(answer, "webhookSubscriptionCreate")
     if outcome is not None:
         return outcome.detail or f"Shopify answered {answer.status}."
-    result = data.get("webhookSubscriptionCreate") if data is not None else None
-    if not isinstance(result, dict):
-        return "Shopify's answer held no readable webhookSubscriptionCreate result."
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         return "Shopify refused it: " + "; ".join(
