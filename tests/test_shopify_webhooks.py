@@ -14,6 +14,8 @@ from helpers import add_event
 from app import shopify_webhooks
 from app.cart import EVENT_MARKER
 from app.lifecycle import DraftSeen
+from app.shopify import Outcome
+from app.worker import reconcile_state
 
 HOOK_SECRET = "shpss_webhook_signing_key"
 DRAFT_ID = 1069920479
@@ -237,6 +239,25 @@ def test_a_webhook_about_an_event_changed_meanwhile_stays_pending(client, store,
 
     assert not store.apply_webhook(webhook, 2000.0, ("id", drafted), judge_while_a_worker_settles)
     assert rows(store)[0]["status"] == "pending"
+
+
+def test_an_update_during_a_re_read_waits_for_the_re_read_to_settle(client, store, worker,
+                                                                    drafted):
+    # The worker leases the event to re-read its draft and reads "open"; the
+    # draft is paid meanwhile and Shopify's webhook says so before the settle.
+    with store._connect(write=True) as conn:
+        conn.execute("UPDATE events SET reconcile_at = 1100 WHERE id = ?", (drafted,))
+    now = worker.clock()
+    event = store.claim_reconcile("reader", now, 60)
+    assert event["id"] == drafted
+    applied(client, worker, "draft_orders/update",
+            draft_update("completed", T1, order_id=450789469))
+    read_before = Outcome("seen", seen=DraftSeen("open", 1767279600.0))  # T0
+    assert store.settle(drafted, "reader", now, **reconcile_state(event, read_before, now, 30))
+    worker.apply_webhooks()
+    event = store.get(drafted)
+    assert (event["draft_state"], event["order_id"]) == ("completed", 450789469)
+    assert rows(store)[0]["status"] == "applied"
 
 
 # --- Reading payloads (pure). ---

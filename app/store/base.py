@@ -419,8 +419,9 @@ class SqlStore:
         (`find`: ("id" or "draft_order_id", value), or None), let
         `judge(event or None)` say (status, note, event columns to change or None),
         change them and record the webhook's outcome. False, changing nothing,
-        when another worker applied the webhook first or the event changed while
-        it was judged (then the webhook stays pending for the next pass)."""
+        when another worker applied the webhook first, or the event changed while
+        it was judged or is leased to a worker (then the webhook stays pending
+        for the next pass)."""
         try:
             with self._connect(write=True) as conn:
                 return self._apply_webhook(conn, webhook, now, find, judge)
@@ -449,10 +450,14 @@ class SqlStore:
             assignments = "".join(f", {column} = ?" for column in changes)
             # Guarded by updated_at, which every claim and settle stamps: a
             # worker's write in between wins, and this webhook is judged again.
+            # Nor while a worker holds the lease (a re-read's claim stamps no
+            # updated_at): its settle, judged on what it read, would overwrite
+            # this news; the webhook waits and is judged after it.
             if not conn.execute(f"UPDATE events SET updated_at = ?{assignments}"
-                                " WHERE id = ? AND updated_at = ?",
+                                " WHERE id = ? AND updated_at = ?"
+                                " AND (lease_until IS NULL OR lease_until <= ?)",
                                 (now, *changes.values(), event["id"],
-                                 event["updated_at"])).rowcount:
+                                 event["updated_at"], now)).rowcount:
                 raise _Changed()
         draft_order_id = find[1] if find is not None and find[0] == "draft_order_id" else None
         if event is not None:
