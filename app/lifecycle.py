@@ -45,10 +45,12 @@ def changes_for(event, seen, now, days):
     """The event columns to change for `seen`, or None when it is no news:
     older than the draft's last report applied, or about a draft already final.
     The one report taken about a completed draft is its order's name, which
-    orders/create may bring after draft_orders/update said "completed"."""
+    orders/create may bring after draft_orders/update said "completed"; only
+    for the order the draft became, when that is known."""
     current, last = event["draft_state"], event["draft_updated_at"]
     if current in FINAL:
-        if current == COMPLETED and seen.order_name and not event["order_name"]:
+        if current == COMPLETED and seen.order_name and not event["order_name"] \
+                and event["order_id"] in (None, seen.order_id):
             return _order(seen)
         return None
     if seen.updated_at is not None and last is not None and seen.updated_at <= last:

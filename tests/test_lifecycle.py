@@ -42,6 +42,12 @@ def test_the_order_s_name_is_taken_after_the_draft_was_reported_completed():
                                              "order_financial_status": "paid"}
 
 
+def test_another_order_s_name_is_not_taken_for_a_completed_draft():
+    done = event(draft_state="completed", order_id=450789469)
+    assert changes_for(done, DraftSeen("completed", None, 999, "#FAKE", "paid"),
+                       CREATED + 60, 30) is None
+
+
 def test_an_open_draft_is_read_again_after_a_minute_ten_minutes_an_hour_and_a_day():
     delays = [next_reconcile_at(CREATED, looks, CREATED, 30) - CREATED for looks in range(5)]
     assert delays == [60, 600, 3600, DAY, DAY]
