@@ -17,6 +17,9 @@ FINAL = (COMPLETED, DELETED)
 # Seconds after the previous look (the creation, then each re-read) until the next.
 RECONCILE_DELAYS = (60, 600, 3600, 86400)
 DAY = 86400
+# Shopify's updated_at later than this after our clock is not believed: it would
+# make every true report after it "out of order", for as long as it is ahead.
+MAX_AHEAD_SECONDS = DAY
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ def next_reconcile_at(created_at, looks, now, days):
 
 def changes_for(event, seen, now, days):
     """The event columns to change for `seen`, or None when it is no news:
-    older than the draft's last report applied, or about a draft already final.
+    older than the draft's last report applied, dated ahead of `now` by more
+    than MAX_AHEAD_SECONDS, or about a draft already final.
     The one report taken about a completed draft is its order's name, which
     orders/create may bring after draft_orders/update said "completed"; only
     for the order the draft became, when that is known."""
@@ -53,7 +57,8 @@ def changes_for(event, seen, now, days):
                 and event["order_id"] in (None, seen.order_id):
             return _order(seen)
         return None
-    if seen.updated_at is not None and last is not None and seen.updated_at <= last:
+    if seen.updated_at is not None and (last is not None and seen.updated_at <= last
+                                        or seen.updated_at > now + MAX_AHEAD_SECONDS):
         return None
     changes = {"draft_state": COMPLETED if seen.order_id is not None else seen.state,
                **_order(seen)}

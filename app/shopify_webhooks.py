@@ -189,8 +189,10 @@ def judge(event, report, now, days):
         return IGNORED, NOT_OURS, None
     changes = lifecycle.changes_for(event, report.seen, now, days)
     if changes is None:
-        final = event["draft_state"] in lifecycle.FINAL
-        return IGNORED, "already final" if final else "out of order", None
+        if event["draft_state"] in lifecycle.FINAL:
+            return IGNORED, "already final", None
+        ahead = (report.seen.updated_at or 0) > now + lifecycle.MAX_AHEAD_SECONDS
+        return IGNORED, "dated ahead of this server's clock" if ahead else "out of order", None
     return APPLIED, None, changes
 
 

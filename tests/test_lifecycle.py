@@ -48,6 +48,12 @@ def test_another_order_s_name_is_not_taken_for_a_completed_draft():
                        CREATED + 60, 30) is None
 
 
+def test_a_report_dated_far_ahead_of_our_clock_is_not_believed():
+    # Believed, it would make every true report after it "out of order" for good.
+    assert changes_for(event(), DraftSeen("invoice_sent", CREATED + 400 * DAY), CREATED + 60,
+                       30) is None
+
+
 def test_an_open_draft_is_read_again_after_a_minute_ten_minutes_an_hour_and_a_day():
     delays = [next_reconcile_at(CREATED, looks, CREATED, 30) - CREATED for looks in range(5)]
     assert delays == [60, 600, 3600, DAY, DAY]

@@ -188,6 +188,15 @@ def test_an_update_older_than_the_last_applied_is_ignored(client, worker, drafte
     assert worker.store.get(drafted)["draft_state"] == "invoice_sent"
 
 
+def test_an_update_dated_years_ahead_is_ignored_and_later_ones_still_apply(client, worker,
+                                                                           drafted):
+    row = applied(client, worker, "draft_orders/update",
+                  draft_update("invoice_sent", "9999-12-31T23:59:59+00:00"))
+    assert (row["status"], row["note"]) == ("ignored", "dated ahead of this server's clock")
+    applied(client, worker, "draft_orders/update", draft_update("invoice_sent", T1))
+    assert worker.store.get(drafted)["draft_state"] == "invoice_sent"
+
+
 def test_an_update_of_a_draft_this_service_did_not_make_is_ignored(client, worker, drafted):
     row = applied(client, worker, "draft_orders/update", draft_update(id=DRAFT_ID + 1))
     assert (row["status"], row["note"]) == ("ignored", "not a draft order this service created")
@@ -287,7 +296,7 @@ def test_the_event_page_shows_the_lifecycle_and_each_webhook(make_app):
     post(client, "draft_orders/update", draft_update("invoice_sent", T1))
     post(client, "draft_orders/update", draft_update("open", T0))
     post(client, "orders/create", order(event_id))
-    shopify_webhooks.apply_pending(store, 2000.0, 30)
+    shopify_webhooks.apply_pending(store, 1767290000.0, 30)  # after T1
     text = client.get(f"/admin/events/{event_id}", auth=("m", "pw")).get_data(as_text=True)
     assert "Shopify's webhooks (3)" in text
     assert "ignored: out of order" in text
