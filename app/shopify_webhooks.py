@@ -96,7 +96,7 @@ def read_report(topic, payload):
         return None, "the body is not a JSON object"
     if topic == ORDER_CREATE:
         event_id, order_id = _marker(payload), positive_id(payload.get("id"), MAX_BIGINT)
-        if payload.get("source_name", FROM_DRAFT) != FROM_DRAFT:
+        if payload.get("source_name") != FROM_DRAFT:  # a draft's own body has none
             return None, "an order not made from a draft order"
         if event_id is None or order_id is None:
             return None, NOT_OURS
@@ -107,6 +107,8 @@ def read_report(topic, payload):
     if draft_id is None:
         return None, "the body names no draft order"
     if topic == DRAFT_DELETE:
+        if "status" in payload:  # the topic is not signed: this is a draft's body, not {"id"}
+            return None, "the body is a draft order's, not a deletion's"
         return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(lifecycle.DELETED, None)), \
             None
     state, updated_at = payload.get("status"), _epoch(payload.get("updated_at"))

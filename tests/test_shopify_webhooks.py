@@ -228,6 +228,21 @@ def test_an_order_not_made_from_a_draft_is_ignored(client, store, drafted):
     assert rows(store)[0]["status"] == "ignored"
 
 
+def test_a_draft_s_signed_body_sent_again_as_an_order_is_ignored(client, worker, drafted):
+    # The topic header is not signed: a draft's body (it carries the marker
+    # too) sent again under orders/create must not read as the paid order.
+    draft = draft_update(note_attributes=[{"name": EVENT_MARKER, "value": drafted}])
+    row = applied(client, worker, "orders/create", draft)
+    assert (row["status"], row["note"]) == ("ignored", "an order not made from a draft order")
+    assert worker.store.get(drafted)["order_id"] is None
+
+
+def test_a_draft_s_signed_body_sent_again_as_a_deletion_is_ignored(client, worker, drafted):
+    row = applied(client, worker, "draft_orders/delete", draft_update())
+    assert row["status"] == "ignored"
+    assert worker.store.get(drafted)["draft_state"] == "open"
+
+
 def test_a_webhook_kept_by_another_worker_first_is_skipped(client, store, worker, drafted):
     post(client, "draft_orders/delete", {"id": DRAFT_ID})
     webhook = rows(store)[0]["id"]
