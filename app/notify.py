@@ -12,6 +12,7 @@ import html
 import json
 import smtplib
 import ssl
+import unicodedata
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
@@ -80,7 +81,15 @@ def _document(kind, event, changes, settings, now):
     document = {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
                 "draft_order": draft, "error": error, "lines": event["line_count"],
                 "customer_id": event["customer_id"]}
-    return {"text": _slack_escaped(" ".join(_text(document).split())), **document}
+    return {"text": _slack_escaped(_one_line(_text(document))), **document}
+
+
+def _one_line(text):
+    """`text` on one line, without the control and format characters (NUL,
+    escape sequences, bidi overrides) a detail Shopify echoes may carry: it
+    becomes a Slack message and an email's Subject."""
+    return " ".join("".join(" " if unicodedata.category(char) in ("Cc", "Cf") else char
+                            for char in text).split())
 
 
 def _text(document):

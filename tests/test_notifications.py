@@ -83,6 +83,13 @@ def test_slack_control_characters_in_a_detail_cannot_make_links_or_mentions():
     assert notify.plain(text).endswith("<!channel> <https://evil.example|x> & co")
 
 
+def test_control_characters_in_a_detail_never_reach_the_one_line_text():
+    # NUL, escape sequences and a right-to-left override, echoed by Shopify,
+    # would otherwise go raw into the Slack text and the email's Subject.
+    text = documents({**REJECTED, "error_detail": "bad\x00\x1b[31m red\u202egpj.exe"})[0]["text"]
+    assert text.endswith("shopify_rejected — bad [31m red gpj.exe")
+
+
 def test_no_channel_configured_means_no_message():
     settings = {"SHOPIFY_BASE_URL": SHOP}
     assert notify.messages(EVENT, CREATED, settings, 1.0) == []
