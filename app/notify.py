@@ -21,6 +21,7 @@ import requests
 
 from .event_status import EventStatus
 from .shopify import draft_order_admin_url, is_web_url
+from .shopify.http import Deadline, deadline_session
 
 DRAFT_CREATED, FAILED = "draft_created", "failed"
 EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed"}
@@ -129,17 +130,22 @@ def _safe(text, *secrets):
 
 def send_webhook(url, body, timeout=TIMEOUT_SECONDS):
     """POST the message's JSON `body` to `url`; any 2xx means sent. Redirects
-    are not followed, and at most ANSWER_BYTES of a refusal are read. The
+    are not followed, and at most ANSWER_BYTES of a refusal are read, all
+    within `timeout` (an answer fed a byte at a time is cut off then). The
     address itself may be a secret (Slack's is), so no error names it."""
+    deadline, too_slow = Deadline(timeout), f"the webhook did not answer within {timeout:g} s"
     try:
-        with requests.post(url, data=body.encode(), timeout=timeout, allow_redirects=False,
-                           stream=True, headers={"Content-Type": "application/json"}) as answer:
+        with deadline, deadline_session() as session, session.post(
+                url, data=body.encode(), timeout=timeout, allow_redirects=False, stream=True,
+                headers={"Content-Type": "application/json"}) as answer:
             if 200 <= answer.status_code < 300:
                 return
             text = answer.raw.read(ANSWER_BYTES, decode_content=True).decode("utf-8", "replace")
     except requests.Timeout:
-        raise SendError(f"the webhook did not answer within {timeout:g} s") from None
+        raise SendError(too_slow) from None
     except requests.RequestException as error:
+        if deadline.expired:  # its socket shut down
+            raise SendError(too_slow) from None
         raise SendError(f"could not reach the webhook ({type(error).__name__})") from None
     raise SendError(_safe(f"the webhook answered {answer.status_code}: {text}",
                           url, urlsplit(url).path))

@@ -289,6 +289,33 @@ def test_an_unreachable_webhook_is_named_by_what_went_wrong_not_where():
     assert str(raised.value) == "could not reach the webhook (ConnectionError)"
 
 
+class Dribbler(socketserver.BaseRequestHandler):
+    """A webhook endpoint that feeds its answer a byte every 0.2 s, for 6 s."""
+
+    def handle(self):
+        self.request.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 28:
+            time.sleep(0.2)
+            try:
+                self.request.sendall(bytes([byte]))
+            except OSError:
+                return
+
+
+def test_a_webhook_answering_a_byte_at_a_time_is_given_up_at_the_timeout():
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Dribbler) as server:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(notify.SendError) as raised:
+            notify.send_webhook(f"http://127.0.0.1:{server.server_address[1]}/hook", "{}",
+                                timeout=0.5)
+        assert time.monotonic() - started < 2
+        server.shutdown()
+    assert str(raised.value) == "the webhook did not answer within 0.5 s"
+
+
 def test_a_slow_webhook_never_delays_the_workers_deliveries(hooked, shopify):
     hook = Hook(hold=True)
     app = hooked(hook)

@@ -26,11 +26,7 @@ class Transport:
         self.base_url = base_url
         self.timeout = timeout
         self._token = token
-        if session is None:
-            session = requests.Session()
-            for prefix in ("http://", "https://"):
-                session.mount(prefix, _DeadlineAdapter())
-        self._session = session
+        self._session = deadline_session() if session is None else session
 
     def trusted_url(self, location):
         """Resolve `location` against the shop and refuse any other host, and any
@@ -52,7 +48,7 @@ class Transport:
     def send(self, method, url, payload=None):
         """Make one call: an Answer, with status None when none came in time."""
         headers = {"X-Shopify-Access-Token": self._token, "Accept": "application/json"}
-        deadline, timed_out = _Deadline(self.timeout), False
+        deadline, timed_out = Deadline(self.timeout), False
         try:
             with deadline:
                 response = self._session.request(
@@ -78,10 +74,18 @@ class Transport:
 
 # --- Reading one answer within SHOPIFY_TIMEOUT and MAX_ANSWER_BYTES. ---
 
-_calls = threading.local()  # the _Deadline of the call this thread is making
+_calls = threading.local()  # the Deadline of the call this thread is making
 
 
-class _Deadline:
+def deadline_session():
+    """A requests session whose calls a Deadline, entered around them, can end."""
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _DeadlineAdapter())
+    return session
+
+
+class Deadline:
     """The time one call may take in all. requests' timeout bounds each read of
     the socket, so an answer fed a byte at a time could last for ever; when the
     time is up, the call's socket is shut down, which ends any read blocked on it."""
@@ -128,7 +132,7 @@ def _shut(connection):
 
 
 class _Watched:
-    """A urllib3 connection that tells the calling thread's _Deadline about itself."""
+    """A urllib3 connection that tells the calling thread's Deadline about itself."""
 
     def request(self, *args, **kwargs):
         deadline = getattr(_calls, "deadline", None)
