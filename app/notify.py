@@ -161,13 +161,17 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
     password = unquote(parts.password or "")
     message = _email(json.loads(body), sender=user if user and "@" in user else to, to=to)
     context = ssl.create_default_context()
+    # smtplib's timeout bounds each read, so a server answering a byte at a time
+    # could hold the notifier for ever: the whole conversation gets `timeout`.
+    deadline = Deadline(timeout)
     try:
         if parts.scheme == "smtps":
-            server = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=timeout,
-                                      context=context)
+            server = smtplib.SMTP_SSL(timeout=timeout, context=context)
         else:
-            server = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=timeout)
-        with server:
+            server = smtplib.SMTP(timeout=timeout)
+        with deadline, server:
+            deadline.watch(server)  # shuts down its socket, once connected, at the deadline
+            server.connect(parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25))
             if parts.scheme == "smtp":
                 server.ehlo()
                 if server.has_extn("starttls"):
@@ -180,6 +184,8 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
                 server.login(user, password)
             server.send_message(message)
     except (smtplib.SMTPException, OSError) as error:
+        if deadline.expired:
+            raise SendError(f"the SMTP server did not finish within {timeout:g} s") from None
         raise SendError(_safe(f"{type(error).__name__}: {error}", password)) from None
 
 

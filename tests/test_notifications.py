@@ -455,3 +455,29 @@ def test_a_message_that_cannot_be_built_never_stops_the_settle(make_app, monkeyp
     notifier = make_app(**CHANNELS).extensions["notifier"]
     monkeypatch.setattr(notify, "_document", lambda *args: 1 / 0)
     assert notifier.messages(EVENT, CREATED, 1.0) == []
+
+
+class SlowGreeter(socketserver.BaseRequestHandler):
+    """An SMTP server that greets a byte every 0.2 s: each read is quick, the whole never ends."""
+
+    def handle(self):
+        try:
+            for byte in b"220 slow.example ESMTP at your service, eventually\r\n" * 10:
+                self.request.sendall(bytes([byte]))
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+
+def test_an_smtp_server_answering_a_byte_at_a_time_is_given_up_at_the_timeout():
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), SlowGreeter) as server:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(notify.SendError) as raised:
+            notify.send_email(f"smtp://127.0.0.1:{server.server_address[1]}",
+                              "merchant@example.com", documents_body(REJECTED), timeout=0.5)
+        assert time.monotonic() - started < 2
+        server.shutdown()
+    assert str(raised.value) == "the SMTP server did not finish within 0.5 s"
