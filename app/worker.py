@@ -166,20 +166,13 @@ def _transition(event, outcome, now, policy, trusted_url, follow_up):
             return _failed("untrusted_location", str(error))
         changes["poll_deadline"] = event["poll_deadline"] or now + policy.poll_timeout
         delay = outcome.retry_after
-    elif outcome.kind == "throttled":
-        changes["throttles"] = event["throttles"] + 1
-        if changes["throttles"] >= policy.max_throttles:
-            return _failed("shopify_throttled",
-                           f"Shopify answered 429 (rate limited) {policy.max_throttles} times.")
-        delay = outcome.retry_after
-    else:  # unavailable
-        changes["failures"] = event["failures"] + 1
-        if changes["failures"] >= policy.max_attempts:
-            return _failed("shopify_unavailable",
-                           f"{outcome.detail} Gave up after {changes['failures']} attempts.")
-        delay = backoff(changes["failures"], policy)
-        if call_kind(event) == "post":  # the draft may exist: the lookup comes next
-            delay = max(delay, policy.lookup_lag)
+    else:  # throttled or unavailable
+        counted, delay, given_up = _retry(event, outcome, policy)
+        if given_up is not None:
+            return _failed(*given_up)
+        changes.update(counted)
+        if outcome.kind == "unavailable" and call_kind(event) == "post":
+            delay = max(delay, policy.lookup_lag)  # the draft may exist: the lookup comes next
 
     deadline = changes.get("poll_deadline", event["poll_deadline"])
     if deadline is not None and now + delay > deadline:
@@ -188,6 +181,23 @@ def _transition(event, outcome, now, policy, trusted_url, follow_up):
                        f"seconds of polling.")
     changes["next_attempt_at"] = now + delay
     return changes
+
+
+def _retry(event, outcome, policy):
+    """A throttled or unavailable call, tried again: (the counts to store, the
+    delay, None), or (.., .., (code, detail)) once it has failed too often. 429s
+    count only in a row (up to max_throttles); other failures up to max_attempts."""
+    if outcome.kind == "throttled":
+        throttles = event["throttles"] + 1
+        if throttles >= policy.max_throttles:
+            return {}, None, ("shopify_throttled", f"Shopify answered 429 (rate limited) "
+                                                   f"{policy.max_throttles} times.")
+        return {"throttles": throttles}, outcome.retry_after, None
+    failures = event["failures"] + 1
+    if failures >= policy.max_attempts:
+        return {}, None, ("shopify_unavailable",
+                          f"{outcome.detail} Gave up after {failures} attempts.")
+    return {"throttles": 0, "failures": failures}, backoff(failures, policy), None
 
 
 def _invoice_transition(event, outcome, now, policy, follow_up):
@@ -202,21 +212,10 @@ def _invoice_transition(event, outcome, now, policy, follow_up):
     if outcome.kind == "rejected":
         return _completed(event, now, follow_up, invoice_status="failed",
                           invoice_detail=outcome.detail)
-    changes = {"throttles": 0}
-    if outcome.kind == "throttled":
-        changes["throttles"] = event["throttles"] + 1
-        if changes["throttles"] >= policy.max_throttles:
-            return _completed(event, now, follow_up, invoice_status="failed",
-                              invoice_detail=f"Shopify answered 429 (rate limited) "
-                                             f"{policy.max_throttles} times.")
-        delay = outcome.retry_after
-    else:  # unavailable
-        changes["failures"] = event["failures"] + 1
-        if changes["failures"] >= policy.max_attempts:
-            return _completed(event, now, follow_up, invoice_status="failed",
-                              invoice_detail=f"{outcome.detail} Gave up after "
-                                             f"{changes['failures']} attempts.")
-        delay = backoff(changes["failures"], policy)
+    changes, delay, given_up = _retry(event, outcome, policy)
+    if given_up is not None:
+        return _completed(event, now, follow_up, invoice_status="failed",
+                          invoice_detail=given_up[1])
     if outcome.nothing_created and call_kind(event) == "invoice":
         changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
     changes["next_attempt_at"] = now + delay
