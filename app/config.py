@@ -402,6 +402,14 @@ SETTINGS = (
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
+def stock_check(settings):
+    """Whether a stock or availability policy is on, so that the variants are
+    read before drafting (and the token needs the product and inventory scopes).
+    A policy missing from `settings` counts as its default."""
+    return any(settings.get(name, BY_NAME[name].default) != BY_NAME[name].default
+               for name in ("INVALID_ITEM_POLICY", "OUT_OF_STOCK_POLICY"))
+
+
 def _of(scope):
     return [setting for setting in SETTINGS if setting.scope in (scope, BOTH)]
 

@@ -11,7 +11,7 @@ printed. The calls go through the API the receiver is configured for
 
 from dataclasses import dataclass
 
-from .config import BY_NAME, DEFAULT_API_VERSION
+from .config import BY_NAME, DEFAULT_API_VERSION, stock_check
 from .shopify import Answer
 from .shopify_webhooks import missing_topics, public_address
 
@@ -56,8 +56,7 @@ class Probe:
 def required_scopes(config):
     """The access scopes the configured features need."""
     scopes = list(DRAFT_SCOPES)
-    if config.get("INVALID_ITEM_POLICY", "off") != "off" \
-            or config.get("OUT_OF_STOCK_POLICY", "allow") != "allow":
+    if stock_check(config):
         scopes += STOCK_SCOPES
     if config.get("B2B_ORDERS"):
         scopes += B2B_SCOPES

@@ -13,6 +13,7 @@ from app.config import (
     load,
     markdown_table,
     server_settings,
+    stock_check,
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -310,3 +311,9 @@ def test_an_inventory_hold_beyond_a_year_is_named_at_start_up():
 def test_an_inventory_hold_of_a_year_is_accepted():
     assert settings(SHOPIFY_API="graphql", RESERVE_INVENTORY_MINUTES="525600")[
         "RESERVE_INVENTORY_MINUTES"] == 525600
+
+
+def test_the_stock_check_is_on_when_either_policy_leaves_its_default():
+    assert not stock_check(settings(SHOPIFY_API="graphql"))
+    assert stock_check(settings(SHOPIFY_API="graphql", OUT_OF_STOCK_POLICY="drop"))
+    assert stock_check(settings(SHOPIFY_API="graphql", INVALID_ITEM_POLICY="block"))

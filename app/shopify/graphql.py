@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 
 from ..cart import EVENT_MARKER
+from ..config import BY_NAME, stock_check
 from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
@@ -430,9 +431,8 @@ def _judge(node, requested):
 
 
 def _policy(code, features):
-    if code == "out_of_stock":
-        return features.get("OUT_OF_STOCK_POLICY", "allow")
-    return features.get("INVALID_ITEM_POLICY", "off")
+    name = "OUT_OF_STOCK_POLICY" if code == "out_of_stock" else "INVALID_ITEM_POLICY"
+    return features.get(name, BY_NAME[name].default)
 
 
 def judge_lines(payload, variants, features):
@@ -548,19 +548,15 @@ class GraphQLClient:
         self._transport = Transport(base_url, token, timeout, session)
         self.trusted_url = self._transport.trusted_url
 
-    def _stock_check(self):
-        return (self.features.get("INVALID_ITEM_POLICY", "off") != "off"
-                or self.features.get("OUT_OF_STOCK_POLICY", "allow") != "allow")
-
     def needs_preparation(self, payload):
         """A read comes first when the stock policy is on, or the cart is a company's."""
-        return self._stock_check() or _company(payload) is not None
+        return stock_check(self.features) or _company(payload) is not None
 
     def prepare(self, payload):
         """One PrepareDraft query: the cart's variants (stock policy), and the
         customer's contact profiles and the signed company location (B2B)."""
         variant_ids = []
-        if self._stock_check():
+        if stock_check(self.features):
             variant_ids = list(dict.fromkeys(
                 item["variant_id"] for item in payload["draft_order"]["line_items"]))
         company = _company(payload)
