@@ -20,7 +20,6 @@ import hmac
 import json
 import logging
 import time
-from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
@@ -32,6 +31,7 @@ from .errors import ApiError
 from .ids import MAX_BIGINT, positive_id
 from .receiver import body_bytes
 from .shopify import shop_domain
+from .shopify.answers import read_order, timestamp
 from .shopify.graphql import topic_enum
 
 bp = Blueprint("shopify_webhooks", __name__)
@@ -45,7 +45,7 @@ PENDING, APPLIED, IGNORED = "pending", "applied", "ignored"
 
 MAX_KEPT_BODY = 64 * 1024  # characters of a body kept as sent; a longer one keeps what is read
 MAX_HEADER_CHARS = 255
-MAX_TEXT_CHARS = 255  # of an order's name or financial status
+MAX_MARKER_CHARS = 255  # an event id is 36
 APPLY_BATCH = 100  # webhooks applied per pass of the worker
 
 NOT_OURS = "not a draft order this service created"
@@ -68,25 +68,14 @@ class Report(NamedTuple):
     seen: lifecycle.DraftSeen
 
 
-def _epoch(raw):
-    """Shopify's ISO 8601 time (with its offset) as epoch seconds, or None."""
-    try:
-        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-    return None if moment is None or moment.tzinfo is None else moment.timestamp()
-
-
-def _text(raw):
-    return raw if isinstance(raw, str) and 0 < len(raw) <= MAX_TEXT_CHARS else None
-
-
 def _marker(order):
     """The event id an order's note attributes carry (a draft's attributes pass to its order)."""
     attributes = order.get("note_attributes")
     for pair in attributes if isinstance(attributes, list) else ():
         if isinstance(pair, dict) and pair.get("name") == EVENT_MARKER:
-            return _text(pair.get("value"))
+            value = pair.get("value")
+            return value if isinstance(value, str) and 0 < len(value) <= MAX_MARKER_CHARS \
+                else None
     return None
 
 
@@ -95,14 +84,15 @@ def read_report(topic, payload):
     if not isinstance(payload, dict):
         return None, "the body is not a JSON object"
     if topic == ORDER_CREATE:
-        event_id, order_id = _marker(payload), positive_id(payload.get("id"), MAX_BIGINT)
+        event_id = _marker(payload)
+        order = read_order(payload.get("id"), payload.get("name"),
+                           payload.get("financial_status"))
         if payload.get("source_name") != FROM_DRAFT:  # a draft's own body has none
             return None, "an order not made from a draft order"
-        if event_id is None or order_id is None:
+        if event_id is None or order is None:
             return None, NOT_OURS
-        return Report(("id", event_id), lifecycle.DraftSeen(
-            lifecycle.COMPLETED, None, order_id, _text(payload.get("name")),
-            _text(payload.get("financial_status")))), None
+        return Report(("id", event_id), lifecycle.DraftSeen(lifecycle.COMPLETED, None,
+                                                             *order)), None
     draft_id = positive_id(payload.get("id"), MAX_BIGINT)
     if draft_id is None:
         return None, "the body names no draft order"
@@ -111,7 +101,7 @@ def read_report(topic, payload):
             return None, "the body is a draft order's, not a deletion's"
         return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(lifecycle.DELETED, None)), \
             None
-    state, updated_at = payload.get("status"), _epoch(payload.get("updated_at"))
+    state, updated_at = payload.get("status"), timestamp(payload.get("updated_at"))
     if state not in DRAFT_STATES or updated_at is None:
         return None, "the body has no readable status and updated_at"
     return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(

@@ -130,14 +130,24 @@ def draft_seen(status, updated_at, invoice_sent_at, order):
         state = INVOICE_SENT
     order_id = name = financial = None
     if order is not None:
-        order_id = positive_id(order[0], MAX_BIGINT)
+        order_id, name, financial = read_order(*order) or (None, None, None)
         if order_id is None:
             return None
-        name = order[1] if isinstance(order[1], str) and 0 < len(order[1]) <= MAX_NAME_CHARS \
-            else None
-        financial = order[2].lower() if isinstance(order[2], str) \
-            and 0 < len(order[2]) <= MAX_FINANCIAL_STATUS_CHARS else None
     return DraftSeen(state, timestamp(updated_at), order_id, name, financial, invoice_sent)
+
+
+def read_order(raw_id, raw_name, raw_financial_status):
+    """An order as Shopify names it (a re-read, or the orders/create webhook):
+    (id, name or None, financial status in lower case or None), or None when its
+    id is no positive integer."""
+    order_id = positive_id(raw_id, MAX_BIGINT)
+    if order_id is None:
+        return None
+    name = raw_name if isinstance(raw_name, str) and 0 < len(raw_name) <= MAX_NAME_CHARS \
+        else None
+    financial = raw_financial_status.lower() if isinstance(raw_financial_status, str) \
+        and 0 < len(raw_financial_status) <= MAX_FINANCIAL_STATUS_CHARS else None
+    return order_id, name, financial
 
 
 DRAFT_DELETED = DraftSeen(DELETED, None)
