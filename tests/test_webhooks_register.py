@@ -136,6 +136,16 @@ def test_register_refuses_without_an_address(hooks_app):
     assert "PUBLIC_URL" in result.output and "--url" in result.output
 
 
+def test_a_listed_subscription_of_odd_shape_is_read_as_none_of_ours(hooks_app, shopify):
+    shopify.get(REST_LIST, json={"webhooks": [
+        {"topic": 5, "address": ADDRESS}, {"topic": "orders/create", "address": {"a": 1}}]})
+    for topic in TOPICS:
+        shopify.post(REST_CREATE, status=201, json={"webhook": {"topic": topic}})
+    result = run(hooks_app(), "register")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("webhooks: subscribed ") == 3
+
+
 def test_list_shows_every_subscription(hooks_app, shopify):
     rest_list(shopify, "orders/create")
     result = run(hooks_app(), "list")

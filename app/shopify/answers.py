@@ -77,6 +77,14 @@ def created_draft(raw_id, name, invoice_url, *, quoted=False):
                                            "invoice_url": invoice_url})
 
 
+def subscription(topic, address):
+    """A webhook subscription as either API lists it: {topic, address}, each None
+    unless it is a string of sensible length (a listing is untrusted too)."""
+    def text(raw, limit):
+        return raw if isinstance(raw, str) and len(raw) <= limit else None
+    return {"topic": text(topic, MAX_NAME_CHARS), "address": text(address, MAX_URL_CHARS)}
+
+
 def redacted(text, token):
     """An answer's text and its JSON (None if it is none) without the token, also
     where the JSON spells it with escapes (`\\u0073hpat_...`) that the event log

@@ -22,7 +22,14 @@ from ..config import BY_NAME, stock_check
 from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from .addresses import admin_api_url
-from .answers import DRAFT_DELETED, Outcome, bounded_seconds, created_draft, draft_seen
+from .answers import (
+    DRAFT_DELETED,
+    Outcome,
+    bounded_seconds,
+    created_draft,
+    draft_seen,
+    subscription,
+)
 from .http import Transport
 from .rest import classify as classify_status
 
@@ -693,9 +700,7 @@ def _subscription(node, field):
     else:
         endpoint = node.get("endpoint")
         address = endpoint.get("callbackUrl") if isinstance(endpoint, dict) else None
-    topic = node.get("topic")
-    return {"topic": topic if isinstance(topic, str) else None,
-            "address": address if isinstance(address, str) else None}
+    return subscription(node.get("topic"), address)
 
 
 def classify_webhooks(answer, field):

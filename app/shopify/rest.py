@@ -26,6 +26,7 @@ from .answers import (
     bounded_seconds,
     created_draft,
     draft_seen,
+    subscription,
 )
 from .http import Transport
 
@@ -182,7 +183,7 @@ class RestClient:
         listed = answer.json.get("webhooks") if isinstance(answer.json, dict) else None
         if answer.status != 200 or not isinstance(listed, list):
             return answer, None
-        return answer, [{"topic": entry.get("topic"), "address": entry.get("address")}
+        return answer, [subscription(entry.get("topic"), entry.get("address"))
                         for entry in listed if isinstance(entry, dict)]
 
     def create_webhook(self, topic, address):
