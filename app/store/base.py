@@ -243,13 +243,19 @@ class SqlStore:
         """An event's latest `count` answers, oldest first, with each body cut to
         `body_chars` characters and its full length as `body_length`, and how many
         answers the event has: what its page shows, read in bounded memory."""
+        return self._latest("answers", "id, event_id, at, method, url, status,"
+                            " SUBSTR(body, 1, ?) AS body, LENGTH(body) AS body_length",
+                            event_id, count, (body_chars,))
+
+    def _latest(self, table, columns, event_id, count, column_params=()):
+        """An event's latest `count` rows of `table` (the `columns`, which may take
+        `column_params`), oldest first, and how many it has: what the admin's
+        event page shows, read in bounded memory. Names come from code, never input."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, event_id, at, method, url, status, SUBSTR(body, 1, ?) AS body,"
-                " LENGTH(body) AS body_length FROM answers WHERE event_id = ?"
-                " ORDER BY id DESC LIMIT ?", (body_chars, event_id, count),
-            ).fetchall()
-            total = conn.execute("SELECT COUNT(*) AS n FROM answers WHERE event_id = ?",
+                f"SELECT {columns} FROM {table} WHERE event_id = ? ORDER BY id DESC LIMIT ?",
+                (*column_params, event_id, count)).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) AS n FROM {table} WHERE event_id = ?",
                                  (event_id,)).fetchone()["n"]
         return [dict(row) for row in reversed(rows)], total
 
@@ -470,14 +476,8 @@ class SqlStore:
 
     def event_webhooks(self, event_id, count):
         """An event's latest `count` webhooks, oldest first, and how many it has."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, webhook_id, topic, received_at, status, note, processed_at"
-                " FROM shopify_webhooks WHERE event_id = ? ORDER BY id DESC LIMIT ?",
-                (event_id, count)).fetchall()
-            total = conn.execute("SELECT COUNT(*) AS n FROM shopify_webhooks WHERE event_id = ?",
-                                 (event_id,)).fetchone()["n"]
-        return [dict(row) for row in reversed(rows)], total
+        return self._latest("shopify_webhooks", "id, webhook_id, topic, received_at, status,"
+                            " note, processed_at", event_id, count)
 
     # --- Notifications (app/notify.py builds them, app/notifier.py sends them). ---
 
@@ -529,15 +529,8 @@ class SqlStore:
     def notifications(self, event_id, count):
         """An event's latest `count` notifications, oldest first, without their
         bodies, and how many it has: what its page shows."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, kind, channel, status, attempts, next_attempt_at, last_error,"
-                " created_at FROM notifications WHERE event_id = ? ORDER BY id DESC LIMIT ?",
-                (event_id, count),
-            ).fetchall()
-            total = conn.execute("SELECT COUNT(*) AS n FROM notifications WHERE event_id = ?",
-                                 (event_id,)).fetchone()["n"]
-        return [dict(row) for row in reversed(rows)], total
+        return self._latest("notifications", "id, kind, channel, status, attempts,"
+                            " next_attempt_at, last_error, created_at", event_id, count)
 
     # --- A draft order's lifecycle (app/worker.py: its invoice, its re-reads). ---
 
