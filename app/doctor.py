@@ -143,7 +143,7 @@ def check_scopes(probe, needed):
                      "set SHOPIFY_SHOP to the shop's your-store.myshopify.com domain")
     missing = [scope for scope in needed if not _granted(scope, handles)]
     if missing:
-        return Check(name, FAIL, f"the token has {', '.join(map(str, handles)) or 'no scopes'}",
+        return Check(name, FAIL, f"the token has {', '.join(handles) or 'no scopes'}",
                      f"add {', '.join(missing)} to the app's Admin API access scopes and "
                      "reinstall the app (Shopify admin: Settings > Apps and sales channels > "
                      "Develop apps)")
@@ -186,9 +186,7 @@ def check_webhooks(probe, listed, address):
 
 
 def probe_shopify(client):
-    shop, shop_info = client.read_shop()
-    scopes, handles = client.read_scopes()
-    return Probe(shop, shop_info, scopes, handles)
+    return Probe(*client.read_shop_and_scopes())
 
 
 def run(app):

@@ -604,21 +604,21 @@ def shop_and_scopes():
                        {"handle": "write_draft_orders"}, {"handle": "read_products"}]}})
 
 
-def test_read_shop_gives_name_domain_and_currency(graphql, shopify):
+def test_read_shop_and_scopes_gives_name_domain_and_currency(graphql, shopify):
     shopify.post(GRAPHQL, json=shop_and_scopes())
-    _, shop = graphql().read_shop()
+    _, shop, _, _ = graphql().read_shop_and_scopes()
     assert shop == {"name": "Test", "domain": "test-shop.myshopify.com", "currency": "EUR"}
 
 
-def test_read_scopes_gives_the_granted_handles(graphql, shopify):
+def test_read_shop_and_scopes_gives_the_granted_handles(graphql, shopify):
     shopify.post(GRAPHQL, json=shop_and_scopes())
-    _, scopes = graphql().read_scopes()
+    _, _, _, scopes = graphql().read_shop_and_scopes()
     assert scopes == ["write_draft_orders", "read_products"]
 
 
-def test_read_scopes_of_an_unreadable_answer_is_none(graphql, shopify):
+def test_read_shop_and_scopes_of_an_unreadable_answer_has_no_scopes(graphql, shopify):
     shopify.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key"})
-    _, scopes = graphql().read_scopes()
+    _, _, _, scopes = graphql().read_shop_and_scopes()
     assert scopes is None
 
 

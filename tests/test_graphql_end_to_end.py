@@ -183,3 +183,10 @@ def test_the_lookup_after_a_lost_answer_waits_for_shopify_s_search_index(graphql
     event = store.get(event_id)
     assert event["maybe_posted"] == 1
     assert event["next_attempt_at"] - event["updated_at"] >= GraphQLClient.lookup_lag
+
+
+def test_doctor_asks_graphql_for_the_shop_and_its_scopes_in_one_call(graphql_receiver):
+    client, _, _, shop = graphql_receiver()
+    doctor.run(client.application)
+    assert [entry["graphql"]["operation"] for entry in shop.state.snapshot("requests")
+            if "graphql" in entry] == ["ShopAndScopes"]

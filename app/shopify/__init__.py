@@ -20,7 +20,7 @@ Each backend offers:
   the order in a second call, which needs read_orders);
 - `pacer`, whose `has_room()` says the bucket is at most half used: calls that
   can wait (re-reading drafts) go only then;
-- `read_shop()` and `read_scopes()`, for doctor;
+- `read_shop_and_scopes()`, for doctor (one call under GraphQL);
 - `list_webhooks()`: (Answer, [{"topic", "address"}] or None), the shop's
   webhook subscriptions, each topic as the API spells it (REST
   `orders/create`, GraphQL `ORDERS_CREATE`), for doctor and `webhooks list`;

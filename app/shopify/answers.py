@@ -77,12 +77,29 @@ def created_draft(raw_id, name, invoice_url, *, quoted=False):
                                            "invoice_url": invoice_url})
 
 
+def _short_text(raw, limit=MAX_NAME_CHARS):
+    return raw if isinstance(raw, str) and len(raw) <= limit else None
+
+
+def shop_found(name, domain, currency):
+    """For doctor: the shop as either API names it, each field None unless a short string."""
+    return {"name": _short_text(name), "domain": _short_text(domain),
+            "currency": _short_text(currency)}
+
+
+def scope_handles(entries):
+    """For doctor: the handles of a list of access scopes ({handle}), or None
+    when it is no list; odd entries are passed over."""
+    if not isinstance(entries, list):
+        return None
+    return [entry["handle"] for entry in entries
+            if isinstance(entry, dict) and _short_text(entry.get("handle")) is not None]
+
+
 def subscription(topic, address):
     """A webhook subscription as either API lists it: {topic, address}, each None
     unless it is a string of sensible length (a listing is untrusted too)."""
-    def text(raw, limit):
-        return raw if isinstance(raw, str) and len(raw) <= limit else None
-    return {"topic": text(topic, MAX_NAME_CHARS), "address": text(address, MAX_URL_CHARS)}
+    return {"topic": _short_text(topic), "address": _short_text(address, MAX_URL_CHARS)}
 
 
 def redacted(text, token):

@@ -28,6 +28,8 @@ from .answers import (
     bounded_seconds,
     created_draft,
     draft_seen,
+    scope_handles,
+    shop_found,
     subscription,
 )
 from .http import Transport
@@ -625,28 +627,18 @@ class GraphQLClient:
                             READ_DRAFT_COST)
         return answer, classify_draft(answer)
 
-    def _shop_and_scopes(self):
+    def read_shop_and_scopes(self):
+        """For doctor, in one query: (answer, the shop's name, domain and currency
+        or None, answer, the granted scopes' handles or None); the answer twice."""
         answer = self._post("ShopAndScopes", SHOP_AND_SCOPES, {}, 2)
         data, outcome = _read(answer)
-        return answer, data if outcome is None and data is not None else {}
-
-    def read_shop(self):
-        """For doctor: the shop's name, domain and currency, if it answers as a shop."""
-        answer, data = self._shop_and_scopes()
+        data = data if outcome is None and data is not None else {}
         shop = data.get("shop")
-        if not isinstance(shop, dict):
-            return answer, None
-        return answer, {"name": shop.get("name"), "domain": shop.get("myshopifyDomain"),
-                        "currency": shop.get("currencyCode")}
-
-    def read_scopes(self):
-        """For doctor: the handles of the access scopes the app was granted."""
-        answer, data = self._shop_and_scopes()
+        found = shop_found(shop.get("name"), shop.get("myshopifyDomain"),
+                           shop.get("currencyCode")) if isinstance(shop, dict) else None
         installation = data.get("currentAppInstallation")
         scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
-        if not isinstance(scopes, list):
-            return answer, None
-        return answer, [scope.get("handle") for scope in scopes if isinstance(scope, dict)]
+        return answer, found, answer, scope_handles(scopes)
 
     def list_webhooks(self):
         """For `webhooks register` and doctor: the shop's webhook subscriptions

@@ -26,6 +26,8 @@ from .answers import (
     bounded_seconds,
     created_draft,
     draft_seen,
+    scope_handles,
+    shop_found,
     subscription,
 )
 from .http import Transport
@@ -159,22 +161,17 @@ class RestClient:
         refused = outcome.kind == "rejected" and outcome.nothing_created  # a 4xx
         return answer, (order_id, None, None) if refused else outcome
 
-    def read_shop(self):
-        """For doctor: the shop's name, domain and currency, if it answers as a shop."""
+    def read_shop_and_scopes(self):
+        """For doctor: (answer, the shop's name, domain and currency or None,
+        answer, the token's scopes' handles or None); the scopes come from an
+        unversioned endpoint, so the answers tell the version's fate apart."""
         answer = self.get(self.api_url("shop.json"))
         shop = answer.json.get("shop") if isinstance(answer.json, dict) else None
-        if answer.status != 200 or not isinstance(shop, dict):
-            return answer, None
-        return answer, {"name": shop.get("name"), "domain": shop.get("myshopify_domain"),
-                        "currency": shop.get("currency")}
-
-    def read_scopes(self):
-        """For doctor: the token's access scopes (an unversioned endpoint)."""
-        answer = self.get(admin_url(self.base_url, "oauth/access_scopes.json"))
-        listed = answer.json.get("access_scopes") if isinstance(answer.json, dict) else None
-        if answer.status != 200 or not isinstance(listed, list):
-            return answer, None
-        return answer, [entry.get("handle") for entry in listed if isinstance(entry, dict)]
+        found = shop_found(shop.get("name"), shop.get("myshopify_domain"), shop.get("currency")) \
+            if answer.status == 200 and isinstance(shop, dict) else None
+        scopes = self.get(admin_url(self.base_url, "oauth/access_scopes.json"))
+        listed = scopes.json.get("access_scopes") if isinstance(scopes.json, dict) else None
+        return answer, found, scopes, scope_handles(listed) if scopes.status == 200 else None
 
     def list_webhooks(self):
         """For `webhooks register` and doctor: the shop's webhook subscriptions
