@@ -159,9 +159,9 @@ def status_document(event):
     shopper's sentence (not the stored detail) and the cart lines it names.
 
     Line objects ({line, variant_id, code, detail}) are written for shoppers by
-    the backends, but for the lines Shopify refused. `prepared` and `error_lines`
-    are read with .get: events stored before those columns existed have neither;
-    nor have they a draft state (shown as open) or an order."""
+    the backends, but for the lines Shopify refused. Events delivered before
+    migrations 3 and 4 have these columns empty: no lines, no order, and their
+    draft is shown as open."""
     draft = order = None
     invoice = event.get("invoice_status")
     if event["draft_order_id"] is not None:
