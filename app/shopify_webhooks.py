@@ -31,7 +31,7 @@ from .errors import ApiError
 from .ids import MAX_BIGINT, positive_id
 from .receiver import body_bytes
 from .shopify import shop_domain
-from .shopify.answers import read_order, timestamp
+from .shopify.answers import draft_seen, read_order
 from .shopify.graphql import topic_enum
 
 bp = Blueprint("shopify_webhooks", __name__)
@@ -49,7 +49,6 @@ MAX_MARKER_CHARS = 255  # an event id is 36
 APPLY_BATCH = 100  # webhooks applied per pass of the worker
 
 NOT_OURS = "not a draft order this service created"
-DRAFT_STATES = (lifecycle.OPEN, lifecycle.INVOICE_SENT, lifecycle.COMPLETED)
 FROM_DRAFT = "shopify_draft_order"  # an order's source_name when a draft became it
 
 
@@ -101,11 +100,13 @@ def read_report(topic, payload):
             return None, "the body is a draft order's, not a deletion's"
         return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(lifecycle.DELETED, None)), \
             None
-    state, updated_at = payload.get("status"), timestamp(payload.get("updated_at"))
-    if state not in DRAFT_STATES or updated_at is None:
-        return None, "the body has no readable status and updated_at"
-    return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(
-        state, updated_at, positive_id(payload.get("order_id"), MAX_BIGINT))), None
+    order_id = payload.get("order_id")
+    seen = draft_seen(payload.get("status"), payload.get("updated_at"),
+                      payload.get("invoice_sent_at"),
+                      None if order_id is None else (order_id, None, None))
+    if seen is None or seen.updated_at is None:
+        return None, "the body has no readable status, updated_at and order_id"
+    return Report(("draft_order_id", draft_id), seen), None
 
 
 def _essentials(payload):

@@ -298,6 +298,12 @@ def test_an_update_without_updated_at_is_unreadable():
     assert report is None and "updated_at" in why
 
 
+
+def test_an_open_update_with_its_invoice_sent_at_reads_as_invoice_sent_as_a_re_read_does():
+    report, _ = shopify_webhooks.read_report(
+        "draft_orders/update", {**draft_update("open"), "invoice_sent_at": "2027-01-01T15:00:00Z"})
+    assert (report.seen.state, report.seen.invoice_sent) == ("invoice_sent", True)
+
 # --- The merchant's event page. ---
 
 def test_the_event_page_shows_the_lifecycle_and_each_webhook(make_app):
