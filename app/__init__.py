@@ -14,9 +14,21 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, cli, config, errors, health, receiver, setup_page, shopify_webhooks
+from . import (
+    admin,
+    auth,
+    cli,
+    config,
+    errors,
+    health,
+    notify,
+    receiver,
+    setup_page,
+    shopify_webhooks,
+)
 from .notifier import Notifier
 from .shopify import make_client
+from .shopify.tokens import LegacyToken, ManagedToken
 from .store import SchemaUpgradeRequired, open_store
 from .worker import FollowUp, Policy, Worker
 
@@ -51,6 +63,17 @@ def _unconfigured(error):
     return app
 
 
+def _tokens(settings, store):
+    """The shop's token: kept fresh from the Dev Dashboard app's credentials, or
+    a legacy admin-created app's as it is."""
+    if not settings["SHOPIFY_CLIENT_ID"]:
+        return LegacyToken(settings["SHOPIFY_ACCESS_TOKEN"])
+    return ManagedToken(store, settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_CLIENT_ID"],
+                        config.client_secrets(settings), settings["SHOPIFY_TIMEOUT"],
+                        notifications=lambda code, detail, now: notify.credentials_messages(
+                            code, detail, settings, now))
+
+
 def create_app(overrides=None):
     """Build the app from the environment; `overrides` (environment-style
     names to strings) take precedence, for tests and the demo."""
@@ -81,7 +104,7 @@ def create_app(overrides=None):
     except SchemaUpgradeRequired as error:
         print(f"database error: {error}", file=sys.stderr)
         raise SystemExit(3) from None
-    client = make_client(settings)
+    client = make_client(settings, _tokens(settings, store))
     policy = Policy(max_attempts=settings["MAX_ATTEMPTS"], poll_timeout=settings["POLL_TIMEOUT"],
                     lookup_lag=client.lookup_lag)
     app.extensions["store"] = store
@@ -98,5 +121,6 @@ def create_app(overrides=None):
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(setup_page.bp)
+    app.register_blueprint(auth.bp)
     cli.register(app)
     return app

@@ -170,7 +170,8 @@ def events():
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = store.list_events(PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    return render_template("admin/events.html", events=rows, page=page, pages=pages, total=total)
+    return render_template("admin/events.html", events=rows, page=page, pages=pages, total=total,
+                           connection=current_app.extensions["shopify"].tokens.status())
 
 
 @bp.get("/events/<event_id>")

@@ -57,10 +57,11 @@ def _shop_base_url(name, value):
     )
 
 
-def _token(name, value):
+def _optional_token(name, value):
+    """A credential (unset: None): one word, and never shown back."""
     if any(c.isspace() for c in value):
-        raise ConfigError(f"{name} must not contain spaces")  # and never shows the token
-    return value
+        raise ConfigError(f"{name} must not contain spaces")
+    return value or None
 
 
 def _api_version(name, value):
@@ -244,10 +245,23 @@ SETTINGS = (
     Setting("SHOPIFY_SHOP", None, _shop_base_url,
             "`your-store.myshopify.com`, or a full base URL such as `http://127.0.0.1:8081` "
             "(a local Admin API simulator or test server)", key="SHOPIFY_BASE_URL"),
-    Setting("SHOPIFY_ACCESS_TOKEN", None, _token,
-            "Admin API access token (`shpat_…`) with the `write_draft_orders` scope, sent as "
-            "`X-Shopify-Access-Token`; never logged, never echoed, scrubbed from stored "
-            "Shopify answers"),
+    Setting("SHOPIFY_CLIENT_ID", "", _optional_token,
+            "the Dev Dashboard app's client id (Dev Dashboard > the app > Settings); with "
+            "`SHOPIFY_CLIENT_SECRET`, the way a shop is connected since 2026 (see "
+            "[Connect your shop](#connect-your-shop))", shown_default="unset"),
+    Setting("SHOPIFY_CLIENT_SECRET", "", _optional_token,
+            "the Dev Dashboard app's client secret: gets and renews the access token, checks "
+            "Shopify's webhooks and the OAuth install; never logged, never echoed",
+            shown_default="unset"),
+    Setting("SHOPIFY_CLIENT_SECRET_PREVIOUS", "", _optional_token,
+            "during a rotation of the client secret, the one being replaced: Shopify signs "
+            "with the oldest secret not yet revoked, so webhooks and OAuth callbacks signed "
+            "with either are accepted", shown_default="unset"),
+    Setting("SHOPIFY_ACCESS_TOKEN", "", _optional_token,
+            "for an app made in the Shopify admin before 2026 (a legacy custom app) only: its "
+            "Admin API access token (`shpat_…`), sent as `X-Shopify-Access-Token`; never "
+            "logged, never echoed, scrubbed from stored Shopify answers. Set it or the client "
+            "id and secret, not both", shown_default="unset"),
     Setting("SHOPIFY_API_VERSION", DEFAULT_API_VERSION, _api_version,
             "Admin API version: `YYYY-01`, `-04`, `-07`, `-10`, or `unstable`"),
     Setting("SHARED_SECRET", None, _text,
@@ -365,13 +379,16 @@ SETTINGS = (
             "the invoice email's subject", shown_default="Shopify's"),
     Setting("INVOICE_MESSAGE", "", _short_text(5000),
             "a custom message in the invoice email", shown_default="none"),
-    Setting("SHOPIFY_WEBHOOK_SECRET", "", _optional,
-            "the key Shopify signs its webhooks with (the app's API secret key): turns on "
-            "`POST /webhooks/shopify`, which follows each draft order to its end",
-            shown_default="unset: no Shopify webhooks"),
+    Setting("SHOPIFY_WEBHOOK_SECRET", "", _optional_token,
+            "the key Shopify signs its webhooks with (the app's client secret, or a legacy "
+            "app's API secret key): turns on `POST /webhooks/shopify`, which follows each "
+            "draft order to its end",
+            shown_default="`SHOPIFY_CLIENT_SECRET`; unset with a legacy token: no webhooks"),
     Setting("PUBLIC_URL", "", _web_url,
-            "the receiver's public address, e.g. `https://your-app.example.com`, which "
-            "`flask --app app webhooks register` subscribes Shopify's webhooks at",
+            "the receiver's public address, e.g. `https://your-app.example.com`: the OAuth "
+            "install's redirect URL (`PUBLIC_URL/auth/shopify/callback`), the app URL and "
+            "the webhooks' address in `shopify.app.toml`, and where `flask --app app webhooks "
+            "register` subscribes Shopify's webhooks",
             shown_default="unset"),
     Setting("RECONCILE_DAYS", "30", _count,
             "days after its creation during which an open draft order is re-read, after 1 "
@@ -454,6 +471,47 @@ def _resolve_api_features(values, environ):
     return problems
 
 
+def _credential_problems(settings):
+    """How the shop is connected: a Dev Dashboard app's client id and secret, or
+    an admin-created app's token (those made before 2026 keep working), never
+    both and never half of a pair. Each problem starts with a setting's name."""
+    token, client_id = settings.get("SHOPIFY_ACCESS_TOKEN"), settings.get("SHOPIFY_CLIENT_ID")
+    secret = settings.get("SHOPIFY_CLIENT_SECRET")
+    if "SHOPIFY_CLIENT_ID" not in settings:  # unreadable: already a problem of its own
+        return []
+    if token and (client_id or secret):
+        return ["SHOPIFY_ACCESS_TOKEN and SHOPIFY_CLIENT_ID/SHOPIFY_CLIENT_SECRET are both set: "
+                "set the client id and secret of a Dev Dashboard app, or the access token of "
+                "an admin-created app made before 2026, not both"]
+    if client_id and not secret:
+        return ["SHOPIFY_CLIENT_SECRET is required with SHOPIFY_CLIENT_ID: copy both from the "
+                "Dev Dashboard (the app > Settings)"]
+    if secret and not client_id:
+        return ["SHOPIFY_CLIENT_ID is required with SHOPIFY_CLIENT_SECRET: copy both from the "
+                "Dev Dashboard (the app > Settings)"]
+    if settings.get("SHOPIFY_CLIENT_SECRET_PREVIOUS") and not secret:
+        return ["SHOPIFY_CLIENT_SECRET_PREVIOUS needs SHOPIFY_CLIENT_SECRET, the new secret"]
+    if not (token or client_id):
+        return ["SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the credentials of "
+                "the shop's Dev Dashboard app (see Connect your shop in the README); an app "
+                "made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead"]
+    return []
+
+
+def client_secrets(settings):
+    """The secrets Shopify may sign with: the current one, and the previous one
+    while a rotation is under way (Shopify signs with the oldest unrevoked one)."""
+    return tuple(secret for secret in (settings.get("SHOPIFY_CLIENT_SECRET"),
+                                       settings.get("SHOPIFY_CLIENT_SECRET_PREVIOUS")) if secret)
+
+
+def webhook_secrets(settings):
+    """The keys a Shopify webhook may be signed with: SHOPIFY_WEBHOOK_SECRET (by
+    default the client secret), and the previous client secret during a rotation."""
+    keys = (settings.get("SHOPIFY_WEBHOOK_SECRET"), settings.get("SHOPIFY_CLIENT_SECRET_PREVIOUS"))
+    return tuple(dict.fromkeys(key for key in keys if key))
+
+
 def database_settings(url, instance_path):
     """DATABASE_URL as the store opens it, and DATABASE_SHOWN: what the setup page
     and the doctor show of it (the SQLite file, or the server without its password)."""
@@ -490,8 +548,11 @@ def load(environ, instance_path):
         if settings.get(by) and needed in settings and not settings[needed]:
             problems.append(f"{needed} is required when {by} is set: the merchant's emails "
                             f"need both a server and an address")
+    problems += _credential_problems(settings)
     if problems:
         raise ConfigError(*problems)
+    settings["SHOPIFY_WEBHOOK_SECRET"] = (settings["SHOPIFY_WEBHOOK_SECRET"]
+                                          or settings["SHOPIFY_CLIENT_SECRET"])
     settings["SECRET_KEY"] = settings["SECRET_KEY"] or hmac.new(
         settings["SHARED_SECRET"].encode(), b"status-token-key", hashlib.sha256).hexdigest()
     settings.update(database_settings(settings["DATABASE_URL"], instance_path))

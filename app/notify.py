@@ -23,8 +23,9 @@ from .event_status import EventStatus
 from .shopify import draft_order_admin_url, is_web_url
 from .shopify.http import Deadline, deadline_session
 
-DRAFT_CREATED, FAILED = "draft_created", "failed"
-EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed"}
+DRAFT_CREATED, FAILED, WAITING = "draft_created", "failed", "credentials_problem"
+EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed",
+               WAITING: "shop.credentials_problem"}
 WEBHOOK, EMAIL = "webhook", "email"
 TIMEOUT_SECONDS = 10
 DETAIL_CHARS = 300    # of a failure's detail in the one-line text
@@ -59,6 +60,18 @@ def messages(event, changes, settings, now):
         return []
     body = json.dumps(_document(kind, event, changes, settings, now), ensure_ascii=False)
     return [{"kind": kind, "channel": channel, "body": body} for channel in found]
+
+
+def credentials_messages(code, detail, settings, now):
+    """What the merchant is told, once, when the app's credentials get no token
+    (app/shopify/tokens.py): carts wait until the setup is fixed."""
+    document = {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
+                "draft_order": None, "error": {"code": code, "detail": detail}, "lines": 0,
+                "customer_id": None}
+    body = json.dumps({"text": _slack_escaped(_one_line(_text(document))), **document},
+                      ensure_ascii=False)
+    return tuple({"kind": WAITING, "channel": channel, "body": body}
+                 for channel in channels(settings))
 
 
 def _kind(event, changes):
@@ -105,6 +118,9 @@ def _text(document):
     detail = str(error["detail"] or "")
     if len(detail) > DETAIL_CHARS:
         detail = detail[:DETAIL_CHARS - 1] + "…"
+    if document["event"] == EVENT_NAMES[WAITING]:
+        return (f"Carts are waiting: Shopify gives the app no access token: {error['code']} — "
+                f"{detail} (see /admin)")
     return f"Cart event {document['event_id']} failed: {error['code']} — {detail}"
 
 
@@ -192,7 +208,9 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
 def _email(document, sender, to):
     subject = plain(document["text"])
     draft, error = document["draft_order"], document["error"]
-    lines = [subject, "", f"Cart event: {document['event_id']}"]
+    lines = [subject, ""]
+    if document["event_id"] is not None:
+        lines.append(f"Cart event: {document['event_id']}")
     if draft is not None:
         lines.append(f"Draft order: {draft['name'] or draft['id']}  {draft['admin_url']}")
         if draft["invoice_url"]:

@@ -27,6 +27,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from . import lifecycle
 from .cart import EVENT_MARKER
+from .config import webhook_secrets
 from .errors import ApiError
 from .ids import MAX_BIGINT, positive_id
 from .receiver import body_bytes
@@ -52,12 +53,14 @@ NOT_OURS = "not a draft order this service created"
 FROM_DRAFT = "shopify_draft_order"  # an order's source_name when a draft became it
 
 
-def signature_valid(raw, secret, given):
-    """Whether `given` (the X-Shopify-Hmac-Sha256 header, or None) signs `raw`."""
+def signature_valid(raw, secrets, given):
+    """Whether `given` (the X-Shopify-Hmac-Sha256 header, or None) signs `raw`
+    with any of `secrets` (two during a rotation of the client secret)."""
     if not given:
         return False
-    expected = base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest())
-    return hmac.compare_digest(expected, given.encode())
+    return any(hmac.compare_digest(
+        base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()),
+        given.encode()) for secret in secrets)
 
 
 class Report(NamedTuple):
@@ -149,11 +152,11 @@ def _payload(raw):
 @bp.post(PATH)
 def receive():
     """Keep a webhook Shopify signed, answer at once, and wake the worker."""
-    secret = current_app.config["SHOPIFY_WEBHOOK_SECRET"]
-    if not secret:
+    secrets = webhook_secrets(current_app.config)
+    if not secrets:
         raise ApiError(404, "not_found", "There is nothing at this address.")
     raw = body_bytes()
-    if not signature_valid(raw, secret, request.headers.get("X-Shopify-Hmac-Sha256")):
+    if not signature_valid(raw, secrets, request.headers.get("X-Shopify-Hmac-Sha256")):
         raise ApiError(401, "webhook_signature_invalid",
                        "The webhook's signature does not match its body.",
                        log="X-Shopify-Hmac-Sha256 missing or not the body's signature")

@@ -40,6 +40,7 @@ from . import shopify_webhooks
 from .event_status import EventStatus
 from .lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
 from .shopify import Outcome, UntrustedLocation
+from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -279,24 +280,33 @@ class Worker:
     def run_once(self):
         """Deliver one due event, or else re-read one draft due for it; return
         False when neither is due."""
+        if self.client.tokens.waiting_until() > self.clock():
+            return False  # no token until the merchant's setup is fixed: carts wait
         event = self.store.claim(self.owner, self.clock(), self.lease_seconds,
                                  post_window=self.client.timeout)
         if event is not None:
-            self._hold(event, self._deliver, self._delivery_failed)
+            self._hold(event, self._deliver, self._delivery_failed, self._delivery_waits)
             return True
         event = self._claim_reconcile()
         if event is None:
             return False
-        self._hold(event, self._reconcile, self._reconcile_failed)
+        self._hold(event, self._reconcile, self._reconcile_failed, self._reconcile_waits)
         return True
 
-    def _hold(self, event, work, failed):
-        """Do `work(event)` under the heartbeat. Anything unforeseen (an answer we
-        cannot store, a database error) counts as a failed call: `failed(event,
-        outcome)` settles the event now instead of waiting out its lease."""
+    def _hold(self, event, work, failed, waits):
+        """Do `work(event)` under the heartbeat. A token endpoint that failed, or
+        anything unforeseen (an answer we cannot store, a database error), counts
+        as a failed call: `failed(event, outcome)` settles the event now instead
+        of waiting out its lease. No token for want of the merchant's setup is
+        no failure of the event's: `waits(event, problem)` puts it back as it was."""
         self._held = event["id"]
         try:
             work(event)
+        except TokenUnavailable as error:
+            log.warning("event %s: no access token: %s", event["id"], error)
+            failed(event, Outcome("unavailable", detail=str(error), nothing_created=True))
+        except CredentialsUnavailable as problem:
+            waits(event, problem)
         except Exception as error:
             log.exception("event %s: %s failed", event["id"], work.__name__.strip("_"))
             failed(event, Outcome("unavailable", detail=f"The answer could not be handled "
@@ -310,6 +320,15 @@ class Worker:
         changes = self._next_state(event, outcome, now)
         self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
                           notifications=self._notifications(event, changes, now), **changes)
+
+    def _delivery_waits(self, event, problem):
+        """Due again at once, its attempts untouched, the reason shown in /admin:
+        run_once claims nothing until the token can be had."""
+        self.store.settle(event["id"], self.owner, self.clock(), error_code=problem.code,
+                          error_detail=problem.detail, next_attempt_at=self.clock())
+
+    def _reconcile_waits(self, event, problem):
+        self.store.settle(event["id"], self.owner, self.clock())
 
     def _next_state(self, event, outcome, now):
         return next_state(event, outcome, now, self.policy, self.client.trusted_url,

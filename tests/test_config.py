@@ -159,8 +159,11 @@ def test_start_up_names_every_missing_setting_in_one_line_each(tmp_path):
                             timeout=60)
     assert result.returncode == 3
     assert result.stderr.splitlines() == [
-        f"configuration error: {name} is required but not set"
-        for name in ("SHOPIFY_SHOP", "SHOPIFY_ACCESS_TOKEN", "SHARED_SECRET")]
+        *(f"configuration error: {name} is required but not set"
+          for name in ("SHOPIFY_SHOP", "SHARED_SECRET")),
+        "configuration error: SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the "
+        "credentials of the shop's Dev Dashboard app (see Connect your shop in the README); an "
+        "app made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead"]
 
 
 def unconfigured():

@@ -159,9 +159,11 @@ def test_unconfigured_doctor_reports_every_missing_or_malformed_setting(tmp_path
     assert result.returncode == 1, result.stderr
     assert [line.split(" — ")[0] for line in result.stdout.splitlines()] == [
         "FAIL  configuration: SHOPIFY_SHOP is required but not set",
-        "FAIL  configuration: SHOPIFY_ACCESS_TOKEN is required but not set",
         "FAIL  configuration: SHARED_SECRET is required but not set",
         "FAIL  configuration: GUEST_CARTS must be one of allow, reject, got 'maybe'",
+        "FAIL  configuration: SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the "
+        "credentials of the shop's Dev Dashboard app (see Connect your shop in the README); an "
+        "app made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead",
         "SKIP  database and Shopify: need every setting above",
     ]
 

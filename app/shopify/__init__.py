@@ -5,6 +5,10 @@
 Each backend offers:
 
 - `timeout`, and `trusted_url(location)` (raises UntrustedLocation);
+- `tokens` (tokens.py): where its access token comes from. Any call may raise
+  tokens.CredentialsUnavailable (the merchant's setup gives no token: wait) or
+  tokens.TokenUnavailable (the token endpoint failed: try again later), before
+  anything is sent;
 - `needs_preparation(payload)`: whether the event needs a read before its draft
   (the stock policy, a B2B company contact), and `prepare(payload)`;
 - `create(payload, prepared, ready)`: the one call that may make a draft. It asks
@@ -42,9 +46,10 @@ __all__ = ["Answer", "GraphQLClient", "Outcome", "RestClient", "UntrustedLocatio
            "shop_domain"]
 
 
-def make_client(settings):
-    """The backend `settings` (the app's config) choose, paced for its API."""
-    common = (settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_ACCESS_TOKEN"],
+def make_client(settings, tokens=None):
+    """The backend `settings` (the app's config) choose, paced for its API, with
+    its token from `tokens` (tokens.py; by default SHOPIFY_ACCESS_TOKEN's)."""
+    common = (settings["SHOPIFY_BASE_URL"], tokens or settings["SHOPIFY_ACCESS_TOKEN"],
               settings["SHOPIFY_API_VERSION"], settings["SHOPIFY_TIMEOUT"])
     if settings.get("SHOPIFY_API") == "graphql":  # the feature settings are read as it drafts
         return GraphQLClient(*common, features=settings)  # paced by cost

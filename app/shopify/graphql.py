@@ -34,6 +34,7 @@ from .answers import (
 )
 from .http import Transport
 from .rest import classify as classify_status
+from .tokens import as_tokens
 
 MARKER_TAG_PREFIX = "cart-event-"
 MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
@@ -554,7 +555,8 @@ class GraphQLClient:
         self.features = features or {}
         self.clock = clock
         self.endpoint = admin_api_url(base_url, api_version, "graphql.json")
-        self._transport = Transport(base_url, token, timeout, session)
+        self._transport = Transport(base_url, as_tokens(token), timeout, session)
+        self.tokens = self._transport.tokens
         self.trusted_url = self._transport.trusted_url
 
     def needs_preparation(self, payload):
@@ -659,13 +661,13 @@ class GraphQLClient:
                             WEBHOOK_COST)
         return answer, classify_webhook_created(answer)
 
-    def _post(self, operation, document, variables, default_cost, ready=lambda: True):
+    def _post(self, operation, document, variables, default_cost, ready=None):
         """Send one document once the bucket can hold its cost; None if not `ready()`."""
         self.pacer.wait(self.pacer.cost_of(operation, default_cost))
-        if not ready():
-            return None
         answer = self._transport.send("POST", self.endpoint,
-                                      {"query": document, "variables": variables})
+                                      {"query": document, "variables": variables}, ready)
+        if answer is None:
+            return None
         if answer.status == 200 and isinstance(answer.json, dict):
             extensions = answer.json.get("extensions")
             self.pacer.observe(extensions.get("cost") if isinstance(extensions, dict) else None,

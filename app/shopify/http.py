@@ -1,13 +1,15 @@
-"""One shop's HTTP calls, for both APIs: the token header, a total deadline per
-call, a cap on what an answer may weigh, redaction of the token, and the rule
-that only the shop's own addresses are followed.
+"""One shop's HTTP calls, for both APIs and the token endpoint: the token
+header, a total deadline per call, a cap on what an answer may weigh,
+redaction of the token, and the rule that only the shop's own addresses are
+followed.
 
 Pacing is the backends' business (REST counts calls, GraphQL cost points), so
-`send` makes exactly one call, now.
+`send` makes one call now (two when a 401 asks for a renewed token).
 """
 
 import socket
 import threading
+from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -22,10 +24,14 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under t
 
 
 class Transport:
-    def __init__(self, base_url, token, timeout, session=None):
+    """Calls with the shop's token, from `tokens` (app/shopify/tokens.py): a
+    legacy token as it is, or one the app's credentials keep fresh."""
+
+    def __init__(self, base_url, tokens, timeout, session=None):
         self.base_url = base_url
         self.timeout = timeout
-        self._token = token
+        self.tokens = tokens
+        self._last_token = None  # the token of the latest call, which its answer may echo
         self._session = deadline_session() if session is None else session
 
     def trusted_url(self, location):
@@ -41,35 +47,71 @@ class Transport:
             raise UntrustedLocation("Shopify's Location is not a valid address.") from None
         if (target.scheme, target.netloc.lower()) != (shop.scheme, shop.netloc.lower()):
             raise UntrustedLocation(f"Shopify's Location points to another host: {target.netloc}")
-        if self._token in unquote(url):
+        if self._last_token and self._last_token in unquote(url):
             raise UntrustedLocation("Shopify's Location carries the access token.")
         return url
 
-    def send(self, method, url, payload=None):
-        """Make one call: an Answer, with status None when none came in time."""
-        headers = {"X-Shopify-Access-Token": self._token, "Accept": "application/json"}
-        deadline, timed_out = Deadline(self.timeout), False
-        try:
-            with deadline:
-                response = self._session.request(
-                    method, url, json=payload, headers=headers, timeout=self.timeout,
-                    # A redirect could carry the token header to another host.
-                    allow_redirects=False, stream=True,
-                )
-                with response:
-                    body = _body(response)
-        except requests.Timeout:
-            timed_out = True
-        except requests.RequestException as error:
-            if not deadline.expired:
-                return Answer(method, url, None, f"connection failed: {type(error).__name__}")
-        if timed_out or deadline.expired:  # a socket shut down mid-answer may look like its end
-            return Answer(method, url, None, f"no answer within {self.timeout:g} seconds")
-        if body is None:
-            return Answer(method, url, None, f"an answer of more than {MAX_ANSWER_BYTES} bytes")
-        text, parsed = redacted(_text(body, response.encoding), self._token)
-        return Answer(method, url, response.status_code, text[:MAX_BODY_CHARS],
-                      response.headers, parsed)
+    def send(self, method, url, payload=None, ready=None):
+        """Make one call: an Answer (status None when none came in time), or
+        None when `ready()`, asked once the token is in hand, says the call may
+        no longer leave.
+
+        A 401 means the call did nothing: a renewable token is renewed once
+        and the call made again with the new one (tokens.refused); never more.
+        Raises tokens.CredentialsUnavailable or tokens.TokenUnavailable when no
+        token can be had, before anything leaves.
+        """
+        token = self.tokens.current()
+        if ready is not None and not ready():
+            return None
+        answer = self._send(method, url, payload, token)
+        if answer.status == 401:
+            renewed = self.tokens.refused(token)
+            if renewed is not None:
+                answer = self._send(method, url, payload, renewed)
+                if answer.status == 401:
+                    self.tokens.revoked()  # raises: carts wait for the merchant
+        return answer
+
+    def _send(self, method, url, payload, token):
+        self._last_token = token
+        headers = {"X-Shopify-Access-Token": token, "Accept": "application/json"}
+        exchanged = exchange(self._session, method, url, self.timeout, headers=headers,
+                             json=payload)
+        if isinstance(exchanged, str):
+            return Answer(method, url, None, exchanged)
+        text, parsed = redacted(exchanged.text, token)
+        return Answer(method, url, exchanged.status, text[:MAX_BODY_CHARS],
+                      exchanged.headers, parsed)
+
+
+class Exchanged(NamedTuple):
+    status: int
+    text: str
+    headers: object  # the answer's headers, case-insensitive
+
+
+def exchange(session, method, url, timeout, **request):
+    """One HTTP call within `timeout` in all, its answer read up to
+    MAX_ANSWER_BYTES: Exchanged, or why there is none, in a sentence. Never
+    follows a redirect, which could carry a secret to another host."""
+    deadline, timed_out = Deadline(timeout), False
+    try:
+        with deadline:
+            response = session.request(method, url, timeout=timeout, allow_redirects=False,
+                                       stream=True, **request)
+            with response:
+                body = _body(response)
+    except requests.Timeout:
+        timed_out = True
+    except requests.RequestException as error:
+        if not deadline.expired:
+            return f"connection failed: {type(error).__name__}"
+    if timed_out or deadline.expired:  # a socket shut down mid-answer may look like its end
+        return f"no answer within {timeout:g} seconds"
+    if body is None:
+        return f"an answer of more than {MAX_ANSWER_BYTES} bytes"
+    return Exchanged(response.status_code, _text(body, response.encoding), response.headers)
 
 
 # --- Reading one answer within SHOPIFY_TIMEOUT and MAX_ANSWER_BYTES. ---

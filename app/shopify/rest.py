@@ -31,6 +31,7 @@ from .answers import (
     subscription,
 )
 from .http import Transport
+from .tokens import as_tokens
 
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
 
@@ -55,7 +56,8 @@ class RestClient:
         self.api_version = api_version
         self.timeout = timeout
         self.pacer = pacer or CallPacer()
-        self._transport = Transport(base_url, token, timeout, session)
+        self._transport = Transport(base_url, as_tokens(token), timeout, session)
+        self.tokens = self._transport.tokens
         self.trusted_url = self._transport.trusted_url
 
     def api_url(self, path):
@@ -197,11 +199,11 @@ class RestClient:
     def get(self, url):
         return self._send("GET", url)
 
-    def _send(self, method, url, payload=None, ready=lambda: True):
+    def _send(self, method, url, payload=None, ready=None):
         self.pacer.wait()
-        if not ready():
+        answer = self._transport.send(method, url, payload, ready)
+        if answer is None:
             return None
-        answer = self._transport.send(method, url, payload)
         if answer.status is not None:
             self.pacer.observe(answer.headers.get("X-Shopify-Shop-Api-Call-Limit"),
                                _retry_after(answer, 2.0) if answer.status == 429 else None)

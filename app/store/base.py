@@ -12,6 +12,7 @@ import time
 from typing import NamedTuple
 
 from ..event_status import ACTIVE, SETTLED, EventStatus
+from .credentials import CredentialStatements
 from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
 # Columns the worker may change when it settles an event.
@@ -114,7 +115,7 @@ class _Changed(Exception):
     """An event changed while a webhook about it was judged: roll back."""
 
 
-class SqlStore:
+class SqlStore(CredentialStatements):
     GREATEST = None          # the larger of two values
     SKIP_LOCKED = None       # ends the claim's choice of event
     KEY_LOCKS = None         # makes `add` wait for others adding under the same keys

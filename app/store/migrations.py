@@ -132,4 +132,30 @@ MIGRATIONS = (
         "CREATE INDEX notifications_due ON notifications (status, next_attempt_at)",
         "CREATE INDEX notifications_event ON notifications (event_id, id)",
     )),
+    Migration(5, "the shop's access token, renewed by one process for all, and the OAuth "
+                 "install's states", (
+        """CREATE TABLE shopify_credentials (
+            id                 TEXT PRIMARY KEY,
+            client_id          TEXT NOT NULL,
+            grant_kind         TEXT,
+            access_token       TEXT,
+            scope              TEXT,
+            issued_at          DOUBLE PRECISION,
+            expires_at         DOUBLE PRECISION,
+            refresh_token      TEXT,
+            refresh_expires_at DOUBLE PRECISION,
+            version            INTEGER NOT NULL DEFAULT 0,
+            renewing_owner     TEXT,
+            renewing_until     DOUBLE PRECISION,
+            problem_code       TEXT,
+            problem_detail     TEXT,
+            problem_at         DOUBLE PRECISION,
+            updated_at         DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE oauth_states (
+            state      TEXT PRIMARY KEY,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX oauth_states_created ON oauth_states (created_at)",
+    )),
 )

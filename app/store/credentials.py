@@ -1,0 +1,99 @@
+"""The shop's access token, one for every process and instance, and the OAuth
+install's states: the statements, for app/shopify/tokens.py and app/auth.py.
+
+The token is a single row. Whoever renews it first takes the row's renewal
+lease in a short transaction, makes the token call with no lock held, then
+writes the new token only while the lease is still its own: renewal is
+single-flight across processes (SQLite or PostgreSQL alike), and a process
+killed mid-renewal only leaves a lease that runs out. Tokens arrive here
+already encrypted; this module never sees one in plain text.
+"""
+
+from typing import Any
+
+ROW = "shop"  # the one row: this deployment serves one shop
+_COLUMNS = ("client_id, grant_kind, access_token, scope, issued_at, expires_at, refresh_token,"
+            " refresh_expires_at, version, renewing_owner, renewing_until, problem_code,"
+            " problem_detail, problem_at, updated_at")
+
+
+class CredentialStatements:
+    """Mixed into SqlStore, whose `_connect` these use."""
+
+    def credentials(self) -> dict[str, Any] | None:
+        """The token row, or None before the first token."""
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM shopify_credentials WHERE id = ?",
+                               (ROW,)).fetchone()
+        return None if row is None else dict(row)
+
+    def begin_renewal(self, client_id: str, owner: str, now: float,
+                      until: float) -> dict[str, Any] | None:
+        """Take the renewal lease until `until` and return the row as it is, or
+        None while another owner's lease runs."""
+        with self._connect(write=True) as conn:
+            conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
+                         " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
+            row = conn.execute(
+                "UPDATE shopify_credentials SET renewing_owner = ?, renewing_until = ?"
+                " WHERE id = ? AND (renewing_until IS NULL OR renewing_until <= ?"
+                "                   OR renewing_owner = ?)"
+                f" RETURNING {_COLUMNS}", (owner, until, ROW, now, owner)).fetchone()
+        return None if row is None else dict(row)
+
+    def save_token(self, owner: str | None, client_id: str, grant_kind: str, access_token: str,
+                   scope: str, issued_at: float, expires_at: float | None,
+                   refresh_token: str | None, refresh_expires_at: float | None,
+                   now: float) -> bool:
+        """Write a new token, clear any problem and the lease. With an `owner`,
+        only while its renewal lease holds (False otherwise: another renewal won
+        and its token stands); None (an install) writes over whatever is there."""
+        held = "" if owner is None else " AND renewing_owner = ?"
+        with self._connect(write=True) as conn:
+            conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
+                         " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
+            return bool(conn.execute(
+                "UPDATE shopify_credentials SET client_id = ?, grant_kind = ?, access_token = ?,"
+                " scope = ?, issued_at = ?, expires_at = ?, refresh_token = ?,"
+                " refresh_expires_at = ?, version = version + 1, renewing_owner = NULL,"
+                " renewing_until = NULL, problem_code = NULL, problem_detail = NULL,"
+                " problem_at = NULL, updated_at = ?"
+                f" WHERE id = ?{held}",
+                (client_id, grant_kind, access_token, scope, issued_at, expires_at,
+                 refresh_token, refresh_expires_at, now, ROW,
+                 *(() if owner is None else (owner,)))).rowcount)
+
+    def end_renewal(self, owner: str, now: float, problem: tuple[str, str] | None = None,
+                    notifications: tuple[dict[str, str], ...] = ()) -> bool:
+        """Give the lease back after a renewal that got no token; with a
+        `problem` (code, detail) the merchant must fix, record it, and queue
+        `notifications` only when it is new (another code than the one recorded),
+        so the merchant hears of it once. Returns whether it was new."""
+        with self._connect(write=True) as conn:
+            row = conn.execute("SELECT problem_code FROM shopify_credentials WHERE id = ?",
+                               (ROW,)).fetchone()
+            conn.execute("UPDATE shopify_credentials SET renewing_owner = NULL,"
+                         " renewing_until = NULL WHERE id = ? AND renewing_owner = ?",
+                         (ROW, owner))
+            if problem is None or row is None:
+                return False
+            new = row["problem_code"] != problem[0]
+            conn.execute("UPDATE shopify_credentials SET problem_code = ?, problem_detail = ?,"
+                         " problem_at = ? WHERE id = ?", (*problem, now, ROW))
+            if new:  # a notification of the shop's, not of an event's: no event id
+                self._queue_notifications(conn, "", now, notifications)
+        return new
+
+    def add_oauth_state(self, state: str, now: float, max_age: float) -> None:
+        """Remember a state issued to a browser, forgetting the stale ones."""
+        with self._connect(write=True) as conn:
+            conn.execute("DELETE FROM oauth_states WHERE created_at <= ?", (now - max_age,))
+            conn.execute("INSERT INTO oauth_states (state, created_at) VALUES (?, ?)",
+                         (state, now))
+
+    def take_oauth_state(self, state: str, now: float, max_age: float) -> bool:
+        """Use up a state: True once for a state issued within `max_age`, then never."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "DELETE FROM oauth_states WHERE state = ? AND created_at > ? AND created_at <= ?",
+                (state, now - max_age, now)).rowcount)
