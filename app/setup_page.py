@@ -100,7 +100,9 @@ def setting_rows(settings):
         _cart_features(settings),
         _b2b(settings),
         _stock(settings),
-        SettingRow("Access token", "set (hidden)"),
+        SettingRow("Shopify credentials", "the Dev Dashboard app's client id and secret "
+                   "(hidden): its access token renews by itself" if settings["SHOPIFY_CLIENT_ID"]
+                   else "a legacy admin-created app's access token (hidden)"),
         SettingRow("Shared secret", "set (hidden)"),
         SettingRow("Guest carts", "allowed: guests get draft orders without a customer"
                    if guests else "rejected: shoppers must sign in first"),

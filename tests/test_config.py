@@ -320,3 +320,50 @@ def test_the_stock_check_is_on_when_either_policy_leaves_its_default():
     assert not stock_check(settings(SHOPIFY_API="graphql"))
     assert stock_check(settings(SHOPIFY_API="graphql", OUT_OF_STOCK_POLICY="drop"))
     assert stock_check(settings(SHOPIFY_API="graphql", INVALID_ITEM_POLICY="block"))
+
+
+DEV_DASHBOARD = {"SHOPIFY_ACCESS_TOKEN": "", "SHOPIFY_CLIENT_ID": "client-id-1",
+                 "SHOPIFY_CLIENT_SECRET": "client-secret-1"}
+
+
+def problems(**environ):
+    with pytest.raises(ConfigError) as raised:
+        settings(**environ)
+    return raised.value.problems
+
+
+def test_the_client_id_and_secret_are_enough_without_an_access_token():
+    config = settings(**DEV_DASHBOARD)
+    assert config["SHOPIFY_CLIENT_ID"] == "client-id-1"
+    assert config["SHOPIFY_ACCESS_TOKEN"] is None
+
+
+def test_the_webhook_secret_defaults_to_the_client_secret():
+    assert settings(**DEV_DASHBOARD)["SHOPIFY_WEBHOOK_SECRET"] == "client-secret-1"
+    assert settings(**DEV_DASHBOARD, SHOPIFY_WEBHOOK_SECRET="other")["SHOPIFY_WEBHOOK_SECRET"] \
+        == "other"
+
+
+def test_an_access_token_beside_client_credentials_is_refused_as_contradictory():
+    [problem] = problems(**{**DEV_DASHBOARD, "SHOPIFY_ACCESS_TOKEN": "shpat_x"})
+    assert problem.startswith("SHOPIFY_ACCESS_TOKEN and SHOPIFY_CLIENT_ID")
+    assert "shpat_x" not in problem
+
+
+@pytest.mark.parametrize("missing, named", [("SHOPIFY_CLIENT_SECRET", "SHOPIFY_CLIENT_SECRET"),
+                                            ("SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_ID")])
+def test_half_of_the_client_credentials_names_the_other_half(missing, named):
+    [problem] = problems(**{**DEV_DASHBOARD, missing: ""})
+    assert problem.startswith(f"{named} is required with")
+    assert "client-secret-1" not in problem
+
+
+def test_a_previous_secret_needs_the_new_one():
+    [problem] = problems(SHOPIFY_CLIENT_SECRET_PREVIOUS="old")
+    assert problem.startswith("SHOPIFY_CLIENT_SECRET_PREVIOUS needs SHOPIFY_CLIENT_SECRET")
+
+
+def test_neither_kind_of_credentials_names_both():
+    [problem] = problems(SHOPIFY_ACCESS_TOKEN="")
+    assert problem.startswith("SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required")
+    assert "SHOPIFY_ACCESS_TOKEN" in problem

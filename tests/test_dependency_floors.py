@@ -17,6 +17,7 @@ FIXED = {
     "jinja2": ("CVE-2025-27516, sandbox escape through |attr", "3.1.6"),
     "requests": ("CVE-2026-25645, extract_zipped_paths temporary file", "2.33.0"),
     "urllib3": ("CVE-2026-44432, decompression bomb in the streaming API", "2.7.0"),
+    "cryptography": ("CVE-2026-69247, a Bleichenbacher oracle in PKCS#7 decryption", "50.0.0"),
     "waitress": ("CVE-2024-49768, request processing race on pipelined requests", "3.0.1"),
 }
 

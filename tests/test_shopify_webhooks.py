@@ -323,3 +323,22 @@ def test_the_event_page_shows_the_lifecycle_and_each_webhook(make_app):
     assert "ignored: out of order" in text
     assert "#1001 · paid" in text
     assert "<dt>Draft state</dt><dd>completed" in text
+
+
+DEV_DASHBOARD = {"SHOPIFY_ACCESS_TOKEN": "", "SHOPIFY_CLIENT_ID": "client-id-1",
+                 "SHOPIFY_CLIENT_SECRET": "client-secret-new"}
+
+
+def test_a_dev_dashboard_app_s_webhooks_are_checked_with_its_client_secret(make_app):
+    client = make_app(**DEV_DASHBOARD).test_client()
+    assert post(client, "draft_orders/update", {"id": 1}, secret="client-secret-new") \
+        .status_code == 200
+    assert post(client, "draft_orders/update", {"id": 1}, secret=HOOK_SECRET).status_code == 401
+
+
+def test_during_a_rotation_webhooks_signed_with_either_secret_are_accepted(make_app):
+    client = make_app(**DEV_DASHBOARD,
+                      SHOPIFY_CLIENT_SECRET_PREVIOUS="client-secret-old").test_client()
+    for secret in ("client-secret-old", "client-secret-new"):
+        assert post(client, "draft_orders/update", {"id": 1}, secret=secret).status_code == 200
+    assert post(client, "draft_orders/update", {"id": 1}, secret="another").status_code == 401
