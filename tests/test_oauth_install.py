@@ -211,3 +211,11 @@ def test_the_install_needs_public_url(make_app):
 @pytest.fixture
 def client_legacy(make_app):
     return make_app().test_client()
+
+
+def test_a_replayed_launch_keeps_at_most_a_hundred_states(client, store):
+    query = signed()
+    for _ in range(120):
+        assert client.get("/auth/shopify", query_string=query).status_code == 302
+    with store._connect() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM oauth_states").fetchone()["n"] <= 100

@@ -260,3 +260,15 @@ def test_an_install_answer_without_a_refresh_token_is_refused(shopify, store, cl
     result = managed(store, clock).install("the-code")
     assert isinstance(result, Refusal)
     assert store.credentials() is None
+
+
+def test_a_process_waiting_on_a_problem_stops_waiting_once_another_stored_a_token(
+        shopify, store, clock):
+    shopify.add(responses.POST, TOKEN_URL, status=400, json={"error": "shop_not_permitted"})
+    waiting, installing = managed(store, clock), managed(store, clock)
+    with pytest.raises(CredentialsUnavailable):
+        waiting.current()
+    assert waiting.waiting_until() > clock()
+    install(installing, shopify)
+    assert waiting.waiting_until() == 0.0
+    assert waiting.current() == "shpat_installed"

@@ -205,7 +205,12 @@ class ManagedToken:
             self._refused(Refusal("shopify_unauthorized", REVOKED, setup=True), self.clock())
 
     def waiting_until(self) -> float:
-        """Until when this process knows the setup keeps it from a token."""
+        """Until when this process knows the setup keeps it from a token; no
+        longer once another process has stored a token since (an install, say)."""
+        if self._blocked_until > self.clock():
+            row = self.store.credentials()
+            if row is not None and not row["problem_code"] and self._readable(row) is not None:
+                self._blocked_until = 0.0
         return self._blocked_until
 
     def status(self) -> TokenStatus:
@@ -239,7 +244,7 @@ class ManagedToken:
         """The stored token if it is not due (nor the one just refused), else a
         renewed one; single-flight across processes through the store's lease."""
         now = self.clock()
-        if now < self._blocked_until and self._problem is not None:
+        if self.waiting_until() > now and self._problem is not None:
             raise self._problem
         give_up_at = now + self.timeout + 5
         while True:

@@ -12,6 +12,7 @@ already encrypted; this module never sees one in plain text.
 from typing import Any
 
 ROW = "shop"  # the one row: this deployment serves one shop
+MAX_OAUTH_STATES = 100  # installs under way at once: one merchant's, with room to spare
 _COLUMNS = ("client_id, grant_kind, access_token, scope, issued_at, expires_at, refresh_token,"
             " refresh_expires_at, version, renewing_owner, renewing_until, problem_code,"
             " problem_detail, problem_at, updated_at")
@@ -85,11 +86,16 @@ class CredentialStatements:
         return new
 
     def add_oauth_state(self, state: str, now: float, max_age: float) -> None:
-        """Remember a state issued to a browser, forgetting the stale ones."""
+        """Remember a state issued to a browser, forgetting the stale ones and
+        all but the newest MAX_OAUTH_STATES: a signed launch replayed in a loop
+        for its few minutes cannot grow the table."""
         with self._connect(write=True) as conn:
             conn.execute("DELETE FROM oauth_states WHERE created_at <= ?", (now - max_age,))
             conn.execute("INSERT INTO oauth_states (state, created_at) VALUES (?, ?)",
                          (state, now))
+            conn.execute("DELETE FROM oauth_states WHERE created_at < (SELECT created_at FROM"
+                         " oauth_states ORDER BY created_at DESC LIMIT 1 OFFSET ?)",
+                         (MAX_OAUTH_STATES - 1,))
 
     def take_oauth_state(self, state: str, now: float, max_age: float) -> bool:
         """Use up a state: True once for a state issued within `max_age`, then never."""
