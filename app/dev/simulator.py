@@ -8,7 +8,9 @@ ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
 its own cost bucket. It plays a draft's lifecycle too: invoices, completion into
 an order ("the customer paid", from /_sim or the invoice page's Pay now),
 deletion, and the signed webhooks each change sends to the subscribed addresses
-(simulator_webhooks). It depends on nothing else in `app`, so it can run in
+(simulator_webhooks). Its app has a client id and secret, as Dev Dashboard apps
+do: tokens come from its token endpoint, by client credentials, an OAuth install
+or a refresh (simulator_auth). It depends on nothing else in `app`, so it can run in
 another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
