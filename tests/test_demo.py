@@ -16,9 +16,24 @@ from helpers import cart_body, settings
 from servers import PROJECT_ROOT, demo_command, free_ports_in_a_row, running_demo
 
 from app.dev.cli import demo_command as demo_cli
-from app.dev.demo import ADMIN_PASSWORD, start, stop
+from app.dev.demo import (
+    ADMIN_PASSWORD,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    banner,
+    demo_shop,
+    receiver_settings,
+    start,
+    stop,
+    token_lives,
+)
 from app.dev.demo import SECRET as DEMO_SECRET
+from app.dev.simulator import create_simulator
 from app.signature import sign
+
+RECEIVER = "http://127.0.0.1:8080"
+URLS = {"receiver": RECEIVER, "simulator": "http://127.0.0.1:8081",
+        "storefront": "http://127.0.0.1:8082"}
 
 
 def modules_after(code, **env):
@@ -105,3 +120,81 @@ def test_demo_event_page_links_to_pages_that_open(tmp_path):
         assert requests.get(html.unescape(invoice_link), timeout=5).status_code == 200
     finally:
         stop(running)
+
+
+def test_demo_receiver_runs_on_the_apps_client_id_and_secret_alone(tmp_path):
+    settings = receiver_settings("http://127.0.0.1:8081", RECEIVER, URLS["storefront"], tmp_path)
+
+    assert (settings["SHOPIFY_CLIENT_ID"], settings["SHOPIFY_CLIENT_SECRET"]) == (
+        CLIENT_ID, CLIENT_SECRET)
+    assert not {"SHOPIFY_ACCESS_TOKEN", "SHOPIFY_WEBHOOK_SECRET", "PUBLIC_URL"} & set(settings)
+
+
+def test_demo_receiver_installed_by_oauth_knows_its_own_address(tmp_path):
+    settings = receiver_settings("http://127.0.0.1:8081", RECEIVER, URLS["storefront"], tmp_path,
+                                 oauth=True)
+
+    assert settings["PUBLIC_URL"] == RECEIVER
+    assert "SHOPIFY_ACCESS_TOKEN" not in settings
+
+
+def test_demo_shop_gives_client_credentials_and_signs_webhooks_with_the_client_secret():
+    sim = create_simulator(demo_shop())
+    state = sim.extensions["shopify_simulator"]
+
+    answer = sim.test_client().post("/admin/oauth/access_token", data={
+        "grant_type": "client_credentials", "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET})
+
+    assert answer.status_code == 200
+    assert state.config["webhook_secret"] is None  # signed with the client secret
+
+
+def test_demo_shop_for_oauth_refuses_client_credentials_until_installed():
+    client = create_simulator(demo_shop(oauth=True, receiver_url=RECEIVER)).test_client()
+
+    answer = client.post("/admin/oauth/access_token", data={
+        "grant_type": "client_credentials", "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET})
+
+    assert answer.json["error"] == "shop_not_permitted"
+
+
+def test_demo_shop_for_oauth_launches_the_receivers_install_and_allows_its_callback():
+    sim = create_simulator(demo_shop(oauth=True, receiver_url=RECEIVER))
+    client, config = sim.test_client(), sim.extensions["shopify_simulator"].config
+
+    launch = client.get("/_sim/launch")
+
+    assert launch.headers["Location"].startswith(f"{RECEIVER}/auth/shopify?")
+    assert config["redirect_urls"] == [f"{RECEIVER}/auth/shopify/callback"]
+    assert (config["organization"], config["installed"]) == (False, False)
+
+
+def test_demo_token_seconds_shortens_both_token_lives():
+    assert token_lives(30) == {"token_seconds": 30, "expiring_seconds": 30}
+
+
+def test_demo_banner_shows_the_client_id_and_secret():
+    text = banner(URLS)
+
+    assert f"client id '{CLIENT_ID}'" in text and f"client secret '{CLIENT_SECRET}'" in text
+    assert "Install the app" not in text
+
+
+def test_demo_banner_with_oauth_starts_with_the_install_link():
+    text = banner(URLS, oauth=True)
+
+    first_step = text.splitlines()[1]
+    assert first_step.strip() == "1. Install the app: open http://127.0.0.1:8081/_sim/launch"
+
+
+def test_demo_command_passes_oauth_and_token_seconds_on(monkeypatch):
+    calls = []
+    monkeypatch.setattr("app.dev.demo.run", lambda *args: calls.append(args))
+
+    result = CliRunner().invoke(demo_cli, ["--oauth", "--token-seconds", "30", "--api",
+                                           "graphql"])
+
+    assert result.exit_code == 0, result.output
+    assert calls == [(8080, True, "graphql", True, 30)]

@@ -336,14 +336,15 @@ def test_deleting_sends_draft_orders_delete_with_the_id(client, state, catcher):
         ("draft_orders/delete", {"id": draft["id"]})]
 
 
-def test_a_webhook_arrives_signed_with_the_webhook_secret(client, catcher):
+def test_a_webhook_arrives_signed_with_the_webhook_secret(client, state, catcher):
     address, arrived = catcher
+    state.configure(webhook_secret=SECRET)  # an admin-created app's; else the client secret
     subscribe(client, "draft_orders/update", address)
     draft = make_draft(client)
 
     send_invoice(client, draft["id"])
 
-    client.application.extensions["shopify_simulator"].wait_for_webhooks(10)
+    state.wait_for_webhooks(10)
     headers, body = arrived[0]["headers"], arrived[0]["body"]
     expected = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
     assert hmac.compare_digest(headers["X-Shopify-Hmac-Sha256"].encode(), expected)

@@ -18,8 +18,14 @@ import click
 @click.option("--api", type=click.Choice(["rest", "graphql"]), default="rest", show_default=True,
               help="The Admin API the receiver speaks (SHOPIFY_API); graphql adds a discount "
                    "code, a second currency and a sold-out item to try.")
-def demo_command(port, polling, api):
+@click.option("--oauth", is_flag=True,
+              help="Install the app by OAuth (open the simulator's /_sim/launch first) "
+                   "instead of running on client credentials.")
+@click.option("--token-seconds", type=click.IntRange(min=1), default=None,
+              help="Access tokens the simulator issues last this long, so renewals can be "
+                   "watched (default: 86399 for client credentials, 3600 installed).")
+def demo_command(port, polling, api, oauth, token_seconds):
     """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
     from .demo import run
 
-    run(port, polling, api)
+    run(port, polling, api, oauth, token_seconds)

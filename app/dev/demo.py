@@ -5,6 +5,10 @@ Three servers on three origins, as in production: the Admin API simulator
 renders templates/snippet.liquid with a real Liquid engine. The browser tests
 use the same storefront, so what a newcomer sees is what the tests check.
 
+The receiver gets its tokens as a Dev Dashboard app does since 2026: by default
+with client credentials (the shop organization's own app), or with `--oauth` by
+the merchant installing it (an authorization code, then refresh tokens).
+
 `app.dev.cli` holds the command's options and imports this module only when
 the demo runs; the demo brings its own settings, so none need to be set.
 """
@@ -25,13 +29,20 @@ from flask import Flask, jsonify, redirect, request
 from markupsafe import escape
 
 from .. import create_app
+from ..config import DEFAULT_API_VERSION
 from ..setup_page import snippet
 from ..shopify_webhooks import PATH, TOPICS, subscribe
 from .serving import serve_in_thread
 from .simulator import create_simulator
 
 SECRET = "demo-shared-secret"
-TOKEN = "shpat_demo_token"
+# The demo app's credentials, as the Dev Dashboard gives them; the simulator signs
+# its webhooks with the client secret, as Shopify does for such apps.
+CLIENT_ID = "demo_client_id"
+CLIENT_SECRET = "demo_client_secret_7d41c9e2a5"
+TOKEN = "shpat_demo_token"  # a legacy admin-created app's token the simulator still takes
+INSTALL_PATH = "/auth/shopify"  # on the receiver: the app URL Shopify opens
+CALLBACK_PATH = "/auth/shopify/callback"  # on the receiver: the OAuth redirect_uri
 ADMIN_PASSWORD = "demo"
 CUSTOMER = {"id": 207119551, "email": "bob.norman@example.com", "first_name": "Bob"}
 
@@ -51,10 +62,6 @@ GRAPHQL_SHOP = {
     },
 }
 GRAPHQL_SETTINGS = {"SHOPIFY_API": "graphql", "OUT_OF_STOCK_POLICY": "drop"}
-
-# The draft's whole life: its invoice is sent, the simulator tells the receiver of
-# each change by signed webhooks, and its invoice page has a "Pay now" button.
-WEBHOOK_SECRET = "demo-webhook-secret"
 
 
 def sample_cart():
@@ -242,35 +249,86 @@ class Storefront:
 
 # --- Putting the three together --------------------------------------------------------------
 
-def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest"):
+def demo_shop(api="rest", oauth=False, receiver_url=None):
+    """The simulator's settings: the demo app's credentials; with `oauth`, an app
+    of another organization, not yet installed (client credentials are refused
+    with shop_not_permitted), whose app URL and redirect URL are the receiver's."""
+    shop = {"token": TOKEN, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            **(GRAPHQL_SHOP if api == "graphql" else {})}
+    if oauth:
+        shop |= {"organization": False, "installed": False,
+                 "application_url": receiver_url + INSTALL_PATH,
+                 "redirect_urls": [receiver_url + CALLBACK_PATH]}
+    return shop
+
+
+def token_lives(seconds):
+    """The simulator's settings that make every access token it issues last
+    `seconds`, so that renewals can be watched."""
+    return {"token_seconds": seconds, "expiring_seconds": seconds}
+
+
+def receiver_settings(shop_url, receiver_url, storefront_url, directory, api="rest",
+                      oauth=False):
+    """The receiver's settings: the app's client id and secret (no access token, and
+    no webhook secret: it is the client secret); with `oauth`, its own address."""
+    return {
+        "SHOPIFY_SHOP": shop_url, "SHOPIFY_CLIENT_ID": CLIENT_ID,
+        "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET, "SHARED_SECRET": SECRET,
+        "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
+        "ALLOWED_ORIGINS": storefront_url, "RUN_WORKER": "1",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
+        "SEND_INVOICE": "1",
+        **({"PUBLIC_URL": receiver_url} if oauth else {}),
+        **(GRAPHQL_SETTINGS if api == "graphql" else {}),
+    }
+
+
+class _LateApp:
+    """A WSGI app named after its server listens, so that the receiver's settings
+    can hold its own address (PUBLIC_URL) when the port is picked at start."""
+
+    def __init__(self):
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest", oauth=False):
     """Start simulator, receiver (with its worker thread) and storefront; return
-    their servers and the simulator's state. Port 0 picks a free port."""
+    their servers and the simulator's state. Port 0 picks a free port.
+    `simulator_config` overrides the demo shop's settings; `oauth` has the app
+    installed by the merchant (/_sim/launch) rather than run on client credentials."""
     receiver_port, simulator_port, storefront_port = ports
-    graphql = api == "graphql"
-    simulator_app = create_simulator({"token": TOKEN, "webhook_secret": WEBHOOK_SECRET,
-                                      **(GRAPHQL_SHOP if graphql else {}),
+    late = _LateApp()
+    receiver = serve_in_thread(late, port=receiver_port)
+    simulator_app = create_simulator({**demo_shop(api, oauth, receiver.url),
                                       **(simulator_config or {})})
     simulator = serve_in_thread(simulator_app, port=simulator_port)
-    storefront = Storefront(graphql=graphql)
+    shop = simulator_app.extensions["shopify_simulator"]
+    storefront = Storefront(graphql=api == "graphql")
     storefront_server = serve_in_thread(storefront.app(), port=storefront_port)
-    receiver_app = create_app({
-        "SHOPIFY_SHOP": simulator.url, "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHARED_SECRET": SECRET,
-        "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
-        "ALLOWED_ORIGINS": storefront_server.url, "RUN_WORKER": "1",
-        "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
-        "SEND_INVOICE": "1", "SHOPIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        **(GRAPHQL_SETTINGS if graphql else {}),
-    })
-    receiver = serve_in_thread(receiver_app, port=receiver_port)
+    receiver_app = create_app(receiver_settings(simulator.url, receiver.url,
+                                                storefront_server.url, directory, api, oauth))
+    late.app = receiver_app
     storefront.receiver_url = receiver.url
-    # What `flask --app app webhooks register` does for a deployed receiver.
-    for topic, problem in subscribe(receiver_app.extensions["shopify"], TOPICS,
-                                    receiver.url + PATH):
-        if problem:
-            raise click.ClickException(f"the simulator refused the {topic} webhook: {problem}")
+    if oauth:
+        # Not installed yet, the receiver has no token to subscribe with: the app's
+        # subscriptions come with it, as a Dev Dashboard app declares them in its
+        # configuration and Shopify applies them to each shop it is installed on.
+        for topic in TOPICS:
+            shop.subscribe(topic, receiver.url + PATH, DEFAULT_API_VERSION)
+    else:
+        # What `flask --app app webhooks register` does for a deployed receiver.
+        for topic, problem in subscribe(receiver_app.extensions["shopify"], TOPICS,
+                                        receiver.url + PATH):
+            if problem:
+                raise click.ClickException(
+                    f"the simulator refused the {topic} webhook: {problem}")
     stop_worker = receiver_app.extensions["worker"].start()
     return {"simulator": simulator, "storefront": storefront_server, "receiver": receiver,
-            "shop": simulator_app.extensions["shopify_simulator"], "stop_worker": stop_worker}
+            "shop": shop, "stop_worker": stop_worker}
 
 
 ROLES = ("receiver", "simulator", "storefront")  # on --port and the next two ports
@@ -299,8 +357,32 @@ def unavailable_ports(ports, host="127.0.0.1"):
     return found
 
 
-def run(port, polling, api="rest"):
-    """The demo command: serve until Ctrl-C or SIGTERM, then remove the temporary folder."""
+def banner(urls, api="rest", oauth=False):
+    """What the demo prints once running, `urls` being the three servers' addresses."""
+    install = (f"  1. Install the app: open {urls['simulator']}/_sim/launch\n"
+               f"     (the merchant installs it: Shopify opens the receiver's {INSTALL_PATH},\n"
+               f"     which sends you to the install page, then back to {CALLBACK_PATH})\n"
+               if oauth else "")
+    try_out = (f"  with the GraphQL Admin API: try the code {DISCOUNT_CODE}, the currency "
+               f"{CURRENCIES[1]} and a sold-out item on the cart page\n"
+               if api == "graphql" else "")
+    how = ("an app installed by OAuth" if oauth
+           else "the shop's own app, tokens by client credentials")
+    return (
+        "Demo running on loopback (Ctrl-C to stop):\n" + install + try_out +
+        f"  storefront  {urls['storefront']}/cart   <- open this, press the button,\n"
+        f"              then open the invoice it links to and pay it\n"
+        f"  receiver    {urls['receiver']}/   (event log: /admin, "
+        f"password '{ADMIN_PASSWORD}')\n"
+        f"  simulator   {urls['simulator']}/_sim/draft_orders   "
+        f"(the draft orders 'Shopify' holds)\n"
+        f"              {how}: client id '{CLIENT_ID}',\n"
+        f"              client secret '{CLIENT_SECRET}'")
+
+
+def run(port, polling, api="rest", oauth=False, token_seconds=None):
+    """The demo command: serve until Ctrl-C or SIGTERM, then remove the temporary folder.
+    `token_seconds` shortens the simulator's token lives, to watch renewals."""
     ports = (port, port + 1, port + 2)
     unavailable = unavailable_ports(ports)
     if unavailable:
@@ -312,22 +394,14 @@ def run(port, polling, api="rest"):
             f"choose others with --port, e.g. --port {port + 1000}")
     # GraphQL's draftOrderCreate answers at once: there is no 202 to poll.
     config = {"mode": "accepted", "accepted_polls": 1} if polling and api == "rest" else {}
+    if token_seconds:
+        config |= token_lives(token_seconds)
     # SIGTERM (kill, a process manager) stops the demo as Ctrl-C does, so the
     # temporary folder is removed either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="cart-draft-demo-") as directory:
-        running = start(directory, ports, config, api)
-        try_out = (f"  with the GraphQL Admin API: try the code {DISCOUNT_CODE}, the currency "
-                   f"{CURRENCIES[1]} and a sold-out item on the cart page\n"
-                   if api == "graphql" else "")
-        click.echo(
-            "Demo running on loopback (Ctrl-C to stop):\n" + try_out +
-            f"  storefront  {running['storefront'].url}/cart   <- open this, press the button,\n"
-            f"              then open the invoice it links to and pay it\n"
-            f"  receiver    {running['receiver'].url}/   (event log: /admin, "
-            f"password '{ADMIN_PASSWORD}')\n"
-            f"  simulator   {running['simulator'].url}/_sim/draft_orders   "
-            f"(the draft orders 'Shopify' holds; access token '{TOKEN}')")
+        running = start(directory, ports, config, api, oauth)
+        click.echo(banner({role: running[role].url for role in ROLES}, api, oauth))
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

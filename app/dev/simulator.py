@@ -8,7 +8,9 @@ ends. Its GraphQL endpoint (simulator_graphql) works on the same drafts, with
 its own cost bucket. It plays a draft's lifecycle too: invoices, completion into
 an order ("the customer paid", from /_sim or the invoice page's Pay now),
 deletion, and the signed webhooks each change sends to the subscribed addresses
-(simulator_webhooks). It depends on nothing else in `app`, so it can run in
+(simulator_webhooks). Its app has a client id and secret, as Dev Dashboard apps
+do: tokens come from its token endpoint, by client credentials, an OAuth install
+or a refresh (simulator_auth). It depends on nothing else in `app`, so it can run in
 another process: `python -m waitress --call app.dev.simulator:create_simulator`.
 """
 
@@ -39,6 +41,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from . import simulator_auth as auth
 from . import simulator_graphql as graphql
 from . import simulator_webhooks as webhooks
 from .simulator_graphql import Refused
@@ -61,10 +64,26 @@ REQUIRED_SCOPES = {
 }
 
 DEFAULT_CONFIG = {
-    "token": "shpat_simulator_token",
+    "token": "shpat_simulator_token",  # a legacy admin-created app's static token
+    # The Dev Dashboard app: its client id and secret get tokens at /admin/oauth/access_token.
+    "client_id": "sim_client_id",
+    "client_secret": "sim_client_secret",
+    # Set during a secret rotation: the token endpoint takes either secret, and
+    # redirects, launches and webhooks are signed with this one (the oldest unrevoked).
+    "previous_client_secret": None,
+    "organization": True,  # the shop organization's own app: client credentials permitted
+    "installed": True,  # False: client credentials refused; an install's code sets it True
+    "token_seconds": 86399,  # a client-credentials token's life
+    "expiring_seconds": 3600,  # an installed app's expiring access token's life
+    "refresh_seconds": 7776000,  # a refresh token's life (90 days)
+    "redirect_urls": None,  # None: any redirect_uri; else the allowed ones
+    "application_url": None,  # the app URL /_sim/launch opens
     "shop_id": 548380009,
     "shop_domain": "simulator.myshopify.com",
-    "api_versions": None,  # None: any YYYY-MM version
+    "api_versions": None,  # None: any YYYY-MM version; else only these, others 404
+    # None: each version served as asked; else another version asked for is served
+    # as the oldest of these, named in X-Shopify-API-Version (api_versions wins if set)
+    "supported_versions": None,
     "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products",
                "read_companies", "read_orders"],
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
@@ -83,7 +102,8 @@ DEFAULT_CONFIG = {
     "drop_after_invoice": 0,  # as drop_after_create: the invoice is sent, its answer lost
     # {customer_id: {"email": str or None}}; any other customer is customer<id>@example.com
     "customers": {},
-    "webhook_secret": "simulator_webhook_secret",  # signs outgoing webhooks
+    # Signs outgoing webhooks; None: the client secret (the previous one during a rotation)
+    "webhook_secret": None,
     "webhooks_paused": False,  # record webhooks, send none
     "webhook_duplicates": False,  # send each webhook twice, same webhook id
     "webhook_reorder": False,  # hold one webhook back, send it after the next
@@ -143,6 +163,8 @@ class SimulatorState:
             self._points = float(self.config["graphql_bucket_size"])
             self._points_at = self._bucket_at
             self._line_item_ids = 0
+            self.tokens = auth.Tokens()
+            self.token_requests = []  # every token endpoint request: grant_type, at, status
 
     def accepted_currencies(self):
         """The presentment currencies a draft may be in: the shop's own and the configured."""
@@ -167,6 +189,65 @@ class SimulatorState:
             if allowed is None
             else version in allowed
         )
+
+    def served_version(self, version: str) -> str | None:
+        """The version that answers a request for `version`, or None (a 404): an
+        unsupported one falls back to the oldest supported, as at Shopify."""
+        if not self.accepts_version(version):
+            return None
+        supported = self.config["supported_versions"]
+        if self.config["api_versions"] is not None or supported is None or version in supported:
+            return version
+        return supported[0]
+
+    def authorizes(self, token: str | None, now: float) -> bool:
+        """The legacy static token, or a live access token the token endpoint issued."""
+        with self.lock:
+            return token == self.config["token"] or self.tokens.authorizes(token, now)
+
+    def grant(self, form: dict) -> tuple[int, dict]:
+        """The token endpoint: (status, body) for a grant request, each one recorded."""
+        with self.lock:
+            now = self.clock()
+            grant_type = form.get("grant_type") or "authorization_code"
+            try:
+                auth.check_client(self.config, form.get("client_id"), form.get("client_secret"))
+                if grant_type == "client_credentials":
+                    status, body = 200, self.tokens.client_credentials(self.config, now)
+                elif grant_type == "authorization_code":
+                    body = self.tokens.authorization_code(
+                        self.config, form.get("code"), str(form.get("expiring")) == "1", now)
+                    status = 200
+                    self.config["installed"] = True  # the merchant approved the install
+                elif grant_type == "refresh_token":
+                    status, body = 200, self.tokens.refresh_with(
+                        self.config, form.get("refresh_token"), now)
+                else:
+                    raise auth.TokenRefused("unsupported_grant_type",
+                                            f"Unsupported grant_type {grant_type!r}.")
+            except auth.TokenRefused as refusal:
+                status, body = refusal.status, refusal.body()
+            self.token_requests.append({"grant_type": grant_type, "at": now, "status": status,
+                                        "error": body.get("error")})
+            return status, body
+
+    def issue_code(self) -> str:
+        with self.lock:
+            return self.tokens.issue_code(self.clock())
+
+    def revoke(self) -> dict:
+        """Every issued token and code stops working (uninstalled, or revoked)."""
+        with self.lock:
+            return self.tokens.revoke_all()
+
+    def signed_query(self, **params: str) -> dict:
+        """`params` with the shop's `shop`, `host` and `timestamp`, and their `hmac`
+        by the oldest unrevoked client secret: what Shopify adds to an app's URL."""
+        with self.lock:
+            domain = self.config["shop_domain"]
+            query = {**params, "host": auth.host_parameter(domain), "shop": domain,
+                     "timestamp": str(int(time.time()))}
+            return {**query, "hmac": auth.query_signature(query, auth.signing_secret(self.config))}
 
     def find(self, draft_id):
         with self.lock:
@@ -356,7 +437,8 @@ class SimulatorState:
 
     def _announce(self, topic, payload):
         self._outbox.post(webhooks.deliveries(self.webhooks, topic, deepcopy(payload),
-                                              self.config), self.config)
+                                              self.config, auth.webhook_key(self.config)),
+                          self.config)
 
     def _record_webhook(self, entry):
         with self.lock:
@@ -553,9 +635,33 @@ def _normalised(config):
                            else str(customer["email"])}
         for customer_id, customer in config["customers"].items()
     }
-    if not isinstance(config["webhook_secret"], str) or not config["webhook_secret"]:
-        raise ValueError("webhook_secret must be a non-empty string")
+    for name in ("client_id", "client_secret"):
+        _text(config, name)
+    for name in ("webhook_secret", "previous_client_secret", "application_url"):
+        if config[name] is not None:
+            _text(config, name)
+    for switch in ("organization", "installed"):
+        _switch(config, switch, True)
+    for seconds in ("token_seconds", "expiring_seconds", "refresh_seconds"):
+        config[seconds] = int(config[seconds])
+        if config[seconds] < 1:
+            raise ValueError(f"{seconds} must be at least 1")
+    if config["redirect_urls"] is not None:
+        config["redirect_urls"] = [_text({"url": url}, "url") for url in config["redirect_urls"]]
+    if config["supported_versions"] is not None:
+        config["supported_versions"] = sorted(str(v) for v in config["supported_versions"])
+        if not config["supported_versions"] or not all(
+                re.fullmatch(r"\d{4}-\d{2}", v) for v in config["supported_versions"]):
+            raise ValueError("supported_versions must be a non-empty list of YYYY-MM versions")
     return config
+
+
+def _text(entry, key):
+    """A setting that must be a non-empty string."""
+    value = entry[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string, not {value!r}")
+    return value
 
 
 def _choice(entry, key, default, choices):
@@ -606,12 +712,15 @@ def _seconds(value):
 
 admin = Blueprint("shopify_admin", __name__)
 pages = Blueprint("shopify_pages", __name__)
+oauth = Blueprint("shopify_oauth", __name__)  # the token endpoint and the install page
 control = Blueprint("shopify_control", __name__, url_prefix="/_sim")
 
 
 def _is_api_call():
-    """An Admin API request: the shop admin's pages are for people, not the API client."""
-    return request.path.startswith("/admin/") and request.blueprint != pages.name
+    """An Admin API request: the shop admin's pages are for people, and OAuth's
+    endpoints take no access token and are outside the API's rate limit."""
+    return request.path.startswith("/admin/") and request.blueprint not in (pages.name,
+                                                                            oauth.name)
 
 
 @admin.before_app_request
@@ -630,9 +739,11 @@ def _gatekeeper():
         status = state.config["down_status"]
         return _errors(HTTP_STATUS_CODES.get(status, "Error"), status)
     version = (request.view_args or {}).get("version")
-    if version is not None and not state.accepts_version(version):
-        return _errors("Not Found", 404)
-    if request.headers.get("X-Shopify-Access-Token") != state.config["token"]:
+    if version is not None:
+        g.sim_version = state.served_version(version)
+        if g.sim_version is None:
+            return _errors("Not Found", 404)
+    if not state.authorizes(request.headers.get("X-Shopify-Access-Token"), now):
         return _errors(INVALID_TOKEN, 401)
     if request.endpoint == GRAPHQL_ENDPOINT:
         return None  # its cost bucket and scopes are the endpoint's own
@@ -657,6 +768,8 @@ def _account(response):
     if not _is_api_call():
         return response
     state = _state()
+    if g.get("sim_version"):
+        response.headers["X-Shopify-API-Version"] = g.sim_version
     entry = {
         "method": request.method,
         "path": request.path,
@@ -946,6 +1059,66 @@ def pay_invoice(shop_id, token):
     return redirect(page, code=303)
 
 
+@oauth.post("/admin/oauth/access_token")
+def access_token():
+    """Shopify's token endpoint: client credentials, an install's code, or a refresh;
+    form-encoded as Shopify documents it, or JSON."""
+    body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    status, answer = _state().grant(body if isinstance(body, dict) else {})
+    return jsonify(answer), status
+
+
+_INSTALL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Install app · Simulated Shop</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+</style></head>
+<body><p><small>The Admin API simulator's stand-in for Shopify's app install page.</small></p>
+{% if problem %}<h1>Oauth error</h1><p>{{ problem }}</p>{% else %}
+<h1>Install app</h1>
+<p>App (client id) <code>{{ params.client_id }}</code> asks for access to {{ shop }}:</p>
+<ul>{% for scope in scopes %}<li>{{ scope }}</li>{% else %}<li>(no scopes)</li>{% endfor %}</ul>
+<p>Then you return to <code>{{ params.redirect_uri }}</code>.</p>
+<form method="post" action="/admin/oauth/authorize">
+{% for name, value in params.items() %}<input type="hidden" name="{{ name }}" value="{{ value }}">
+{% endfor %}<button>Install app</button></form>{% endif %}
+</body></html>"""
+
+
+def _install_problem(state, params):
+    """Why Shopify would refuse this install request, or None."""
+    if params.get("client_id") != state.config["client_id"]:
+        return "The client_id is not the id of an app."
+    allowed = state.config["redirect_urls"]
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri or not redirect_uri.startswith(("http://", "https://")):
+        return "The redirect_uri is missing or not an http(s) address."
+    if allowed is not None and redirect_uri not in allowed:
+        return "The redirect_uri is not whitelisted for this app."
+    return None
+
+
+@oauth.route("/admin/oauth/authorize", methods=["GET", "POST"])
+def authorize():
+    """The install page the app sends the merchant to (GET), and its Install
+    button (POST): a single-use code, back to `redirect_uri` with a signed query."""
+    state = _state()
+    params = (request.args if request.method == "GET" else request.form).to_dict()
+    problem = _install_problem(state, params)
+    if problem or request.method == "GET":
+        scopes = [s.strip() for s in params.get("scope", "").split(",") if s.strip()]
+        page = render_template_string(_INSTALL_PAGE, problem=problem, params=params,
+                                      scopes=scopes, shop=state.config["shop_domain"])
+        return page, 400 if problem else 200
+    query = state.signed_query(code=state.issue_code(), **(
+        {"state": params["state"]} if "state" in params else {}))
+    return redirect(_with_query(params["redirect_uri"], query), code=302)
+
+
+def _with_query(url, params):
+    """`url` with `params` added to whatever query it has."""
+    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+
+
 @control.route("/config", methods=["GET", "POST"])
 def sim_config():
     state = _state()
@@ -964,7 +1137,7 @@ def sim_reset():
 
 
 @control.get("/<any(draft_orders, orders, invoices, webhooks, webhooks_sent, requests, "
-             "arrivals):name>")
+             "arrivals, token_requests):name>")
 def sim_read_back(name):
     return jsonify({name: _state().snapshot(name)})
 
@@ -988,6 +1161,23 @@ def sim_delete(draft_id):
     except KeyError:
         return _errors("Not Found", 404)
     return jsonify(deleted=draft_id)
+
+
+@control.get("/launch")
+def sim_launch():
+    """The merchant installs or opens the app: Shopify opens the app URL
+    (`application_url`, or `?app_url=`) with a signed shop, host and timestamp."""
+    state = _state()
+    app_url = request.args.get("app_url") or state.config["application_url"]
+    if not app_url:
+        return _errors("no application_url is configured and no ?app_url= given", 400)
+    return redirect(_with_query(app_url, state.signed_query()), code=302)
+
+
+@control.post("/revoke")
+def sim_revoke():
+    """The app was uninstalled or its credentials revoked: every issued token stops."""
+    return jsonify(revoked=_state().revoke())
 
 
 class _DropConnection:
@@ -1018,6 +1208,7 @@ def create_simulator(config=None, clock=None):
     app.extensions[EXTENSION] = SimulatorState(config, clock)
     app.register_blueprint(admin)
     app.register_blueprint(pages)
+    app.register_blueprint(oauth)
     app.register_blueprint(control)
     app.wsgi_app = _DropConnection(app.wsgi_app)
     return app

@@ -48,8 +48,9 @@ class Delivery:
     record: dict  # what webhooks_sent keeps of it, before the answer is known
 
 
-def deliveries(subscriptions, topic, payload, config):
-    """One signed delivery per subscription to `topic`; they share the event's id."""
+def deliveries(subscriptions, topic, payload, config, secret):
+    """One delivery per subscription to `topic`, signed with `secret`; they share
+    the event's id."""
     body = json.dumps(payload).encode()
     event_id = str(uuid.uuid4())
     triggered = datetime.now(timezone.utc).isoformat(timespec="microseconds")
@@ -61,7 +62,7 @@ def deliveries(subscriptions, topic, payload, config):
         headers = {
             "Content-Type": "application/json",
             "X-Shopify-Topic": topic,
-            "X-Shopify-Hmac-Sha256": signature(body, config["webhook_secret"]),
+            "X-Shopify-Hmac-Sha256": signature(body, secret),
             "X-Shopify-Shop-Domain": config["shop_domain"],
             "X-Shopify-Webhook-Id": webhook_id,
             "X-Shopify-Event-Id": event_id,
