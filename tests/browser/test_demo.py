@@ -95,3 +95,33 @@ def test_demo_round_trip_the_invoice_is_sent_paid_and_the_shopper_s_page_says_so
 
         WebDriverWait(browser, 30).until(lambda d: "Paid: order #1001" in status.text)
         assert status.text.startswith("Your cart was sent: draft order #D1. Paid: order #1001")
+
+
+def test_demo_oauth_install_then_a_cart_becomes_a_draft_order(tmp_path, browser):
+    """`flask --app app demo --oauth`: a cart sent before the install waits
+    (the shop does not permit client credentials); the merchant opens the
+    install link, approves the app, and the waiting cart becomes a draft."""
+    with running_demo(tmp_path, "--oauth") as (_, port):
+        demo = addresses(port)
+        browser.get(f"{demo['storefront']}/cart")
+        browser.find_element(By.ID, "mechanic_cart_submit").click()
+        status = browser.find_element(By.CSS_SELECTOR, "[data-cart-draft-order-status]")
+        WebDriverWait(browser, 10).until(lambda d: status.get_attribute("data-state")
+                                         == "waiting")
+        storefront = browser.current_window_handle
+
+        browser.switch_to.new_window("tab")
+        browser.get(f"{demo['simulator']}/_sim/launch")  # Shopify opens the app URL
+        WebDriverWait(browser, 10).until(lambda d: "Install app" in d.page_source)
+        browser.find_element(By.XPATH, "//button[normalize-space()='Install app']").click()
+        WebDriverWait(browser, 10).until(lambda d: "Connected" in d.page_source)
+        assert "shpat_" not in browser.page_source and "shprt_" not in browser.page_source
+        browser.close()
+        browser.switch_to.window(storefront)
+
+        WebDriverWait(browser, 40).until(lambda d: status.get_attribute("data-state")
+                                         == "success")
+        assert status.text.startswith("Your cart was sent: draft order #D1.")
+        grants = [request["grant_type"] for request in requests.get(
+            f"{demo['simulator']}/_sim/token_requests", timeout=5).json()["token_requests"]]
+        assert grants[-1] == "authorization_code"
