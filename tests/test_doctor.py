@@ -10,7 +10,7 @@ from helpers import SECRET, TOKEN
 from servers import shopify_simulator
 
 from app import doctor
-from app.config import BY_NAME, ConfigError
+from app.config import BY_NAME, DEFAULT_API_VERSION, ConfigError
 from app.shopify import Answer
 from app.store import SqliteStore
 
@@ -54,7 +54,8 @@ def test_good_settings_pass_every_check(doctor_app):
     assert statuses(results) == ["PASS"] * 6
     assert [r.name for r in results] == [
         "configuration", "database", "Shopify answers", "access token is valid",
-        "token has the write_draft_orders, read_orders scopes", "API version 2025-10 is accepted"]
+        "token has the write_draft_orders, read_orders scopes",
+        f"API version {DEFAULT_API_VERSION} is accepted"]
 
 
 def test_shop_check_names_the_shop(doctor_app):
@@ -73,7 +74,7 @@ def test_wrong_token_fails_with_a_token_hint(doctor_app):
 def test_wrong_token_skips_the_checks_that_need_it(doctor_app):
     results = by_name(doctor.run(doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")))
     assert results["token has the write_draft_orders, read_orders scopes"].status == "SKIP"
-    assert results["API version 2025-10 is accepted"].status == "SKIP"
+    assert results[f"API version {DEFAULT_API_VERSION} is accepted"].status == "SKIP"
 
 
 def test_missing_write_scope_fails_with_a_reinstall_hint(doctor_app, simulator):
@@ -90,7 +91,7 @@ def test_rejected_api_version_fails_with_a_version_hint(doctor_app, simulator):
     state, _ = simulator
     state.configure(api_versions=["2025-07"])
     results = doctor.run(doctor_app())
-    check = by_name(results)["API version 2025-10 is accepted"]
+    check = by_name(results)[f"API version {DEFAULT_API_VERSION} is accepted"]
     assert check.failed
     assert "SHOPIFY_API_VERSION" in check.hint
     assert statuses(results) == ["PASS"] * 5 + ["FAIL"]

@@ -8,6 +8,7 @@ import requests
 from helpers import API, SHOP, TOKEN, Clock, submit
 
 from app.cart import EVENT_MARKER
+from app.config import DEFAULT_API_VERSION
 from app.pacing import CostPacer
 from app.shopify import make_client
 from app.shopify.graphql import GraphQLClient, draft_order_input
@@ -96,7 +97,7 @@ def graphql(pacing_clock, slept):
     """A GraphQL client of the mocked shop: `graphql(**features)`."""
     def build(**features):
         pacer = CostPacer(clock=pacing_clock, sleep=slept.append)
-        return GraphQLClient(SHOP, TOKEN, "2025-10", 5, pacer=pacer, features=features,
+        return GraphQLClient(SHOP, TOKEN, DEFAULT_API_VERSION, 5, pacer=pacer, features=features,
                              clock=lambda: NOW)
     return build
 

@@ -8,6 +8,7 @@ from helpers import API
 from responses import matchers
 
 from app import doctor
+from app.config import DEFAULT_API_VERSION
 from app.doctor import Probe
 from app.shopify import Answer
 
@@ -103,7 +104,7 @@ def test_register_again_through_graphql_creates_nothing(hooks_app, shopify):
 
 
 def test_register_under_an_older_graphql_version_sends_callback_url(hooks_app, shopify):
-    created = graphql_shop(shopify, endpoint=GRAPHQL.replace("2025-10", "2025-04"))
+    created = graphql_shop(shopify, endpoint=GRAPHQL.replace(DEFAULT_API_VERSION, "2025-04"))
     run(hooks_app(SHOPIFY_API="graphql", SHOPIFY_API_VERSION="2025-04"), "register")
     assert created[0]["webhookSubscription"] == {"callbackUrl": ADDRESS, "format": "JSON"}
 
