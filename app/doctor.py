@@ -11,18 +11,12 @@ printed. The calls go through the API the receiver is configured for
 
 from dataclasses import dataclass
 
-from .config import BY_NAME, DEFAULT_API_VERSION, stock_check
+from .config import BY_NAME, DEFAULT_API_VERSION
+from .scopes import required_scopes
 from .shopify import Answer
 from .shopify_webhooks import missing_topics, public_address
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
-# The scopes each feature needs, beyond creating (hence reading) draft orders.
-DRAFT_SCOPES = ("write_draft_orders",)
-STOCK_SCOPES = ("read_products", "read_inventory")
-B2B_SCOPES = ("read_customers", "read_companies")
-# The order a paid draft became: read by the re-reads of drafts and, for
-# orders/create, by webhooks (the draft topics come with write_draft_orders).
-ORDER_SCOPES = ("read_orders",)
 
 
 @dataclass(frozen=True)
@@ -51,18 +45,6 @@ class Probe:
     shop_info: dict | None
     scopes: Answer
     handles: list | None
-
-
-def required_scopes(config):
-    """The access scopes the configured features need."""
-    scopes = list(DRAFT_SCOPES)
-    if stock_check(config):
-        scopes += STOCK_SCOPES
-    if config.get("B2B_ORDERS"):
-        scopes += B2B_SCOPES
-    if config.get("RECONCILE_DAYS") or config.get("SHOPIFY_WEBHOOK_SECRET"):
-        scopes += ORDER_SCOPES
-    return scopes
 
 
 def _said(answer):

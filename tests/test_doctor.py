@@ -11,6 +11,7 @@ from servers import shopify_simulator
 
 from app import doctor
 from app.config import BY_NAME, DEFAULT_API_VERSION, ConfigError
+from app.scopes import required_scopes
 from app.shopify import Answer
 from app.store import SqliteStore
 
@@ -178,19 +179,19 @@ def probe_with_scopes(*handles):
 
 
 def test_the_stock_policy_needs_the_product_and_inventory_read_scopes():
-    needed = doctor.required_scopes({"OUT_OF_STOCK_POLICY": "block"})
+    needed = required_scopes({"OUT_OF_STOCK_POLICY": "block"})
     check = doctor.check_scopes(probe_with_scopes("write_draft_orders", "read_products"), needed)
     assert check.status == "FAIL"
     assert check.hint.startswith("add read_inventory to the app's Admin API access scopes")
 
 
 def test_b2b_orders_need_the_customer_and_company_read_scopes():
-    assert doctor.required_scopes({"B2B_ORDERS": True}) == [
+    assert required_scopes({"B2B_ORDERS": True}) == [
         "write_draft_orders", "read_customers", "read_companies"]
 
 
 def test_a_write_scope_grants_its_read_scope():
-    needed = doctor.required_scopes({"INVALID_ITEM_POLICY": "drop"})
+    needed = required_scopes({"INVALID_ITEM_POLICY": "drop"})
     check = doctor.check_scopes(
         probe_with_scopes("write_draft_orders", "write_products", "write_inventory"), needed)
     assert (check.name, check.status) == (
@@ -198,7 +199,7 @@ def test_a_write_scope_grants_its_read_scope():
 
 
 def test_following_drafts_needs_the_orders_read_scope():
-    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 30})
-    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 0,
+    assert "read_orders" in required_scopes({"RECONCILE_DAYS": 30})
+    assert "read_orders" in required_scopes({"RECONCILE_DAYS": 0,
                                                     "SHOPIFY_WEBHOOK_SECRET": "s"})
-    assert "read_orders" not in doctor.required_scopes({"RECONCILE_DAYS": 0})
+    assert "read_orders" not in required_scopes({"RECONCILE_DAYS": 0})

@@ -10,6 +10,7 @@ from responses import matchers
 from app import doctor
 from app.config import DEFAULT_API_VERSION
 from app.doctor import Probe
+from app.scopes import required_scopes
 from app.shopify import Answer
 
 PUBLIC = "https://receiver.example.com"
@@ -193,7 +194,7 @@ def test_doctor_reads_the_subscriptions_with_a_webhook_secret(hooks_app, shopify
 
 
 def test_doctor_asks_for_read_orders_with_a_webhook_secret():
-    assert doctor.required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
+    assert required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
         "write_draft_orders", "read_orders"]
 
 
