@@ -16,13 +16,15 @@ from .scopes import required_scopes
 from .shopify import Answer
 from .shopify_webhooks import missing_topics, public_address
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+# WARN: worth fixing, but the receiver works; like PASS, it does not fail the run.
+PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # PASS | FAIL | SKIP (not checked: an earlier check failed)
+    status: str  # PASS | WARN | FAIL | SKIP (not checked: an earlier check failed, or
+    # Shopify cannot tell)
     what: str = ""
     hint: str = ""
 
@@ -31,8 +33,8 @@ class Check:
         return self.status == FAIL
 
     def line(self):
-        if self.failed:
-            return f"FAIL  {self.name}: {self.what} — hint: {self.hint}"
+        if self.hint:
+            return f"{self.status}  {self.name}: {self.what} — hint: {self.hint}"
         return f"{self.status}  {self.name}" + (f": {self.what}" if self.what else "")
 
 
@@ -132,9 +134,26 @@ def check_scopes(probe, needed):
     return Check(name, PASS)
 
 
-def check_api_version(probe, version):
+def answered_version(answer: Answer) -> str | None:
+    """The version Shopify says it served (the X-Shopify-API-Version header)."""
+    return next((value for key, value in answer.headers.items()
+                 if key.lower() == "x-shopify-api-version"), None)
+
+
+def check_api_version(probe: Probe, version: str) -> Check:
+    """Shopify answers a version it no longer supports with its oldest supported
+    one, and says which in X-Shopify-API-Version: a WARN, since the receiver
+    still works until that version's fields change under it
+    (https://shopify.dev/docs/api/usage/versioning)."""
     name = f"API version {version} is accepted"
     status = probe.shop.status
+    served = answered_version(probe.shop) if status == 200 else None
+    if served and served != version:
+        return Check(name, WARN, f"Shopify answered with API version {served}: it no longer "
+                                 f"serves {version}, and serves its oldest supported version "
+                                 f"instead",
+                     f"set SHOPIFY_API_VERSION to a supported version such as "
+                     f"{DEFAULT_API_VERSION}, or unset it for the default")
     if status == 200:
         return Check(name, PASS)
     if status is None or probe.scopes.status in (None, 401):

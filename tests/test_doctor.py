@@ -203,3 +203,40 @@ def test_following_drafts_needs_the_orders_read_scope():
     assert "read_orders" in required_scopes({"RECONCILE_DAYS": 0,
                                                     "SHOPIFY_WEBHOOK_SECRET": "s"})
     assert "read_orders" not in required_scopes({"RECONCILE_DAYS": 0})
+
+
+# --- The API version Shopify answers with. ---
+
+def probe_served(version):
+    headers = {} if version is None else {"X-Shopify-API-Version": version}
+    shop = Answer("GET", "https://shop/admin/api/2024-01/shop.json", 200, "{}", headers)
+    return doctor.Probe(shop, None, shop, [])
+
+
+def test_another_version_answered_warns_that_shopify_serves_its_oldest():
+    check = doctor.check_api_version(probe_served("2025-10"), "2024-01")
+    assert (check.status, check.failed) == ("WARN", False)
+    assert "answered with API version 2025-10" in check.what
+    assert "SHOPIFY_API_VERSION" in check.hint
+
+
+def test_the_version_answered_as_configured_passes():
+    assert doctor.check_api_version(probe_served("2024-01"), "2024-01").status == "PASS"
+
+
+def test_an_answer_without_a_version_header_passes():
+    assert doctor.check_api_version(probe_served(None), "2024-01").status == "PASS"
+
+
+def test_a_warning_is_printed_with_its_hint_and_the_run_passes(make_app, shopify):
+    api = f"https://test-shop.myshopify.com/admin/api/{DEFAULT_API_VERSION}"
+    shopify.get(f"{api}/shop.json", json={"shop": {"name": "S", "myshopify_domain": "s"}},
+                headers={"X-Shopify-API-Version": "2026-01"})
+    shopify.get("https://test-shop.myshopify.com/admin/oauth/access_scopes.json",
+                json={"access_scopes": [{"handle": "write_draft_orders"},
+                                        {"handle": "read_orders"}]})
+    result = make_app().test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 0, result.output
+    assert (f"WARN  API version {DEFAULT_API_VERSION} is accepted: Shopify answered with API "
+            f"version 2026-01") in result.output
+    assert " — hint: set SHOPIFY_API_VERSION" in result.output
