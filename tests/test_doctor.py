@@ -205,6 +205,22 @@ def test_following_drafts_needs_the_orders_read_scope():
     assert "read_orders" not in required_scopes({"RECONCILE_DAYS": 0})
 
 
+def test_dev_dashboard_credentials_hint_at_a_released_app_version():
+    check = doctor.check_scopes(probe_with_scopes("write_draft_orders"),
+                                ["write_draft_orders", "read_orders"], dev_dashboard=True)
+    assert check.failed
+    assert check.hint.startswith("add read_orders to the access scopes of the app's version in "
+                                 "the Dev Dashboard")
+    assert "shopify app deploy" in check.hint and "release" in check.hint
+    assert "Develop apps" not in check.hint
+
+
+def test_a_legacy_token_keeps_the_admin_hint():
+    check = doctor.check_scopes(probe_with_scopes("write_draft_orders"),
+                                ["write_draft_orders", "read_orders"])
+    assert "Settings > Apps and sales channels > Develop apps" in check.hint
+
+
 # --- The API version Shopify answers with. ---
 
 def probe_served(version):

@@ -216,3 +216,29 @@ def test_register_against_the_simulator_subscribes_once_and_doctor_then_passes(
         "https://receiver.example/webhooks/shopify"}
     checks = {check.name: check for check in doctor.run(app)}
     assert checks["Shopify webhooks are subscribed"].status == "PASS"
+
+
+# --- Dev Dashboard credentials: the subscriptions are shopify.app.toml's. ---
+
+def dashboard(app):
+    app.config["SHOPIFY_CLIENT_ID"] = "client-id"  # as the Dev Dashboard settings load it
+    return app
+
+
+def test_register_under_dev_dashboard_credentials_points_at_the_app_toml(hooks_app, shopify):
+    result = run(dashboard(hooks_app()), "register")  # no call registered: one would fail
+    assert result.exit_code == 0, result.output
+    assert "shopify.app.toml" in result.output
+    assert "flask --app app shopify-config" in result.output
+
+
+def test_doctor_under_dev_dashboard_credentials_does_not_fail_unlisted_webhooks(
+        hooks_app, shopify):
+    shopify.get(f"{API}/shop.json", json={"shop": {"name": "S", "myshopify_domain": "s"}})
+    shopify.get("https://test-shop.myshopify.com/admin/oauth/access_scopes.json",
+                json={"access_scopes": [{"handle": "write_draft_orders"},
+                                        {"handle": "read_orders"}]})
+    check = doctor.run(dashboard(hooks_app()))[-1]  # webhooks.json is never asked
+    assert (check.name, check.status) == ("Shopify webhooks are subscribed", "SKIP")
+    assert "declared in shopify.app.toml (`flask --app app shopify-config`" in check.what
+    assert "cannot list" in check.what
