@@ -46,9 +46,14 @@ def _array(values: Sequence[str]) -> str:
     return "[" + ", ".join(toml_string(value) for value in values) + "]"
 
 
+# The settings the file cannot do without, and what each is.
+NEEDED = {"SHOPIFY_CLIENT_ID": "the app's client id in the Dev Dashboard",
+          "PUBLIC_URL": "the receiver's public https address"}
+
+
 def missing_settings(settings: Mapping) -> list[str]:
-    """The settings the file needs that are unset."""
-    return [name for name in ("SHOPIFY_CLIENT_ID", "PUBLIC_URL") if not settings.get(name)]
+    """The NEEDED settings that are unset, each named with what it is."""
+    return [f"{name} ({what})" for name, what in NEEDED.items() if not settings.get(name)]
 
 
 def app_toml(settings: Mapping, name: str = DEFAULT_NAME) -> str:

@@ -96,9 +96,7 @@ def register(app):
         _configured()
         missing = app_toml.missing_settings(current_app.config)
         if missing:
-            raise SystemExit(f"shopify-config: set {' and '.join(missing)} first (the app's "
-                             f"client id in the Dev Dashboard; the receiver's public https "
-                             f"address)")
+            raise SystemExit(f"shopify-config: set {' and '.join(missing)} first")
         click.echo(app_toml.app_toml(current_app.config, name), nl=False)
 
     @app.cli.group("webhooks")

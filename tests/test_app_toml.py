@@ -84,3 +84,10 @@ def test_values_that_need_escaping_keep_the_file_readable():
     parsed = tomllib.loads(app_toml(settings, "x"))
     assert parsed["client_id"] == 'id"\n[x]'
     assert parsed["auth"]["redirect_urls"] == ['https://r.example/a"b/auth/shopify/callback']
+
+
+def test_both_missing_settings_are_named_at_once(dashboard_app):
+    result = printed(dashboard_app(client_id=None, PUBLIC_URL=""))
+    assert result.output.strip() == (
+        "shopify-config: set SHOPIFY_CLIENT_ID (the app's client id in the Dev Dashboard) and "
+        "PUBLIC_URL (the receiver's public https address) first")

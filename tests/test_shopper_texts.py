@@ -72,7 +72,7 @@ STORED_FAILURES = [
     ("shopify_unauthorized", "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
     ("shopify_not_found", "Shopify has no such address; check SHOPIFY_SHOP and "
                           "SHOPIFY_API_VERSION."),
-    ("shopify_forbidden", "The access token lacks the write_draft_orders scope."),
+    ("shopify_forbidden", "The access token lacks the write_draft_orders scope this call needs."),
     ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
     ("shopify_locked", "Shopify says the shop is locked."),
     ("shopify_418", "Shopify answered 418."),
