@@ -8,7 +8,7 @@ import threading
 import click
 from flask import Flask, current_app
 
-from . import config, doctor
+from . import app_toml, config, doctor
 from .shopify import is_web_url
 from .shopify_webhooks import TOPICS, missing_topics, public_address, subscribe
 from .store import open_store
@@ -87,6 +87,18 @@ def register(app):
         if any(result.failed for result in results):
             raise SystemExit(1)
 
+    @app.cli.command("shopify-config")
+    @click.option("--name", default=app_toml.DEFAULT_NAME, show_default=True,
+                  help="the app's name in the Dev Dashboard and the shop's admin")
+    def shopify_config_command(name):
+        """Print the shopify.app.toml of this receiver (client id, URLs, access
+        scopes, webhooks), for the Dev Dashboard or `shopify app deploy`."""
+        _configured()
+        missing = app_toml.missing_settings(current_app.config)
+        if missing:
+            raise SystemExit(f"shopify-config: set {' and '.join(missing)} first")
+        click.echo(app_toml.app_toml(current_app.config, name), nl=False)
+
     @app.cli.group("webhooks")
     def webhooks_group():
         """Shopify's webhooks about the draft orders this service makes."""
@@ -99,6 +111,9 @@ def register(app):
         orders/create at the receiver's address; those already there are kept."""
         _configured()
         settings = current_app.config
+        if app_toml.dev_dashboard(settings):
+            click.echo(f"webhooks: nothing to register: {app_toml.DECLARED_WEBHOOKS}")
+            return
         if not settings["SHOPIFY_WEBHOOK_SECRET"]:
             raise SystemExit("webhooks: set SHOPIFY_WEBHOOK_SECRET (the custom app's API secret "
                              "key) first: until then /webhooks/shopify answers 404")

@@ -29,7 +29,10 @@ class ConfigError(ValueError):
         return [f"configuration error: {problem}" for problem in self.problems]
 
 
-DEFAULT_API_VERSION = "2025-10"
+# Pinned here only. Shopify supports each stable version for at least 12 months,
+# then answers requests for it with its oldest supported version (doctor warns
+# then): https://shopify.dev/docs/api/usage/versioning
+DEFAULT_API_VERSION = "2026-10"
 # The body static/send-cart.js posts for the largest cart we accept (250 lines of
 # /cart.js, three properties and a 500-character product description each) is
 # 519 KB (storefront_body in tests/helpers.py); 1.5 times that leaves room for longer

@@ -4,31 +4,29 @@ A merchant installing the receiver otherwise learns about a wrong shop, token,
 scope or API version only when the first shopper's cart fails. Each check is a
 small function returning a `Check`, one line for the merchant with what to do,
 and a value tests can look at. Shopify gets two read-only calls (three with
-SHOPIFY_WEBHOOK_SECRET set: its webhook subscriptions); no secret is ever
+SHOPIFY_WEBHOOK_SECRET set and a legacy token: its webhook subscriptions, which
+under Dev Dashboard credentials shopify.app.toml declares); no secret is ever
 printed. The calls go through the API the receiver is configured for
 (`SHOPIFY_API`), and the scopes asked for are those its features need.
 """
 
 from dataclasses import dataclass
 
-from .config import BY_NAME, DEFAULT_API_VERSION, stock_check
+from .app_toml import DECLARED_WEBHOOKS, dev_dashboard
+from .config import BY_NAME, DEFAULT_API_VERSION
+from .scopes import required_scopes
 from .shopify import Answer
 from .shopify_webhooks import missing_topics, public_address
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
-# The scopes each feature needs, beyond creating (hence reading) draft orders.
-DRAFT_SCOPES = ("write_draft_orders",)
-STOCK_SCOPES = ("read_products", "read_inventory")
-B2B_SCOPES = ("read_customers", "read_companies")
-# The order a paid draft became: read by the re-reads of drafts and, for
-# orders/create, by webhooks (the draft topics come with write_draft_orders).
-ORDER_SCOPES = ("read_orders",)
+# WARN: worth fixing, but the receiver works; like PASS, it does not fail the run.
+PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # PASS | FAIL | SKIP (not checked: an earlier check failed)
+    status: str  # PASS | WARN | FAIL | SKIP (not checked: an earlier check failed, or
+    # Shopify cannot tell)
     what: str = ""
     hint: str = ""
 
@@ -37,8 +35,8 @@ class Check:
         return self.status == FAIL
 
     def line(self):
-        if self.failed:
-            return f"FAIL  {self.name}: {self.what} — hint: {self.hint}"
+        if self.hint:
+            return f"{self.status}  {self.name}: {self.what} — hint: {self.hint}"
         return f"{self.status}  {self.name}" + (f": {self.what}" if self.what else "")
 
 
@@ -51,18 +49,6 @@ class Probe:
     shop_info: dict | None
     scopes: Answer
     handles: list | None
-
-
-def required_scopes(config):
-    """The access scopes the configured features need."""
-    scopes = list(DRAFT_SCOPES)
-    if stock_check(config):
-        scopes += STOCK_SCOPES
-    if config.get("B2B_ORDERS"):
-        scopes += B2B_SCOPES
-    if config.get("RECONCILE_DAYS") or config.get("SHOPIFY_WEBHOOK_SECRET"):
-        scopes += ORDER_SCOPES
-    return scopes
 
 
 def _said(answer):
@@ -133,7 +119,20 @@ def _granted(scope, handles):
     return scope in handles or scope.replace("read_", "write_", 1) in handles
 
 
-def check_scopes(probe, needed):
+def scopes_hint(missing: list[str], dev_dashboard: bool) -> str:
+    """Where the merchant adds scopes: a Dev Dashboard app takes them in a new
+    version it releases (shopify.app.toml's `[access_scopes]`), which the shop
+    then approves; a legacy custom app made in the shop's admin, in its settings."""
+    if dev_dashboard:
+        return (f"add {', '.join(missing)} to the access scopes of the app's version in the "
+                "Dev Dashboard (or run `flask --app app shopify-config` > shopify.app.toml, "
+                "then `shopify app deploy`), release that version, then reinstall the app "
+                "or approve the new scopes in the shop's admin")
+    return (f"add {', '.join(missing)} to the app's Admin API access scopes and reinstall the "
+            "app (Shopify admin: Settings > Apps and sales channels > Develop apps)")
+
+
+def check_scopes(probe: Probe, needed: list[str], dev_dashboard: bool = False) -> Check:
     name = f"token has the {', '.join(needed)} scope{'s' if len(needed) > 1 else ''}"
     if probe.scopes.status != 200:
         return Check(name, SKIP, "needs a valid access token")
@@ -144,15 +143,30 @@ def check_scopes(probe, needed):
     missing = [scope for scope in needed if not _granted(scope, handles)]
     if missing:
         return Check(name, FAIL, f"the token has {', '.join(handles) or 'no scopes'}",
-                     f"add {', '.join(missing)} to the app's Admin API access scopes and "
-                     "reinstall the app (Shopify admin: Settings > Apps and sales channels > "
-                     "Develop apps)")
+                     scopes_hint(missing, dev_dashboard))
     return Check(name, PASS)
 
 
-def check_api_version(probe, version):
+def answered_version(answer: Answer) -> str | None:
+    """The version Shopify says it served (the X-Shopify-API-Version header)."""
+    return next((value for key, value in answer.headers.items()
+                 if key.lower() == "x-shopify-api-version"), None)
+
+
+def check_api_version(probe: Probe, version: str) -> Check:
+    """Shopify answers a version it no longer supports with its oldest supported
+    one, and says which in X-Shopify-API-Version: a WARN, since the receiver
+    still works until that version's fields change under it
+    (https://shopify.dev/docs/api/usage/versioning)."""
     name = f"API version {version} is accepted"
     status = probe.shop.status
+    served = answered_version(probe.shop) if status == 200 else None
+    if served and served != version:
+        return Check(name, WARN, f"Shopify answered with API version {served}: it no longer "
+                                 f"serves {version}, and serves its oldest supported version "
+                                 f"instead",
+                     f"set SHOPIFY_API_VERSION to a supported version such as "
+                     f"{DEFAULT_API_VERSION}, or unset it for the default")
     if status == 200:
         return Check(name, PASS)
     if status is None or probe.scopes.status in (None, 401):
@@ -165,11 +179,21 @@ def check_api_version(probe, version):
                  "check SHOPIFY_SHOP and SHOPIFY_API_VERSION; Shopify's status page may help")
 
 
+WEBHOOKS_CHECK = "Shopify webhooks are subscribed"
+
+
+def check_declared_webhooks() -> Check:
+    """Under Dev Dashboard credentials the subscriptions are the app's, declared
+    in shopify.app.toml, and the webhookSubscriptions API lists only those made
+    through it: nothing to check, and no reason to fail."""
+    return Check(WEBHOOKS_CHECK, SKIP, DECLARED_WEBHOOKS)
+
+
 def check_webhooks(probe, listed, address):
     """Shopify's webhooks reach the receiver: a subscription for each topic at
     `address` (PUBLIC_URL's; any /webhooks/shopify address while it is unset).
     `listed`: list_webhooks()'s (answer, subscriptions)."""
-    name = "Shopify webhooks are subscribed"
+    name = WEBHOOKS_CHECK
     if probe.scopes.status != 200:
         return Check(name, SKIP, "needs a valid access token")
     answer, subscriptions = listed
@@ -197,10 +221,12 @@ def run(app):
         check_database(app.extensions["store"]),
         check_shop_answers(probe),
         check_token(probe),
-        check_scopes(probe, required_scopes(app.config)),
+        check_scopes(probe, required_scopes(app.config), dev_dashboard(app.config)),
         check_api_version(probe, app.config["SHOPIFY_API_VERSION"]),
     ]
-    if app.config["SHOPIFY_WEBHOOK_SECRET"]:
+    if dev_dashboard(app.config):
+        results.append(check_declared_webhooks())
+    elif app.config["SHOPIFY_WEBHOOK_SECRET"]:
         client = app.extensions["shopify"]
         listed = client.list_webhooks() if probe.scopes.status == 200 else (None, None)
         results.append(check_webhooks(probe, listed, public_address(app.config)))

@@ -6,13 +6,14 @@ move by hand. Import from any test: `from helpers import cart_body`."""
 import json
 import time
 
+from app.config import DEFAULT_API_VERSION
 from app.signature import sign
 from app.store import open_store, stored_payload
 
 SHOP = "https://test-shop.myshopify.com"
 TOKEN = "shpat_test_token_never_logged"
 SECRET = "storefront-secret"
-API = f"{SHOP}/admin/api/2025-10"
+API = f"{SHOP}/admin/api/{DEFAULT_API_VERSION}"
 
 PAYLOAD = {"draft_order": {"line_items": [{"variant_id": 1, "quantity": 1, "properties": []}]}}
 STORED = stored_payload(PAYLOAD)  # PAYLOAD as `store.add` takes it

@@ -10,7 +10,8 @@ from helpers import SECRET, TOKEN
 from servers import shopify_simulator
 
 from app import doctor
-from app.config import BY_NAME, ConfigError
+from app.config import BY_NAME, DEFAULT_API_VERSION, ConfigError
+from app.scopes import required_scopes
 from app.shopify import Answer
 from app.store import SqliteStore
 
@@ -54,7 +55,8 @@ def test_good_settings_pass_every_check(doctor_app):
     assert statuses(results) == ["PASS"] * 6
     assert [r.name for r in results] == [
         "configuration", "database", "Shopify answers", "access token is valid",
-        "token has the write_draft_orders, read_orders scopes", "API version 2025-10 is accepted"]
+        "token has the write_draft_orders, read_orders scopes",
+        f"API version {DEFAULT_API_VERSION} is accepted"]
 
 
 def test_shop_check_names_the_shop(doctor_app):
@@ -73,7 +75,7 @@ def test_wrong_token_fails_with_a_token_hint(doctor_app):
 def test_wrong_token_skips_the_checks_that_need_it(doctor_app):
     results = by_name(doctor.run(doctor_app(SHOPIFY_ACCESS_TOKEN="shpat_wrong")))
     assert results["token has the write_draft_orders, read_orders scopes"].status == "SKIP"
-    assert results["API version 2025-10 is accepted"].status == "SKIP"
+    assert results[f"API version {DEFAULT_API_VERSION} is accepted"].status == "SKIP"
 
 
 def test_missing_write_scope_fails_with_a_reinstall_hint(doctor_app, simulator):
@@ -90,7 +92,7 @@ def test_rejected_api_version_fails_with_a_version_hint(doctor_app, simulator):
     state, _ = simulator
     state.configure(api_versions=["2025-07"])
     results = doctor.run(doctor_app())
-    check = by_name(results)["API version 2025-10 is accepted"]
+    check = by_name(results)[f"API version {DEFAULT_API_VERSION} is accepted"]
     assert check.failed
     assert "SHOPIFY_API_VERSION" in check.hint
     assert statuses(results) == ["PASS"] * 5 + ["FAIL"]
@@ -179,19 +181,19 @@ def probe_with_scopes(*handles):
 
 
 def test_the_stock_policy_needs_the_product_and_inventory_read_scopes():
-    needed = doctor.required_scopes({"OUT_OF_STOCK_POLICY": "block"})
+    needed = required_scopes({"OUT_OF_STOCK_POLICY": "block"})
     check = doctor.check_scopes(probe_with_scopes("write_draft_orders", "read_products"), needed)
     assert check.status == "FAIL"
     assert check.hint.startswith("add read_inventory to the app's Admin API access scopes")
 
 
 def test_b2b_orders_need_the_customer_and_company_read_scopes():
-    assert doctor.required_scopes({"B2B_ORDERS": True}) == [
+    assert required_scopes({"B2B_ORDERS": True}) == [
         "write_draft_orders", "read_customers", "read_companies"]
 
 
 def test_a_write_scope_grants_its_read_scope():
-    needed = doctor.required_scopes({"INVALID_ITEM_POLICY": "drop"})
+    needed = required_scopes({"INVALID_ITEM_POLICY": "drop"})
     check = doctor.check_scopes(
         probe_with_scopes("write_draft_orders", "write_products", "write_inventory"), needed)
     assert (check.name, check.status) == (
@@ -199,7 +201,60 @@ def test_a_write_scope_grants_its_read_scope():
 
 
 def test_following_drafts_needs_the_orders_read_scope():
-    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 30})
-    assert "read_orders" in doctor.required_scopes({"RECONCILE_DAYS": 0,
+    assert "read_orders" in required_scopes({"RECONCILE_DAYS": 30})
+    assert "read_orders" in required_scopes({"RECONCILE_DAYS": 0,
                                                     "SHOPIFY_WEBHOOK_SECRET": "s"})
-    assert "read_orders" not in doctor.required_scopes({"RECONCILE_DAYS": 0})
+    assert "read_orders" not in required_scopes({"RECONCILE_DAYS": 0})
+
+
+def test_dev_dashboard_credentials_hint_at_a_released_app_version():
+    check = doctor.check_scopes(probe_with_scopes("write_draft_orders"),
+                                ["write_draft_orders", "read_orders"], dev_dashboard=True)
+    assert check.failed
+    assert check.hint.startswith("add read_orders to the access scopes of the app's version in "
+                                 "the Dev Dashboard")
+    assert "shopify app deploy" in check.hint and "release" in check.hint
+    assert "Develop apps" not in check.hint
+
+
+def test_a_legacy_token_keeps_the_admin_hint():
+    check = doctor.check_scopes(probe_with_scopes("write_draft_orders"),
+                                ["write_draft_orders", "read_orders"])
+    assert "Settings > Apps and sales channels > Develop apps" in check.hint
+
+
+# --- The API version Shopify answers with. ---
+
+def probe_served(version):
+    headers = {} if version is None else {"X-Shopify-API-Version": version}
+    shop = Answer("GET", "https://shop/admin/api/2024-01/shop.json", 200, "{}", headers)
+    return doctor.Probe(shop, None, shop, [])
+
+
+def test_another_version_answered_warns_that_shopify_serves_its_oldest():
+    check = doctor.check_api_version(probe_served("2025-10"), "2024-01")
+    assert (check.status, check.failed) == ("WARN", False)
+    assert "answered with API version 2025-10" in check.what
+    assert "SHOPIFY_API_VERSION" in check.hint
+
+
+def test_the_version_answered_as_configured_passes():
+    assert doctor.check_api_version(probe_served("2024-01"), "2024-01").status == "PASS"
+
+
+def test_an_answer_without_a_version_header_passes():
+    assert doctor.check_api_version(probe_served(None), "2024-01").status == "PASS"
+
+
+def test_a_warning_is_printed_with_its_hint_and_the_run_passes(make_app, shopify):
+    api = f"https://test-shop.myshopify.com/admin/api/{DEFAULT_API_VERSION}"
+    shopify.get(f"{api}/shop.json", json={"shop": {"name": "S", "myshopify_domain": "s"}},
+                headers={"X-Shopify-API-Version": "2026-01"})
+    shopify.get("https://test-shop.myshopify.com/admin/oauth/access_scopes.json",
+                json={"access_scopes": [{"handle": "write_draft_orders"},
+                                        {"handle": "read_orders"}]})
+    result = make_app().test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 0, result.output
+    assert (f"WARN  API version {DEFAULT_API_VERSION} is accepted: Shopify answered with API "
+            f"version 2026-01") in result.output
+    assert " — hint: set SHOPIFY_API_VERSION" in result.output

@@ -7,6 +7,7 @@ import pytest
 import requests
 from helpers import API, SHOP, TOKEN
 
+from app.config import DEFAULT_API_VERSION
 from app.lifecycle import DraftSeen
 from app.pacing import CallPacer, CostPacer
 from app.shopify import GraphQLClient, RestClient
@@ -21,12 +22,12 @@ UPDATED_AT = 1_796_168_517.0
 
 @pytest.fixture
 def rest():
-    return RestClient(SHOP, TOKEN, "2025-10", 5, pacer=CallPacer(sleep=lambda s: None))
+    return RestClient(SHOP, TOKEN, DEFAULT_API_VERSION, 5, pacer=CallPacer(sleep=lambda s: None))
 
 
 @pytest.fixture
 def graphql():
-    return GraphQLClient(SHOP, TOKEN, "2025-10", 5, pacer=CostPacer(sleep=lambda s: None))
+    return GraphQLClient(SHOP, TOKEN, DEFAULT_API_VERSION, 5, pacer=CostPacer(sleep=lambda s: None))
 
 
 def sent(call):

@@ -8,6 +8,7 @@ import requests
 from helpers import API, SHOP, TOKEN, Clock, submit
 
 from app.cart import EVENT_MARKER
+from app.config import DEFAULT_API_VERSION
 from app.pacing import CostPacer
 from app.shopify import make_client
 from app.shopify.graphql import GraphQLClient, draft_order_input
@@ -96,7 +97,7 @@ def graphql(pacing_clock, slept):
     """A GraphQL client of the mocked shop: `graphql(**features)`."""
     def build(**features):
         pacer = CostPacer(clock=pacing_clock, sleep=slept.append)
-        return GraphQLClient(SHOP, TOKEN, "2025-10", 5, pacer=pacer, features=features,
+        return GraphQLClient(SHOP, TOKEN, DEFAULT_API_VERSION, 5, pacer=pacer, features=features,
                              clock=lambda: NOW)
     return build
 
@@ -261,6 +262,69 @@ def test_access_denied_keeps_only_a_bounded_scope_text(graphql, shopify):
     shopify.post(GRAPHQL, json=access_denied(scope="x" * 5000))
     _, outcome = create(graphql())
     assert len(outcome.detail) < 400
+
+
+def bare_denial(field):
+    """An ACCESS_DENIED as Shopify may send it: no requiredAccess, no scope named."""
+    return {"data": None, "errors": [{"message": f"Access denied for {field} field.",
+                                      "extensions": {"code": "ACCESS_DENIED"}}]}
+
+
+def test_access_denied_without_required_access_names_the_scope_draft_creation_needs(
+        graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("draftOrderCreate"))
+    _, outcome = create(graphql())
+    assert outcome.detail == ("The access token lacks the write_draft_orders scope this call "
+                              "needs. Shopify says: Access denied for draftOrderCreate field.")
+
+
+def test_access_denied_keeps_required_access_missing_from_shopifys_message(graphql, shopify):
+    denial = bare_denial("draftOrderCreate")
+    denial["errors"][0]["extensions"]["requiredAccess"] = "`write_draft_orders` access scope."
+    shopify.post(GRAPHQL, json=denial)
+    _, outcome = create(graphql())
+    assert outcome.detail.endswith("Shopify says: Access denied for draftOrderCreate field. "
+                                   "Required access: `write_draft_orders` access scope.")
+
+
+def test_access_denied_on_sending_the_invoice_names_write_draft_orders(graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("draftOrderInvoiceSend"))
+    _, outcome = graphql().send_invoice(1069920479, None, None, lambda: True)
+    assert outcome.detail.startswith("The access token lacks the write_draft_orders scope")
+
+
+def test_access_denied_on_a_re_read_names_the_draft_and_order_read_scopes(graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("order"))
+    _, outcome = graphql().read_draft(1069920479)
+    assert outcome.detail.startswith(
+        "The access token lacks one of the read_draft_orders, read_orders scopes")
+
+
+def test_access_denied_on_a_lookup_names_read_draft_orders(graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("draftOrders"))
+    _, outcome = graphql().lookup(EVENT, 0)
+    assert outcome.detail.startswith("The access token lacks the read_draft_orders scope")
+
+
+def test_access_denied_on_a_company_preparation_names_the_company_scopes(graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("companyLocation"))
+    _, outcome = graphql().prepare(payload(company=COMPANY))
+    assert "read_customers, read_companies scopes" in outcome.detail
+    assert "read_products" not in outcome.detail
+
+
+def test_a_graphql_403_names_the_scope_of_the_operation(graphql, shopify):
+    shopify.post(GRAPHQL, status=403, json={"errors": "Forbidden"})
+    _, outcome = create(graphql())
+    assert (outcome.code, outcome.detail) == (
+        "shopify_forbidden", "The access token lacks the write_draft_orders scope this call "
+                             "needs. Shopify says: Forbidden")
+
+
+def test_a_refused_webhook_subscription_names_its_topics_scope(graphql, shopify):
+    shopify.post(GRAPHQL, json=bare_denial("webhookSubscriptionCreate"))
+    _, why = graphql().create_webhook("orders/create", "https://r.example/webhooks/shopify")
+    assert why.startswith("The access token lacks the read_orders scope")
 
 
 def test_any_other_top_level_error_fails_the_event(graphql, shopify):

@@ -63,7 +63,7 @@ def test_202_is_polled_at_location_after_retry_after(client, worker, shopify, cl
 
 
 def test_relative_location_is_resolved_against_the_shop(client, worker, shopify, clock):
-    relative = "/admin/api/2025-10/draft_orders/poll/abc.json"
+    relative = POLL[len(SHOP):]
     shopify.post(CREATE, status=202, headers={"Location": relative, "Retry-After": "1"})
     shopify.get(POLL, status=200, json=DRAFT)
     status_url = submit(client)["status_url"]

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from helpers import SECRET, TOKEN, cart_body
+from helpers import API, SECRET, TOKEN, cart_body
 
 from app.receiver import status_document
 from app.signature import sign
@@ -72,7 +72,7 @@ STORED_FAILURES = [
     ("shopify_unauthorized", "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
     ("shopify_not_found", "Shopify has no such address; check SHOPIFY_SHOP and "
                           "SHOPIFY_API_VERSION."),
-    ("shopify_forbidden", "The access token lacks the write_draft_orders scope."),
+    ("shopify_forbidden", "The access token lacks the write_draft_orders scope this call needs."),
     ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
     ("shopify_locked", "Shopify says the shop is locked."),
     ("shopify_418", "Shopify answered 418."),
@@ -102,7 +102,7 @@ def test_the_status_document_gives_a_shoppers_sentence_for_each_failure(code, st
 
 
 def test_a_shopper_polling_a_failed_event_sees_no_setting(client, worker, shopify, store):
-    shopify.post("https://test-shop.myshopify.com/admin/api/2025-10/draft_orders.json",
+    shopify.post(f"{API}/draft_orders.json",
                  status=401, json={"errors": "[API] Invalid API key or access token"})
     queued = client.post("/webhooks/cart", json=cart_body()).get_json()
     worker.run_once()

@@ -8,7 +8,9 @@ from helpers import API
 from responses import matchers
 
 from app import doctor
+from app.config import DEFAULT_API_VERSION
 from app.doctor import Probe
+from app.scopes import required_scopes
 from app.shopify import Answer
 
 PUBLIC = "https://receiver.example.com"
@@ -103,7 +105,7 @@ def test_register_again_through_graphql_creates_nothing(hooks_app, shopify):
 
 
 def test_register_under_an_older_graphql_version_sends_callback_url(hooks_app, shopify):
-    created = graphql_shop(shopify, endpoint=GRAPHQL.replace("2025-10", "2025-04"))
+    created = graphql_shop(shopify, endpoint=GRAPHQL.replace(DEFAULT_API_VERSION, "2025-04"))
     run(hooks_app(SHOPIFY_API="graphql", SHOPIFY_API_VERSION="2025-04"), "register")
     assert created[0]["webhookSubscription"] == {"callbackUrl": ADDRESS, "format": "JSON"}
 
@@ -192,7 +194,7 @@ def test_doctor_reads_the_subscriptions_with_a_webhook_secret(hooks_app, shopify
 
 
 def test_doctor_asks_for_read_orders_with_a_webhook_secret():
-    assert doctor.required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
+    assert required_scopes({"SHOPIFY_WEBHOOK_SECRET": "shpss_key"}) == [
         "write_draft_orders", "read_orders"]
 
 
@@ -214,3 +216,29 @@ def test_register_against_the_simulator_subscribes_once_and_doctor_then_passes(
         "https://receiver.example/webhooks/shopify"}
     checks = {check.name: check for check in doctor.run(app)}
     assert checks["Shopify webhooks are subscribed"].status == "PASS"
+
+
+# --- Dev Dashboard credentials: the subscriptions are shopify.app.toml's. ---
+
+def dashboard(app):
+    app.config["SHOPIFY_CLIENT_ID"] = "client-id"  # as the Dev Dashboard settings load it
+    return app
+
+
+def test_register_under_dev_dashboard_credentials_points_at_the_app_toml(hooks_app, shopify):
+    result = run(dashboard(hooks_app()), "register")  # no call registered: one would fail
+    assert result.exit_code == 0, result.output
+    assert "shopify.app.toml" in result.output
+    assert "flask --app app shopify-config" in result.output
+
+
+def test_doctor_under_dev_dashboard_credentials_does_not_fail_unlisted_webhooks(
+        hooks_app, shopify):
+    shopify.get(f"{API}/shop.json", json={"shop": {"name": "S", "myshopify_domain": "s"}})
+    shopify.get("https://test-shop.myshopify.com/admin/oauth/access_scopes.json",
+                json={"access_scopes": [{"handle": "write_draft_orders"},
+                                        {"handle": "read_orders"}]})
+    check = doctor.run(dashboard(hooks_app()))[-1]  # webhooks.json is never asked
+    assert (check.name, check.status) == ("Shopify webhooks are subscribed", "SKIP")
+    assert "declared in shopify.app.toml (`flask --app app shopify-config`" in check.what
+    assert "cannot list" in check.what

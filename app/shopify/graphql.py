@@ -21,6 +21,7 @@ from ..cart import EVENT_MARKER
 from ..config import BY_NAME, stock_check
 from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
+from ..scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .addresses import admin_api_url
 from .answers import (
     DRAFT_DELETED,
@@ -234,12 +235,14 @@ def throttled_seconds(parsed):
                            THROTTLED_DEFAULT_SECONDS)
 
 
-def _read(answer):
+def _read(answer, needed: tuple[str, ...]):
     """(data, None) for a readable GraphQL answer without errors, else
-    (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer."""
+    (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer.
+    `needed`: the scopes of the operation asked (app/scopes.py), which a
+    refusal names."""
     if answer.status != 200:
         if answer.status is None or answer.status >= 400:
-            return None, classify_status(answer)
+            return None, classify_status(answer, needed)
         return None, Outcome("rejected", code="shopify_unexpected_answer",
                              detail=f"Shopify answered {answer.status} to a GraphQL request.")
     parsed = answer.json
@@ -248,22 +251,29 @@ def _read(answer):
     errors = _errors(parsed)
     data = parsed.get("data")
     if errors:
-        return None, _error_outcome(parsed, errors, data)
+        return None, _error_outcome(parsed, errors, data, needed)
     return (data, None) if isinstance(data, dict) else (None, None)
 
 
-def _error_outcome(parsed, errors, data):
+def _denial_said(error):
+    """What Shopify said of an ACCESS_DENIED, at most 200 characters: its
+    message, and its requiredAccess when the message does not hold it ("" when
+    neither)."""
+    message = _text(error.get("message"), 200).strip()
+    required = _text(error["extensions"].get("requiredAccess"), 200).strip()
+    if required and required not in message:
+        message = f"{message} Required access: {required}".strip()
+    return message[:200]
+
+
+def _error_outcome(parsed, errors, data, needed):
     seconds = throttled_seconds(parsed)
     if seconds is not None:
         return Outcome("throttled", retry_after=seconds, nothing_created=True)
     denied = [error for error in errors if _code(error) == "ACCESS_DENIED"]
-    if denied:
-        extensions = denied[0].get("extensions")
-        scope = _text(extensions.get("requiredAccess"), 200) or _text(
-            denied[0].get("message"), 200, "a scope Shopify did not name")
+    if denied:  # named by us: Shopify's message may name no scope
         return Outcome("rejected", code="shopify_access_denied", nothing_created=True,
-                       detail=f"The access token lacks a scope this needs; Shopify "
-                              f"requires: {scope}")
+                       detail=lacking(needed, _denial_said(denied[0])))
     messages = "; ".join(_text(error.get("message"), MAX_DETAIL_CHARS, "(no message)")
                          for error in errors)
     # Without data the document never ran (a syntax or validation error).
@@ -322,10 +332,10 @@ def user_errors_outcome(errors, payload, prepared):
                    lines=tuple(lines.values()), nothing_created=True)
 
 
-def _mutation_result(answer, mutation):
+def _mutation_result(answer, mutation, needed):
     """(the mutation's result object, None), or (None, the Outcome that ends the
     reading: a top-level error, a failed call, or an answer without it)."""
-    data, outcome = _read(answer)
+    data, outcome = _read(answer, needed)
     if outcome is not None:
         return None, outcome
     result = data.get(mutation) if data is not None else None
@@ -337,7 +347,8 @@ def _mutation_result(answer, mutation):
 def classify_create(answer, payload, prepared):
     """Read draftOrderCreate's answer. One that is no GraphQL answer leaves the
     event flagged as maybe posted: the draft may exist, so it is looked up."""
-    result, outcome = _mutation_result(answer, "draftOrderCreate")
+    result, outcome = _mutation_result(answer, "draftOrderCreate",
+                                       OPERATION_SCOPES["DraftOrderCreate"])
     if outcome is not None:
         return outcome
     errors = result.get("userErrors")
@@ -358,7 +369,7 @@ def _carries(node, event_id):
 def classify_lookup(answer, event_id):
     """Read a lookup: the draft carrying the event id, surely none (a readable
     list without it), or a failure (never "none" from a garbled answer)."""
-    data, outcome = _read(answer)
+    data, outcome = _read(answer, OPERATION_SCOPES["DraftOrderByMarker"])
     if outcome is not None:
         return outcome
     listed = data.get("draftOrders") if data is not None else None
@@ -377,7 +388,8 @@ def classify_lookup(answer, event_id):
 def classify_invoice(answer):
     """Read draftOrderInvoiceSend's answer: sent, refused (userErrors, e.g. the
     customer has no email), or a failure."""
-    result, outcome = _mutation_result(answer, "draftOrderInvoiceSend")
+    result, outcome = _mutation_result(answer, "draftOrderInvoiceSend",
+                                       OPERATION_SCOPES["DraftOrderInvoiceSend"])
     if outcome is not None:
         return outcome
     errors = result.get("userErrors")
@@ -391,7 +403,7 @@ def classify_invoice(answer):
 
 def classify_draft(answer):
     """Read DraftOrderState's answer: the draft as it is (a null draft: deleted)."""
-    data, outcome = _read(answer)
+    data, outcome = _read(answer, OPERATION_SCOPES["DraftOrderState"])
     if outcome is not None:
         return outcome
     if data is None or "draftOrder" not in data:
@@ -516,7 +528,7 @@ def _blocked(lines, detail):
 def classify_preparation(answer, payload, features, variant_ids, company):
     """Read PrepareDraft's answer: what to draft (lines dropped, the purchasing
     company), or a failure naming the lines that block it."""
-    data, outcome = _read(answer)
+    data, outcome = _read(answer, prepare_scopes(bool(variant_ids), company is not None))
     if outcome is not None:
         return outcome
     if data is None:
@@ -633,7 +645,7 @@ class GraphQLClient:
         """For doctor, in one query: (answer, the shop's name, domain and currency
         or None, answer, the granted scopes' handles or None); the answer twice."""
         answer = self._post("ShopAndScopes", SHOP_AND_SCOPES, {}, 2)
-        data, outcome = _read(answer)
+        data, outcome = _read(answer, OPERATION_SCOPES["ShopAndScopes"])
         data = data if outcome is None and data is not None else {}
         shop = data.get("shop")
         found = shop_found(shop.get("name"), shop.get("myshopifyDomain"),
@@ -659,7 +671,7 @@ class GraphQLClient:
                                              "format": "JSON"}}
         answer = self._post("WebhookSubscriptionCreate", CREATE_WEBHOOK, variables,
                             WEBHOOK_COST)
-        return answer, classify_webhook_created(answer)
+        return answer, classify_webhook_created(answer, topic)
 
     def _post(self, operation, document, variables, default_cost, ready=None):
         """Send one document once the bucket can hold its cost; None if not `ready()`."""
@@ -700,7 +712,7 @@ def _subscription(node, field):
 def classify_webhooks(answer, field):
     """The subscriptions a WebhookSubscriptions answer lists, or None when it
     lists none readably. `field`: address_field of the version asked."""
-    data, outcome = _read(answer)
+    data, outcome = _read(answer, OPERATION_SCOPES["WebhookSubscriptions"])
     listed = data.get("webhookSubscriptions") if outcome is None and data is not None else None
     nodes = listed.get("nodes") if isinstance(listed, dict) else None
     if not isinstance(nodes, list):
@@ -708,9 +720,12 @@ def classify_webhooks(answer, field):
     return [_subscription(node, field) for node in nodes if isinstance(node, dict)]
 
 
-def classify_webhook_created(answer):
-    """None when webhookSubscriptionCreate made the subscription, else why not."""
-    result, outcome = _mutation_result(answer, "webhookSubscriptionCreate")
+def classify_webhook_created(answer, topic: str = ""):
+    """None when webhookSubscriptionCreate made the subscription, else why not.
+    `topic` (REST's spelling): its scope is what a refusal names."""
+    result, outcome = _mutation_result(answer, "webhookSubscriptionCreate",
+                                       OPERATION_SCOPES["WebhookSubscriptionCreate"]
+                                       + topic_scopes(topic))
     if outcome is not None:
         return outcome.detail or f"Shopify answered {answer.status}."
     errors = result.get("userErrors")

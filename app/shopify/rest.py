@@ -17,6 +17,7 @@ from requests.utils import parse_header_links
 from ..cart import EVENT_MARKER
 from ..ids import MAX_BIGINT, positive_id
 from ..pacing import CallPacer
+from ..scopes import lacking, rest_scopes, topic_scopes
 from .addresses import admin_api_url, admin_url
 from .answers import (
     DRAFT_DELETED,
@@ -39,8 +40,7 @@ _REJECTIONS = {
     401: ("shopify_unauthorized",
           "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
     402: ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
-    403: ("shopify_forbidden",
-          "The access token lacks the write_draft_orders scope."),
+    403: ("shopify_forbidden", None),  # the detail names the scope: scopes.lacking
     404: ("shopify_not_found",
           "Shopify has no such address; check SHOPIFY_SHOP and SHOPIFY_API_VERSION."),
     422: ("shopify_rejected", "Shopify rejected the draft order."),
@@ -192,6 +192,8 @@ class RestClient:
                             {"webhook": {"topic": topic, "address": address, "format": "json"}})
         if answer.status in (200, 201):
             return answer, None
+        if answer.status == 403:
+            return answer, classify(answer, topic_scopes(topic)).detail
         errors = _errors_text(answer.json)
         said = f"Shopify answered {answer.status}" if answer.status else "no answer"
         return answer, f"{said}: {errors or answer.body[:200]}"
@@ -253,8 +255,10 @@ def _created(draft):
     return created_draft(draft.get("id"), draft.get("name"), draft.get("invoice_url"))
 
 
-def classify(answer):
-    """Read one Shopify answer as the documented protocol says to."""
+def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
+    """Read one Shopify answer as the documented protocol says to. A 403 names
+    the scopes `needed` by the call (None: those of the REST call the answer's
+    method and URL make, app/scopes.py)."""
     status = answer.status
     if status is None:
         return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
@@ -275,8 +279,12 @@ def classify(answer):
     if status >= 500:
         return Outcome("unavailable", detail=f"Shopify answered {status}.")
     code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
-    return Outcome("rejected", code=code, detail=_with_errors(detail, answer.json),
-                   nothing_created=400 <= status < 500)
+    if status == 403:
+        needed = rest_scopes(answer.method, answer.url) if needed is None else needed
+        detail = lacking(needed, _errors_text(answer.json))
+    else:
+        detail = _with_errors(detail, answer.json)
+    return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
 
 
 def _with_errors(detail, parsed):

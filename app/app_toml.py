@@ -1,0 +1,83 @@
+"""The shopify.app.toml of this receiver, for the Dev Dashboard or `shopify app
+deploy`: `flask --app app shopify-config` prints it.
+
+Since 2026-01-01 a new app comes from the Dev Dashboard or Shopify CLI, and its
+configuration file declares its access scopes, its URLs and its webhook
+subscriptions. Key names follow Shopify's reference of the file
+(https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration). The
+scopes are `scopes.required_scopes`, so doctor checks the token for exactly
+what the file asks for; the webhooks are those the receiver follows.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from .scopes import required_scopes
+from .shopify_webhooks import TOPICS, public_address
+
+DEFAULT_NAME = "Cart to draft order"
+APP_PATH = "/auth/shopify"  # the app URL, where the shop's admin opens the app
+CALLBACK_PATH = "/auth/shopify/callback"  # the redirect URL of the OAuth grant
+# Subscriptions a shopify.app.toml declares are the app's own: the
+# webhookSubscriptions API lists only the shop's, made through it
+# (https://shopify.dev/docs/apps/build/webhooks/subscribe).
+DECLARED_WEBHOOKS = ("under Dev Dashboard credentials the subscriptions are declared in "
+                     "shopify.app.toml (`flask --app app shopify-config`, then `shopify app "
+                     "deploy`), which the Admin API cannot list")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
+            "\r": "\\r"}
+
+
+def dev_dashboard(settings: Mapping) -> bool:
+    """Whether Dev Dashboard credentials (a client id and secret) are in use,
+    rather than a legacy admin-created app's access token."""
+    return bool(settings.get("SHOPIFY_CLIENT_ID"))
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control
+    characters escaped (https://toml.io/en/v1.0.0#string)."""
+    return '"' + "".join(
+        _ESCAPES.get(char) or (f"\\u{ord(char):04X}" if ord(char) < 0x20 or ord(char) == 0x7F
+                               else char)
+        for char in value) + '"'
+
+
+def _array(values: Sequence[str]) -> str:
+    return "[" + ", ".join(toml_string(value) for value in values) + "]"
+
+
+# The settings the file cannot do without, and what each is.
+NEEDED = {"SHOPIFY_CLIENT_ID": "the app's client id in the Dev Dashboard",
+          "PUBLIC_URL": "the receiver's public https address"}
+
+
+def missing_settings(settings: Mapping) -> list[str]:
+    """The NEEDED settings that are unset, each named with what it is."""
+    return [f"{name} ({what})" for name, what in NEEDED.items() if not settings.get(name)]
+
+
+def app_toml(settings: Mapping, name: str = DEFAULT_NAME) -> str:
+    """The file for `settings` (which must have no missing_settings)."""
+    public = settings["PUBLIC_URL"]
+    return "\n".join([
+        "# shopify.app.toml made by `flask --app app shopify-config`; reference:",
+        "# https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration",
+        f"client_id = {toml_string(settings['SHOPIFY_CLIENT_ID'])}",
+        f"name = {toml_string(name)}",
+        f"application_url = {toml_string(public + APP_PATH)}",
+        "embedded = false",
+        "",
+        "[access_scopes]",
+        f"scopes = {toml_string(','.join(required_scopes(settings)))}",
+        "",
+        "[auth]",
+        f"redirect_urls = {_array([public + CALLBACK_PATH])}",
+        "",
+        "[webhooks]",
+        f"api_version = {toml_string(settings['SHOPIFY_API_VERSION'])}",
+        "",
+        "[[webhooks.subscriptions]]",
+        f"topics = {_array(TOPICS)}",
+        f"uri = {toml_string(public_address(settings))}",
+        "",
+    ])
