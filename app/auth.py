@@ -20,18 +20,18 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
+from .app_toml import APP_PATH, CALLBACK_PATH, dev_dashboard
 from .config import client_secrets
 from .page_headers import protect
 from .shopify import shop_domain
 from .shopify.oauth import Refusal, authorize_url, fresh, signed, valid_shop
 
-bp = Blueprint("auth", __name__, url_prefix="/auth/shopify")
+bp = Blueprint("auth", __name__, url_prefix=APP_PATH)
 protect(bp)
 
 STATE_COOKIE = "shopify_oauth_state"
 STATE_MAX_AGE = 600  # seconds from the launch to the callback: the merchant reads a page
 MAX_PARAM_CHARS = 1024
-CALLBACK = "/auth/shopify/callback"
 
 
 class Refused(Exception):
@@ -56,7 +56,7 @@ def _page(title: str, message: str, ok: bool = False, code: str | None = None,
 
 def _signed_query(settings) -> dict[str, str]:
     """The query, if Shopify signed it for this shop just now; else Refused."""
-    if not settings.get("SHOPIFY_CLIENT_ID"):
+    if not dev_dashboard(settings):
         raise Refused(404, "not_found", "This receiver is connected with a legacy access "
                                         "token: there is no app to install.")
     if not settings.get("PUBLIC_URL"):
@@ -87,7 +87,7 @@ def _names_a_shop(domain: str) -> bool:
 
 
 def _callback_url(settings) -> str:
-    return settings["PUBLIC_URL"] + CALLBACK
+    return settings["PUBLIC_URL"] + CALLBACK_PATH
 
 
 @bp.get("")
@@ -103,7 +103,7 @@ def launch():
     # Lax: sent on Shopify's top-level redirect back to us. Secure on https
     # only, so that a plain http://127.0.0.1 (which browsers allow for loopback)
     # works as well.
-    response.set_cookie(STATE_COOKIE, state, max_age=STATE_MAX_AGE, path="/auth/shopify",
+    response.set_cookie(STATE_COOKIE, state, max_age=STATE_MAX_AGE, path=APP_PATH,
                         httponly=True, samesite="Lax",
                         secure=urlsplit(settings["PUBLIC_URL"]).scheme == "https")
     return response
@@ -135,5 +135,5 @@ def callback():
         "Connected", f"The app is installed on {params['shop']}. Its access token renews by "
                      f"itself; carts become draft orders.", ok=True,
         next_step="Run `flask --app app doctor` to check the scopes and webhooks."))
-    response.delete_cookie(STATE_COOKIE, path="/auth/shopify")
+    response.delete_cookie(STATE_COOKIE, path=APP_PATH)
     return response

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from . import app_toml, config, doctor
 from .shopify import is_web_url
+from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from .shopify_webhooks import TOPICS, missing_topics, public_address, subscribe
 from .store import open_store
 
@@ -43,7 +44,11 @@ def _configured():
 
 def _listed_webhooks(client):
     """The shop's webhook subscriptions, or stop saying why they could not be read."""
-    answer, subscriptions = client.list_webhooks()
+    try:
+        answer, subscriptions = client.list_webhooks()
+    except (CredentialsUnavailable, TokenUnavailable) as problem:
+        raise SystemExit(f"webhooks: no access token: {problem} (`flask --app app doctor` "
+                         f"says more)") from None
     if subscriptions is None:
         said = f"answered {answer.status}" if answer.status else f"did not answer ({answer.body})"
         raise SystemExit(f"webhooks: could not list the shop's webhooks: {answer.method} "

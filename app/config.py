@@ -262,7 +262,8 @@ SETTINGS = (
             "with either are accepted", shown_default="unset"),
     Setting("SHOPIFY_ACCESS_TOKEN", "", _optional_token,
             "for an app made in the Shopify admin before 2026 (a legacy custom app) only: its "
-            "Admin API access token (`shpat_…`), sent as `X-Shopify-Access-Token`; never "
+            "Admin API access token (`shpat_…`), with the access scopes the settings need "
+            "(`flask --app app doctor` lists them), sent as `X-Shopify-Access-Token`; never "
             "logged, never echoed, scrubbed from stored Shopify answers. Set it or the client "
             "id and secret, not both", shown_default="unset"),
     Setting("SHOPIFY_API_VERSION", DEFAULT_API_VERSION, _api_version,

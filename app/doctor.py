@@ -11,11 +11,14 @@ printed. The calls go through the API the receiver is configured for
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from .app_toml import DECLARED_WEBHOOKS, dev_dashboard
 from .config import BY_NAME, DEFAULT_API_VERSION
 from .scopes import required_scopes
 from .shopify import Answer
+from .shopify.oauth import CLIENT_CREDENTIALS, INSTALLED
+from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from .shopify_webhooks import missing_topics, public_address
 
 # WARN: worth fixing, but the receiver works; like PASS, it does not fail the run.
@@ -86,6 +89,54 @@ def check_database(store):
         return Check("database", FAIL, f"tables missing: {', '.join(missing)}",
                      "run `flask --app app init-db` (it creates them), or check DATABASE_URL")
     return Check("database", PASS, "reachable, schema present")
+
+
+CREDENTIALS_CHECK = "Shopify credentials give an access token"
+# What the merchant does about each refusal of the token endpoint (shopify/oauth.py).
+CREDENTIALS_HINTS = {
+    "invalid_client": "set SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET to the Client ID and "
+                      "Secret on the app's Settings page in the Dev Dashboard",
+    "shop_not_permitted": "the store is not one of the app's organization, so Shopify refuses "
+                          "the client credentials grant: set PUBLIC_URL, give the app custom "
+                          "distribution for this store, and install it through "
+                          "PUBLIC_URL/auth/shopify",
+    "app_not_installed": "install the app on the store (Dev Dashboard: the app > Home > "
+                         "Install app), or through PUBLIC_URL/auth/shopify",
+    "invalid_grant": "the install's refresh token is gone: install the app again through "
+                     "PUBLIC_URL/auth/shopify",
+    "shopify_unauthorized": "install the app again (Dev Dashboard: the app > Home > Install "
+                            "app, or PUBLIC_URL/auth/shopify)",
+}
+_GRANTS = {CLIENT_CREDENTIALS: "the client credentials grant",
+           INSTALLED: "the OAuth install's expiring offline token"}
+
+
+def _utc(timestamp):
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def check_credentials(tokens, config):
+    """Which credentials are in use and, for a Dev Dashboard app's, whether
+    they get a token now (asking for one if none is stored), and until when."""
+    if not dev_dashboard(config):
+        return Check(CREDENTIALS_CHECK, PASS, "a legacy admin-created app's access token "
+                                              "(SHOPIFY_ACCESS_TOKEN), which never expires")
+    try:
+        tokens.current()
+    except CredentialsUnavailable as problem:
+        return Check(CREDENTIALS_CHECK, FAIL, f"{problem.code}: {problem.detail}",
+                     CREDENTIALS_HINTS.get(problem.code, "check SHOPIFY_CLIENT_ID and "
+                                                         "SHOPIFY_CLIENT_SECRET"))
+    except TokenUnavailable as error:
+        return Check(CREDENTIALS_CHECK, FAIL, str(error),
+                     "check that this host can reach SHOPIFY_SHOP; Shopify's status page "
+                     "may help")
+    status = tokens.status()
+    expires = f", valid until {_utc(status.expires_at)} and renewed before then" \
+        if status.expires_at else ""
+    return Check(CREDENTIALS_CHECK, PASS, f"the Dev Dashboard app's client id and secret, "
+                                          f"through {_GRANTS.get(status.kind, status.kind)}"
+                                          f"{expires}; granted: {status.scope or 'not said'}")
 
 
 def check_shop_answers(probe):
@@ -215,10 +266,21 @@ def probe_shopify(client):
 
 def run(app):
     """Every check, in the order a merchant should fix them."""
-    probe = probe_shopify(app.extensions["shopify"])
+    client = app.extensions["shopify"]
     results = [
         check_configuration(app.config),
         check_database(app.extensions["store"]),
+        check_credentials(client.tokens, app.config),
+    ]
+    try:
+        probe = probe_shopify(client) if not results[-1].failed else None
+    except (CredentialsUnavailable, TokenUnavailable) as problem:
+        results.append(Check(CREDENTIALS_CHECK, FAIL, str(problem),
+                             CREDENTIALS_HINTS["shopify_unauthorized"]))
+        probe = None
+    if probe is None:
+        return [*results, Check("Shopify answers", SKIP, "needs an access token")]
+    results += [
         check_shop_answers(probe),
         check_token(probe),
         check_scopes(probe, required_scopes(app.config), dev_dashboard(app.config)),
@@ -227,7 +289,6 @@ def run(app):
     if dev_dashboard(app.config):
         results.append(check_declared_webhooks())
     elif app.config["SHOPIFY_WEBHOOK_SECRET"]:
-        client = app.extensions["shopify"]
         listed = client.list_webhooks() if probe.scopes.status == 200 else (None, None)
         results.append(check_webhooks(probe, listed, public_address(app.config)))
     return results

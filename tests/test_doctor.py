@@ -52,9 +52,10 @@ def statuses(results):
 
 def test_good_settings_pass_every_check(doctor_app):
     results = doctor.run(doctor_app())
-    assert statuses(results) == ["PASS"] * 6
+    assert statuses(results) == ["PASS"] * 7
     assert [r.name for r in results] == [
-        "configuration", "database", "Shopify answers", "access token is valid",
+        "configuration", "database", doctor.CREDENTIALS_CHECK, "Shopify answers",
+        "access token is valid",
         "token has the write_draft_orders, read_orders scopes",
         f"API version {DEFAULT_API_VERSION} is accepted"]
 
@@ -95,7 +96,7 @@ def test_rejected_api_version_fails_with_a_version_hint(doctor_app, simulator):
     check = by_name(results)[f"API version {DEFAULT_API_VERSION} is accepted"]
     assert check.failed
     assert "SHOPIFY_API_VERSION" in check.hint
-    assert statuses(results) == ["PASS"] * 5 + ["FAIL"]
+    assert statuses(results) == ["PASS"] * 6 + ["FAIL"]
 
 
 def closed_port_url():
@@ -132,9 +133,9 @@ def test_cli_prints_one_pass_line_per_check_and_exits_0(doctor_app):
     result = doctor_app().test_cli_runner().invoke(args=["doctor"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert all(line.startswith("PASS  ") for line in lines)
-    assert lines[3] == "PASS  access token is valid"
+    assert lines[4] == "PASS  access token is valid"
 
 
 def test_cli_prints_fail_with_hint_and_exits_1(doctor_app):
@@ -258,3 +259,46 @@ def test_a_warning_is_printed_with_its_hint_and_the_run_passes(make_app, shopify
     assert (f"WARN  API version {DEFAULT_API_VERSION} is accepted: Shopify answered with API "
             f"version 2026-01") in result.output
     assert " — hint: set SHOPIFY_API_VERSION" in result.output
+
+
+DEV_DASHBOARD = {"SHOPIFY_ACCESS_TOKEN": "", "SHOPIFY_CLIENT_ID": "doctor_client_id",
+                 "SHOPIFY_CLIENT_SECRET": "doctor_client_secret"}
+
+
+@pytest.fixture
+def dev_dashboard_shop(start_simulator):
+    return lambda **config: start_simulator(SIMULATOR_TOKEN, **{
+        "client_id": "doctor_client_id", "client_secret": "doctor_client_secret", **config})
+
+
+def test_doctor_says_a_legacy_token_is_in_use(doctor_app):
+    check = by_name(doctor.run(doctor_app()))[doctor.CREDENTIALS_CHECK]
+    assert check.status == "PASS" and "legacy" in check.what
+
+
+def test_doctor_names_the_grant_the_expiry_and_the_granted_scopes(make_app, dev_dashboard_shop):
+    shop = dev_dashboard_shop()
+    results = doctor.run(make_app(SHOPIFY_SHOP=shop.url, **DEV_DASHBOARD))
+    check = by_name(results)[doctor.CREDENTIALS_CHECK]
+    assert check.status == "PASS"
+    assert "client credentials grant" in check.what and "valid until" in check.what
+    assert "write_draft_orders" in check.what
+    assert not any(result.failed for result in results)
+
+
+@pytest.mark.parametrize("config, code, remedy", [
+    ({"organization": False}, "shop_not_permitted", "PUBLIC_URL/auth/shopify"),
+    ({"installed": False}, "app_not_installed", "Install app"),
+    ({"client_secret": "rotated"}, "invalid_client", "SHOPIFY_CLIENT_SECRET"),
+])
+def test_doctor_names_the_setting_and_the_remedy_for_a_refused_token(
+        make_app, dev_dashboard_shop, config, code, remedy):
+    shop = dev_dashboard_shop(**config)
+    app = make_app(SHOPIFY_SHOP=shop.url, **DEV_DASHBOARD)
+    results = doctor.run(app)
+    check = by_name(results)[doctor.CREDENTIALS_CHECK]
+    assert check.status == "FAIL" and check.what.startswith(code)
+    assert remedy in check.hint
+    assert statuses(results)[-1] == "SKIP"
+    output = app.test_cli_runner().invoke(args=["doctor"]).output
+    assert "doctor_client_secret" not in output
