@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template, request
 
 from . import page_headers
+from .app_toml import dev_dashboard
 from .shopify import shop_domain
 from .store import database_kind
 
@@ -101,7 +102,7 @@ def setting_rows(settings):
         _b2b(settings),
         _stock(settings),
         SettingRow("Shopify credentials", "the Dev Dashboard app's client id and secret "
-                   "(hidden): its access token renews by itself" if settings["SHOPIFY_CLIENT_ID"]
+                   "(hidden): its access token renews by itself" if dev_dashboard(settings)
                    else "a legacy admin-created app's access token (hidden)"),
         SettingRow("Shared secret", "set (hidden)"),
         SettingRow("Guest carts", "allowed: guests get draft orders without a customer"

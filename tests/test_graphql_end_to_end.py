@@ -163,8 +163,8 @@ def test_doctor_passes_through_graphql_when_the_token_has_every_scope(graphql_re
         {"scopes": ["write_draft_orders", "read_products", "read_inventory", "read_orders"]},
         OUT_OF_STOCK_POLICY="drop")
     results = doctor.run(client.application)
-    assert [check.status for check in results] == ["PASS"] * 6
-    assert results[4].name == STOCK_SCOPES
+    assert [check.status for check in results] == ["PASS"] * 7
+    assert results[5].name == STOCK_SCOPES
 
 
 def test_doctor_names_the_scope_the_stock_policy_lacks(graphql_receiver):

@@ -1,7 +1,7 @@
 """One token for the whole deployment, across real processes, on SQLite and
 PostgreSQL: processes renewing at once make one token request, and a process
-killed in the middle of a renewal leaves nothing that keeps the next one from
-getting a working token."""
+killed in the middle of a renewal (before or after Shopify answered) leaves
+nothing that keeps the next one from getting a working token."""
 
 import os
 import signal
@@ -11,9 +11,12 @@ import threading
 import time
 
 import pytest
+import requests
 from flask import Flask, jsonify
+from helpers import Clock
 from servers import PROJECT_ROOT, serve
 
+from app.shopify.tokens import ManagedToken
 from app.store import open_store
 
 pytest_plugins = ["postgres"]
@@ -98,3 +101,36 @@ def test_a_process_killed_mid_renewal_leaves_a_working_token(migrated, endpoint)
     assert time.time() - started < 2 + 5 + 5  # the dead renewal's lease, and no more
     row = open_store(migrated).credentials()
     assert row["renewing_owner"] is None and "shpat_token_2" not in str(row)
+
+
+class Died(BaseException):
+    """The process stops here, as under SIGKILL: nothing after it runs."""
+
+
+def test_a_refresh_whose_answer_was_lost_is_asked_again_with_the_same_refresh_token(
+        tmp_path, start_simulator):
+    """Shopify keeps the old refresh token valid until the new pair is used, so a
+    renewal that died between Shopify's answer and our write loses nothing."""
+    shop = start_simulator("shpat_unused_legacy", client_id=CLIENT_ID, client_secret=SECRET,
+                           organization=False)
+    store = open_store(f"sqlite:///{tmp_path / 'events.sqlite3'}")
+    store.migrate()
+    clock = Clock()
+    ManagedToken(store, shop.url, CLIENT_ID, (SECRET,), timeout=2, clock=clock).install(
+        shop.state.issue_code())
+    clock.advance(3600 - 200)  # due for its refresh
+
+    def dies(*args, **kwargs):
+        raise Died
+    store.save_token = dies
+    with pytest.raises(Died):
+        ManagedToken(store, shop.url, CLIENT_ID, (SECRET,), timeout=2, clock=clock).current()
+    del store.save_token
+    clock.advance(2 + 5)  # the dead renewal's lease runs out
+
+    token = ManagedToken(store, shop.url, CLIENT_ID, (SECRET,), timeout=2, clock=clock).current()
+    answer = requests.get(f"{shop.url}/admin/api/2026-10/shop.json", timeout=5,
+                          headers={"X-Shopify-Access-Token": token})
+    assert answer.status_code == 200
+    assert [(r["grant_type"], r["status"]) for r in shop.state.snapshot("token_requests")] == [
+        ("authorization_code", 200), ("refresh_token", 200), ("refresh_token", 200)]
