@@ -219,3 +219,9 @@ def test_a_replayed_launch_keeps_at_most_a_hundred_states(client, store):
         assert client.get("/auth/shopify", query_string=query).status_code == 302
     with store._connect() as conn:
         assert conn.execute("SELECT COUNT(*) AS n FROM oauth_states").fetchone()["n"] <= 100
+
+
+def test_a_value_cannot_pass_for_two_signed_parameters():
+    assert query_signature({"a": "1&b=2"}, SECRET) != query_signature({"a": "1", "b": "2"},
+                                                                       SECRET)
+    assert query_signature({"a=b": "c"}, SECRET) != query_signature({"a": "b=c"}, SECRET)

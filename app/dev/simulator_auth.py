@@ -32,8 +32,12 @@ class TokenRefused(Exception):
 
 def query_signature(params: Mapping[str, str], secret: str) -> str:
     """Shopify's `hmac` of a redirect or launch query: hex HMAC-SHA256 of every
-    other parameter, sorted by name, as `name=value` joined with `&`."""
-    message = "&".join(f"{name}={params[name]}" for name in sorted(params) if name != "hmac")
+    other parameter, sorted by name, as `name=value` joined with `&`, with `%`
+    and `&` (and `=` in a name) written %25, %26 (%3D)."""
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("&", "%26")
+    message = "&".join(f"{escape(name).replace('=', '%3D')}={escape(params[name])}"
+                       for name in sorted(params) if name != "hmac")
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 

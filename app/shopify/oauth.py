@@ -93,10 +93,19 @@ def query_signature(params: Mapping[str, str], secret: str) -> str:
     """The hex HMAC-SHA256 Shopify puts in a launch's or callback's `hmac`: of
     every other parameter, as decoded, sorted and joined as name=value with &
     (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/
-    authorization-code-grant#step-1-verify-the-installation-request)."""
-    message = "&".join(f"{name}={value}" for name, value in sorted(params.items())
+    authorization-code-grant#step-1-verify-the-installation-request). `%` and
+    `&` in names and values, and `=` in names, are written %25, %26 and %3D as
+    Shopify's verification rule says, so that no value can pass for two
+    parameters ({"a": "1&b=2"} and {"a": "1", "b": "2"} sign apart)."""
+    message = "&".join(f"{_escaped(name, '=')}={_escaped(value)}"
+                       for name, value in sorted(params.items())
                        if name not in ("hmac", "signature"))
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _escaped(text: str, also: str = "") -> str:
+    text = text.replace("%", "%25").replace("&", "%26")
+    return text.replace("=", "%3D") if also else text
 
 
 def signed(params: Mapping[str, str], secrets: Iterable[str]) -> bool:
