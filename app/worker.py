@@ -416,7 +416,10 @@ class Worker:
                 self.apply_webhooks()
                 while not stop.is_set() and self.run_once():
                     pass
-                due = self.store.next_due_at(post_window=self.client.timeout)
+                # While the setup gives no token, due events wait for it: idle.
+                waiting = self.client.tokens.waiting_until() > self.clock()
+                due = None if waiting else self.store.next_due_at(
+                    post_window=self.client.timeout)
                 if due is None or due > self.clock():
                     self._prune_when_idle(stop)
             except Exception:

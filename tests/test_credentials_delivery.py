@@ -164,3 +164,52 @@ def test_no_secret_reaches_a_stored_answer_or_the_status_document(client, worker
 def shopify():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+def test_the_retry_after_a_401_is_flagged_again_before_it_leaves(client, app, worker,
+                                                                  shopify, store):
+    granted(shopify, "shpat_one")
+    granted(shopify, "shpat_two")
+    shopify.post(CREATE, status=401, json={"errors": "[API] Invalid API key"})
+    shopify.post(CREATE, status=201, json=DRAFT)
+    flagged = []
+    mark = store.mark_posting
+    store.mark_posting = lambda *args, **kwargs: flagged.append(args[2]) or mark(*args, **kwargs)
+    submit(client)
+    worker.run_once()
+    assert len(flagged) == 2  # before the first POST, and again before the retry
+
+
+def test_a_refused_fresh_token_tells_the_merchant_once_and_is_never_sent_again(
+        client, worker, shopify, store, clock):
+    for minute in range(3):
+        granted(shopify, f"shpat_{minute}_a")
+        shopify.post(CREATE, status=401, json={"errors": "[API] Invalid API key"})
+        granted(shopify, f"shpat_{minute}_b")
+        shopify.post(CREATE, status=401, json={"errors": "[API] Invalid API key"})
+    submit(client)
+    for _ in range(3):
+        worker.run_once()
+        worker.client.tokens._blocked_until = 0  # as a minute later
+    sent = [call.request.headers.get("X-Shopify-Access-Token") for call in shopify.calls
+            if call.request.url == CREATE]
+    assert len(sent) == len(set(sent))  # no refused token sent twice
+    with store._connect() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM notifications").fetchone()["n"] == 1
+
+
+def test_a_worker_waiting_on_the_setup_idles_instead_of_spinning(app, client, shopify, store):
+    import threading
+    refused(shopify)
+    submit(client)
+    core = app.extensions["worker"]
+    looks = []
+    due = store.next_due_at
+    store.next_due_at = lambda **kwargs: looks.append(1) or due(**kwargs)
+    stop = threading.Event()
+    thread = threading.Thread(target=core.run_forever, args=(stop,))
+    thread.start()
+    stop.wait(1.5)
+    stop.set()
+    thread.join(5)
+    assert len(looks) < 10  # idle polls, not a loop a thousand times a second

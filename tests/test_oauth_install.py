@@ -225,3 +225,9 @@ def test_a_value_cannot_pass_for_two_signed_parameters():
     assert query_signature({"a": "1&b=2"}, SECRET) != query_signature({"a": "1", "b": "2"},
                                                                        SECRET)
     assert query_signature({"a=b": "c"}, SECRET) != query_signature({"a": "b=c"}, SECRET)
+
+
+def test_a_non_ascii_hmac_is_refused_not_an_error(client):
+    for path in ("/auth/shopify", "/auth/shopify/callback"):
+        answer = client.get(path, query_string={**signed(), "hmac": "é"})
+        assert answer.status_code == 401

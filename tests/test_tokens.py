@@ -272,3 +272,32 @@ def test_a_process_waiting_on_a_problem_stops_waiting_once_another_stored_a_toke
     install(installing, shopify)
     assert waiting.waiting_until() == 0.0
     assert waiting.current() == "shpat_installed"
+
+
+def test_an_answer_nested_past_any_use_is_tried_again_and_the_old_token_serves(
+        shopify, store, clock):
+    granted(shopify, "shpat_old", expires_in=1000)
+    shopify.add(responses.POST, TOKEN_URL, body="[" * 100_000 + "]" * 100_000)
+    tokens = managed(store, clock)
+    tokens.current()
+    clock.advance(950)
+    assert tokens.current() == "shpat_old"
+    assert store.credentials()["renewing_owner"] is None
+
+
+def test_a_token_of_less_than_a_second_is_no_answer(shopify, store, clock):
+    granted(shopify, "shpat_spent", expires_in=1e-9)
+    with pytest.raises(TokenUnavailable):
+        managed(store, clock).current()
+
+
+def test_a_problem_met_after_an_install_took_the_lease_is_not_recorded(shopify, store, clock):
+    tokens = managed(store, clock)
+    install(tokens, shopify)
+    store.begin_renewal(CLIENT_ID, "a-dying-renewal", clock(), clock() + 10)
+    install(managed(store, clock), shopify, access="shpat_reinstalled", refresh="shprt_2")
+    assert not store.end_renewal("a-dying-renewal", clock(), ("invalid_grant", "gone"),
+                                 ({"kind": "k", "channel": "webhook", "body": "{}"},))
+    assert store.credentials()["problem_code"] is None
+    with store._connect() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM notifications").fetchone()["n"] == 0

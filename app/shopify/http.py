@@ -67,10 +67,16 @@ class Transport:
         answer = self._send(method, url, payload, token)
         if answer.status == 401:
             renewed = self.tokens.refused(token)
-            if renewed is not None:
-                answer = self._send(method, url, payload, renewed)
-                if answer.status == 401:
-                    self.tokens.revoked()  # raises: carts wait for the merchant
+            if renewed is None:
+                return answer
+            # The renewal took time: the call is flagged (and the lease checked) anew.
+            if ready is not None and not ready():
+                return None
+            answer = self._send(method, url, payload, renewed)
+            if answer.status == 401:
+                self.tokens.revoked()  # raises: carts wait for the merchant
+        if answer.status is not None and answer.status < 500:  # the token was taken
+            self.tokens.worked()
         return answer
 
     def _send(self, method, url, payload, token):

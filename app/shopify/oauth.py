@@ -33,6 +33,7 @@ SHOP_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 SIGNED_QUERY_TOLERANCE = 300
 MAX_TOKEN_CHARS = 512
 MAX_LIFE_SECONDS = 366 * 86400  # a longer life is no answer we believe
+MIN_LIFE_SECONDS = 1.0  # a shorter one would be spent before its first use
 MAX_ERROR_CHARS = 200
 
 CLIENT_CREDENTIALS, INSTALLED = "client_credentials", "installed"
@@ -115,8 +116,8 @@ def signed(params: Mapping[str, str], secrets: Iterable[str]) -> bool:
     given = params.get("hmac", "")
     if not isinstance(given, str) or not given:
         return False
-    return any(hmac.compare_digest(query_signature(params, secret), given.lower())
-               for secret in secrets if secret)
+    return any(hmac.compare_digest(query_signature(params, secret).encode(),
+                                   given.lower().encode()) for secret in secrets if secret)
 
 
 def fresh(timestamp: object, now: float, tolerance: float = SIGNED_QUERY_TOLERANCE) -> bool:
@@ -157,7 +158,7 @@ def _secret_text(value: object) -> str | None:
 def _seconds(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not math.isfinite(value) or not 0 < value <= MAX_LIFE_SECONDS:
+    if not math.isfinite(value) or not MIN_LIFE_SECONDS <= value <= MAX_LIFE_SECONDS:
         return None
     return float(value)
 

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -57,6 +57,7 @@ RENEWAL_RETRY_SECONDS = 10.0  # after a failed renewal, while the old token stil
 WAIT_STEP_SECONDS = 0.1      # while another process renews a token that has run out
 
 
+UNAUTHORIZED = "shopify_unauthorized"  # a token just issued refused: no new token mends it
 REVOKED = ("Shopify refused a token it had just issued (401): the app was uninstalled or "
            "its access revoked. Install it again (Dev Dashboard, or PUBLIC_URL/auth/shopify).")
 
@@ -92,6 +93,7 @@ class Tokens(Protocol):
     def current(self) -> str: ...
     def refused(self, token: str) -> str | None: ...
     def revoked(self) -> None: ...
+    def worked(self) -> None: ...
     def waiting_until(self) -> float: ...
     def status(self) -> TokenStatus: ...
 
@@ -114,6 +116,9 @@ class LegacyToken:
 
     def revoked(self) -> None:
         """Never asked: a legacy token is never renewed."""
+
+    def worked(self) -> None:
+        """Nothing to clear: a legacy token records no problem."""
 
     def waiting_until(self) -> float:
         return 0.0
@@ -155,6 +160,7 @@ class _Held:
     renew_at: float
     refresh_token: str | None
     refresh_expires_at: float | None
+    version: int
 
 
 class ManagedToken:
@@ -176,7 +182,9 @@ class ManagedToken:
         self._lock = threading.Lock()  # one renewal at a time in this process
         self._held: _Held | None = None
         self._blocked_until = 0.0
+        self._blocked_version = 0  # the stored token's version when the problem was met
         self._problem: CredentialsUnavailable | None = None
+        self._unauthorized_on_record = True  # unknown at start: cleared by a call that works
 
     # --- What Transport asks. ---
 
@@ -198,18 +206,35 @@ class ManagedToken:
             return self._obtain(refused=token)
 
     def revoked(self) -> None:
-        """Shopify refused a token just renewed: the setup, not the token, is wrong."""
+        """Shopify refused a token just renewed: the setup, not the token, is
+        wrong. The token is forgotten (never sent again), the problem recorded
+        under the renewal lease, and this process waits."""
         with self._lock:
-            self._held = None
-            self.store.begin_renewal(self.client_id, self.owner, self.clock(), self.clock())
-            self._refused(Refusal("shopify_unauthorized", REVOKED, setup=True), self.clock())
+            held, self._held = self._held, None
+            now = self.clock()
+            if held is not None:
+                self.store.discard_token(held.version)
+            self._unauthorized_on_record = True
+            if self.store.begin_renewal(self.client_id, self.owner, now,
+                                        now + self.timeout + 5) is None:
+                # Another process renews: it will meet the problem for itself.
+                self._block(CredentialsUnavailable(UNAUTHORIZED, REVOKED), now)
+                raise CredentialsUnavailable(UNAUTHORIZED, REVOKED)
+            self._refused(Refusal(UNAUTHORIZED, REVOKED, setup=True), now)
+
+    def worked(self) -> None:
+        """A call went through: a refused-token problem on record is over."""
+        if self._unauthorized_on_record:
+            self._unauthorized_on_record = False
+            self.store.clear_problem(UNAUTHORIZED)
 
     def waiting_until(self) -> float:
         """Until when this process knows the setup keeps it from a token; no
         longer once another process has stored a token since (an install, say)."""
         if self._blocked_until > self.clock():
             row = self.store.credentials()
-            if row is not None and not row["problem_code"] and self._readable(row) is not None:
+            if row is not None and row["version"] > self._blocked_version \
+                    and self._readable(row) is not None:
                 self._blocked_until = 0.0
         return self._blocked_until
 
@@ -274,10 +299,14 @@ class ManagedToken:
             if held is None or held.token == refused or now >= held.expires_at:
                 raise
             # The old token still serves: go on with it, and try again shortly.
-            self._held = _Held(held.grant_kind, held.token, held.expires_at,
-                               min(now + RENEWAL_RETRY_SECONDS, held.expires_at),
-                               held.refresh_token, held.refresh_expires_at)
+            self._held = replace(held, renew_at=min(now + RENEWAL_RETRY_SECONDS,
+                                                    held.expires_at))
             return held.token
+        except CredentialsUnavailable:
+            raise
+        except Exception:
+            self.store.end_renewal(self.owner, self.clock())  # no lease left behind
+            raise
 
     def _serves(self, held: _Held | None, refused: str | None, now: float) -> bool:
         return held is not None and held.token != refused and now < held.renew_at
@@ -299,7 +328,7 @@ class ManagedToken:
             kind = CLIENT_CREDENTIALS
         if isinstance(result, Refusal):
             return self._refused(result, now)
-        if not self._save(self.owner, kind, result, now):
+        if not self._save(self.owner, kind, result, now, unfixed=UNAUTHORIZED):
             # Our lease ran out mid-call and another renewal won: use its token.
             held = self._readable(self.store.credentials())
             if held is None or now >= held.expires_at:
@@ -316,23 +345,31 @@ class ManagedToken:
         self.store.end_renewal(self.owner, now, (refusal.code, refusal.detail),
                                self._notifications(refusal.code, refusal.detail, now))
         log.warning("shopify token: %s (%s); carts wait", refusal.detail, refusal.code)
-        self._problem = CredentialsUnavailable(refusal.code, refusal.detail)
-        self._blocked_until = now + PROBLEM_RETRY_SECONDS
-        raise self._problem
+        problem = CredentialsUnavailable(refusal.code, refusal.detail)
+        self._block(problem, now)
+        raise problem
 
-    def _save(self, owner: str | None, kind: str, grant: Grant, now: float) -> bool:
+    def _block(self, problem: CredentialsUnavailable, now: float) -> None:
+        """Wait PROBLEM_RETRY_SECONDS, or until another process stores a token."""
+        row = self.store.credentials()
+        self._blocked_version = row["version"] if row is not None else 0
+        self._problem, self._blocked_until = problem, now + PROBLEM_RETRY_SECONDS
+
+    def _save(self, owner: str | None, kind: str, grant: Grant, now: float,
+              unfixed: str | None = None) -> bool:
         expires_at = grant.expires_at if grant.expires_at is not None else now + 86400
-        saved = self.store.save_token(
+        version = self.store.save_token(
             owner, self.client_id, kind, self._seal(grant.access_token), grant.scope,
             grant.issued_at, expires_at,
             None if grant.refresh_token is None else self._seal(grant.refresh_token),
-            grant.refresh_expires_at, now)
-        if saved:
-            self._held = _Held(kind, grant.access_token, expires_at,
-                               renew_at(grant.issued_at, expires_at), grant.refresh_token,
-                               grant.refresh_expires_at)
-            self._blocked_until, self._problem = 0.0, None
-        return saved
+            grant.refresh_expires_at, now, unfixed)
+        if version is None:
+            return False
+        self._held = _Held(kind, grant.access_token, expires_at,
+                           renew_at(grant.issued_at, expires_at), grant.refresh_token,
+                           grant.refresh_expires_at, version)
+        self._blocked_until, self._problem = 0.0, None
+        return True
 
     def _ask(self, form: dict[str, str]) -> tuple[int | None, object]:
         """One call to the token endpoint: (status or None, its JSON or None)."""
@@ -343,7 +380,7 @@ class ManagedToken:
             return None, None
         try:
             parsed = json.loads(exchanged.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past any use
             parsed = None
         return exchanged.status, parsed
 
@@ -370,4 +407,4 @@ class ManagedToken:
             return None
         return _Held(row["grant_kind"], token, row["expires_at"],
                      renew_at(row["issued_at"], row["expires_at"]),
-                     self._open(row["refresh_token"]), row["refresh_expires_at"])
+                     self._open(row["refresh_token"]), row["refresh_expires_at"], row["version"])

@@ -44,46 +44,73 @@ class CredentialStatements:
 
     def save_token(self, owner: str | None, client_id: str, grant_kind: str, access_token: str,
                    scope: str, issued_at: float, expires_at: float | None,
-                   refresh_token: str | None, refresh_expires_at: float | None,
-                   now: float) -> bool:
-        """Write a new token, clear any problem and the lease. With an `owner`,
-        only while its renewal lease holds (False otherwise: another renewal won
-        and its token stands); None (an install) writes over whatever is there."""
+                   refresh_token: str | None, refresh_expires_at: float | None, now: float,
+                   unfixed: str | None = None) -> int | None:
+        """Write a new token and give the lease back; the row's new version, or
+        None when nothing was written. With an `owner`, only while its renewal
+        lease holds (another renewal won otherwise, and its token stands); None
+        (an install) writes over whatever is there. The problem on record is
+        cleared, unless its code is `unfixed` (one a new token does not mend)."""
         held = "" if owner is None else " AND renewing_owner = ?"
         with self._connect(write=True) as conn:
             conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
                          " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
-            return bool(conn.execute(
+            row = conn.execute(
                 "UPDATE shopify_credentials SET client_id = ?, grant_kind = ?, access_token = ?,"
                 " scope = ?, issued_at = ?, expires_at = ?, refresh_token = ?,"
                 " refresh_expires_at = ?, version = version + 1, renewing_owner = NULL,"
-                " renewing_until = NULL, problem_code = NULL, problem_detail = NULL,"
-                " problem_at = NULL, updated_at = ?"
-                f" WHERE id = ?{held}",
+                " renewing_until = NULL,"
+                " problem_detail = CASE WHEN problem_code = ? THEN problem_detail END,"
+                " problem_at = CASE WHEN problem_code = ? THEN problem_at END,"
+                " problem_code = CASE WHEN problem_code = ? THEN problem_code END,"
+                f" updated_at = ? WHERE id = ?{held} RETURNING version",
                 (client_id, grant_kind, access_token, scope, issued_at, expires_at,
-                 refresh_token, refresh_expires_at, now, ROW,
-                 *(() if owner is None else (owner,)))).rowcount)
+                 refresh_token, refresh_expires_at, unfixed, unfixed, unfixed, now, ROW,
+                 *(() if owner is None else (owner,)))).fetchone()
+        return None if row is None else row["version"]
+
+    def discard_token(self, version: int) -> None:
+        """Make a token Shopify refused expire now (its refresh token stays),
+        unless another has replaced it since."""
+        with self._connect(write=True) as conn:
+            conn.execute("UPDATE shopify_credentials SET expires_at = issued_at"
+                         " WHERE id = ? AND version = ?", (ROW, version))
 
     def end_renewal(self, owner: str, now: float, problem: tuple[str, str] | None = None,
                     notifications: tuple[dict[str, str], ...] = ()) -> bool:
         """Give the lease back after a renewal that got no token; with a
         `problem` (code, detail) the merchant must fix, record it, and queue
-        `notifications` only when it is new (another code than the one recorded),
-        so the merchant hears of it once. Returns whether it was new."""
+        `notifications` only when it is new (another code than the one on
+        record), so the merchant hears of it once. Nothing is recorded once the
+        lease is no longer `owner`'s: another renewal (an install) has the last
+        word. Returns whether the problem was new."""
         with self._connect(write=True) as conn:
-            row = conn.execute("SELECT problem_code FROM shopify_credentials WHERE id = ?",
-                               (ROW,)).fetchone()
-            conn.execute("UPDATE shopify_credentials SET renewing_owner = NULL,"
-                         " renewing_until = NULL WHERE id = ? AND renewing_owner = ?",
-                         (ROW, owner))
-            if problem is None or row is None:
+            row = conn.execute("SELECT problem_code FROM shopify_credentials"
+                               " WHERE id = ? AND renewing_owner = ?", (ROW, owner)).fetchone()
+            if row is None:
                 return False
-            new = row["problem_code"] != problem[0]
-            conn.execute("UPDATE shopify_credentials SET problem_code = ?, problem_detail = ?,"
-                         " problem_at = ? WHERE id = ?", (*problem, now, ROW))
+            if problem is None:
+                conn.execute("UPDATE shopify_credentials SET renewing_owner = NULL,"
+                             " renewing_until = NULL WHERE id = ? AND renewing_owner = ?",
+                             (ROW, owner))
+                return False
+            # One statement, still under the lease: an install committed since
+            # the look above (PostgreSQL's READ COMMITTED lets one in) wins.
+            recorded = conn.execute(
+                "UPDATE shopify_credentials SET renewing_owner = NULL, renewing_until = NULL,"
+                " problem_code = ?, problem_detail = ?, problem_at = ?"
+                " WHERE id = ? AND renewing_owner = ?", (*problem, now, ROW, owner)).rowcount
+            new = bool(recorded) and row["problem_code"] != problem[0]
             if new:  # a notification of the shop's, not of an event's: no event id
                 self._queue_notifications(conn, "", now, notifications)
         return new
+
+    def clear_problem(self, code: str) -> bool:
+        """The problem `code` is over (a call went through): forget it."""
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(
+                "UPDATE shopify_credentials SET problem_code = NULL, problem_detail = NULL,"
+                " problem_at = NULL WHERE id = ? AND problem_code = ?", (ROW, code)).rowcount)
 
     def add_oauth_state(self, state: str, now: float, max_age: float) -> None:
         """Remember a state issued to a browser, forgetting the stale ones and
