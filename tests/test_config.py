@@ -16,7 +16,7 @@ from app.config import (
     stock_check,
 )
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+CONFIGURATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
 REQUIRED = {"SHOPIFY_SHOP": "my-store.myshopify.com", "SHOPIFY_ACCESS_TOKEN": "shpat_x",
             "SHARED_SECRET": "s3cret"}
@@ -143,14 +143,14 @@ def test_the_database_shown_is_the_url_without_its_password():
     assert settings(DATABASE_URL=url)["DATABASE_SHOWN"] == "postgresql://db.example:5432/events"
 
 
-# To regenerate a README table after changing app/config.py's SETTINGS:
+# To regenerate a table of docs/configuration.md after changing app/config.py's SETTINGS:
 #   python -c "from app import config; print(config.markdown_table(config.APP))"   (or SERVER)
-def test_readme_configuration_table_is_the_settings_table():
-    assert markdown_table(APP) in README.read_text(encoding="utf-8")
+def test_the_documented_configuration_table_is_the_settings_table():
+    assert markdown_table(APP) in CONFIGURATION_DOC.read_text(encoding="utf-8")
 
 
-def test_readme_web_process_table_is_the_settings_table():
-    assert markdown_table(SERVER) in README.read_text(encoding="utf-8")
+def test_the_documented_web_process_table_is_the_settings_table():
+    assert markdown_table(SERVER) in CONFIGURATION_DOC.read_text(encoding="utf-8")
 
 
 def test_start_up_names_every_missing_setting_in_one_line_each(tmp_path):

@@ -1,5 +1,5 @@
 """What a newcomer meets on a clean clone: files git would pick up, skip
-reasons, and README lines that must agree with what the app does."""
+reasons, and lines of the README and docs/ that must agree with what the app does."""
 
 import json
 import os
@@ -15,6 +15,8 @@ from app.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
+DOCUMENTATION = "\n".join([README, *DOCS.values()])
 
 
 @pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
@@ -30,16 +32,16 @@ def test_git_ignores_every_file_a_relative_sqlite_database_leaves(tmp_path, monk
     assert ignored == left
 
 
-def test_readme_and_setup_page_name_the_same_cart_section():
+def test_documentation_and_setup_page_name_the_same_cart_section():
     setup_page = (ROOT / "templates" / "setup.html").read_text(encoding="utf-8")
     named = re.compile(r"sections/[\w-]+\.liquid")
-    assert set(named.findall(README)) == set(named.findall(setup_page)) \
+    assert set(named.findall(DOCUMENTATION)) == set(named.findall(setup_page)) \
         == {"sections/main-cart-footer.liquid"}  # Dawn's section with the checkout button
 
 
-def test_readme_shows_the_health_check_s_body(client):
+def test_the_http_contract_shows_the_health_check_s_body(client):
     body = json.dumps(client.get("/healthz").get_json(), sort_keys=True)
-    assert f"`200 {body}`" in README
+    assert f"`200 {body}`" in DOCS["http-contract.md"]
 
 
 def test_browser_tests_without_chromium_are_skipped_with_the_line_to_run(tmp_path):
@@ -51,3 +53,12 @@ def test_browser_tests_without_chromium_are_skipped_with_the_line_to_run(tmp_pat
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "skipped" in result.stdout and "failed" not in result.stdout, result.stdout
     assert "apt-get install chromium chromium-driver" in result.stdout
+
+
+def test_the_development_doc_names_every_dev_dependency():
+    import tomllib
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = [re.match(r"[\w-]+", requirement).group(0).lower()
+             for requirement in extras["project"]["optional-dependencies"]["dev"]]
+    dependencies = DOCS["development.md"].split("## Dependencies", 1)[1].lower()
+    assert [name for name in names if name not in dependencies] == []

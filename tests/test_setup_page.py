@@ -119,9 +119,9 @@ def test_snippet_loads_the_script_from_the_receiver():
     assert 'data-receiver-url="https://drafts.example.com"' in rendered
 
 
-def test_readme_shows_the_snippet_verbatim():
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    assert SNIPPET_PATH.read_text(encoding="utf-8") in readme
+def test_the_storefront_doc_shows_the_snippet_verbatim():
+    storefront = Path(__file__).resolve().parent.parent / "docs" / "storefront.md"
+    assert SNIPPET_PATH.read_text(encoding="utf-8") in storefront.read_text(encoding="utf-8")
 
 
 REST_FEATURES = {"SHOPIFY_API": "rest", "CART_CURRENCY": False, "CART_DISCOUNT_CODES": False,
