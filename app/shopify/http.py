@@ -10,7 +10,7 @@ Pacing is the backends' business (REST counts calls, GraphQL cost points), so
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, overload
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -143,6 +143,14 @@ def exchange(session: requests.Session, method: str, url: str, timeout: float, *
 _calls = threading.local()  # the Deadline of the call this thread is making
 
 
+class Connection(Protocol):
+    """What a Deadline shuts down: a connection with a socket once connected
+    (urllib3's, for Shopify; smtplib's, for the merchant's mail)."""
+
+    @property
+    def sock(self) -> socket.socket | None: ...
+
+
 def deadline_session() -> requests.Session:
     """A requests session whose calls a Deadline, entered around them, can end."""
     session = requests.Session()
@@ -158,7 +166,7 @@ class Deadline:
 
     def __init__(self, seconds: float):
         self.expired = False
-        self._connection: HTTPConnection | None = None
+        self._connection: Connection | None = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -172,7 +180,7 @@ class Deadline:
         self._timer.cancel()
         _calls.deadline = None
 
-    def watch(self, connection: HTTPConnection) -> None:
+    def watch(self, connection: Connection) -> None:
         """Called as the request leaves on `connection` (new or reused)."""
         with self._lock:
             self._connection = connection
@@ -186,7 +194,7 @@ class Deadline:
                 _shut(self._connection)
 
 
-def _shut(connection: HTTPConnection) -> None:
+def _shut(connection: Connection) -> None:
     sock = connection.sock
     if sock is not None:
         try:
