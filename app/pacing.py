@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 _CALL_LIMIT = re.compile(r"(\d{1,9})/(\d{1,9})")
 
@@ -30,6 +30,7 @@ MAX_RESTORE_SECONDS = 300.0
 # `extensions.cost` (CostPacer.observe, throttle_status) is JSON from Shopify: Any.
 
 
+@runtime_checkable
 class Pacer(Protocol):
     """What the worker asks of either backend's pacer (its `pacer`): whether
     a call that can wait may go now. Each backend paces its own calls by its
