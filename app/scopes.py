@@ -10,6 +10,7 @@ own message says ("Access denied for draftOrderCreate field." names none).
 
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .config import stock_check
@@ -63,17 +64,19 @@ TOPIC_SCOPES: dict[str, tuple[str, ...]] = {
     "orders/create": _READ_ORDERS,
 }
 
+# `config` is the app's settings, as Flask's config holds them (values of any type): Any.
+
 _VERSIONED_PATH = re.compile(r"^/admin/api/[^/]+/(.+)$")
 _NUMBER_SEGMENT = re.compile(r"(?<=/)\d+(?=[/.])")
 
 
-def follows_webhooks(config: Mapping) -> bool:
+def follows_webhooks(config: Mapping[str, Any]) -> bool:
     """Whether Shopify's webhooks are on: with SHOPIFY_WEBHOOK_SECRET set, or
     with Dev Dashboard credentials, whose shopify.app.toml declares them."""
     return bool(config.get("SHOPIFY_WEBHOOK_SECRET") or config.get("SHOPIFY_CLIENT_ID"))
 
 
-def required_scopes(config: Mapping) -> list[str]:
+def required_scopes(config: Mapping[str, Any]) -> list[str]:
     """The access scopes the configured features need, in a stable order."""
     scopes = list(DRAFT_SCOPES)
     if stock_check(config):

@@ -8,8 +8,10 @@ dropped rather than stored.
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypedDict
 
 from ..ids import MAX_BIGINT, positive_id
 from ..lifecycle import COMPLETED, DELETED, INVOICE_SENT, OPEN, DraftSeen
@@ -21,6 +23,9 @@ MAX_URL_CHARS = 2048
 MAX_TIMESTAMP_CHARS = 40  # "2026-12-01T23:41:57.123456-05:00" and then some
 MAX_FINANCIAL_STATUS_CHARS = 40
 REDACTED = "[redacted]"
+
+# What Shopify answers (`Answer.json`, and the raw values the readers below
+# take from it) is JSON from outside: Any, until these functions have checked it.
 
 
 class UntrustedLocation(ValueError):
@@ -35,11 +40,35 @@ class Answer:
     url: str
     status: int | None  # None: no answer (timeout, connection error)
     body: str
-    headers: dict = field(default_factory=dict)
-    json: object = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # case-insensitive when answered
+    json: Any = None  # the body's JSON, redacted (None when it is none)
 
-    def record(self):
+    def record(self) -> dict[str, str | int | None]:
         return {"method": self.method, "url": self.url, "status": self.status, "body": self.body}
+
+
+class DraftOrder(TypedDict):
+    """A draft order as its event keeps it, read from Shopify's answer."""
+
+    id: int
+    name: str | None
+    invoice_url: str | None
+
+
+class Line(TypedDict):
+    """A line object: a cart line Shopify or the preparation refused."""
+
+    line: int  # the line's index in the cart
+    variant_id: int
+    code: str
+    detail: str
+
+
+class Prepared(TypedDict, total=False):
+    """A preparation's findings: the lines dropped, the B2B purchasing company."""
+
+    dropped: list[Line]
+    purchasing_company: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -53,16 +82,16 @@ class Outcome:
     kind: str
     retry_after: float | None = None
     location: str | None = None
-    draft_order: dict | None = None
+    draft_order: DraftOrder | None = None
     code: str | None = None
     detail: str | None = None
     nothing_created: bool = False  # this call surely created no draft (a 4xx, a 429)
-    lines: tuple = ()  # a rejection's line objects: {line, variant_id, code, detail}
-    prepared: dict | None = None  # a preparation's findings, stored with the event
+    lines: tuple[Line, ...] = ()  # a rejection's line objects: {line, variant_id, code, detail}
+    prepared: Prepared | None = None  # a preparation's findings, stored with the event
     seen: DraftSeen | None = None  # what a re-read found of the draft (kind "seen")
 
 
-def created_draft(raw_id, name, invoice_url, *, quoted=False):
+def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = False) -> Outcome:
     """The draft order as the event keeps it, or a rejection when its id is no
     positive integer (GraphQL quotes its `legacyResourceId`, REST does not)."""
     draft_id = positive_id(raw_id, MAX_BIGINT, quoted=quoted)
@@ -77,17 +106,17 @@ def created_draft(raw_id, name, invoice_url, *, quoted=False):
                                            "invoice_url": invoice_url})
 
 
-def _short_text(raw, limit=MAX_NAME_CHARS):
+def _short_text(raw: Any, limit: int = MAX_NAME_CHARS) -> str | None:
     return raw if isinstance(raw, str) and len(raw) <= limit else None
 
 
-def shop_found(name, domain, currency):
+def shop_found(name: Any, domain: Any, currency: Any) -> dict[str, str | None]:
     """For doctor: the shop as either API names it, each field None unless a short string."""
     return {"name": _short_text(name), "domain": _short_text(domain),
             "currency": _short_text(currency)}
 
 
-def scope_handles(entries):
+def scope_handles(entries: Any) -> list[str] | None:
     """For doctor: the handles of a list of access scopes ({handle}), or None
     when it is no list; odd entries are passed over."""
     if not isinstance(entries, list):
@@ -96,13 +125,13 @@ def scope_handles(entries):
             if isinstance(entry, dict) and _short_text(entry.get("handle")) is not None]
 
 
-def subscription(topic, address):
+def subscription(topic: Any, address: Any) -> dict[str, str | None]:
     """A webhook subscription as either API lists it: {topic, address}, each None
     unless it is a string of sensible length (a listing is untrusted too)."""
     return {"topic": _short_text(topic), "address": _short_text(address, MAX_URL_CHARS)}
 
 
-def redacted(text, token):
+def redacted(text: str, token: str) -> tuple[str, Any]:
     """An answer's text and its JSON (None if it is none) without the token, also
     where the JSON spells it with escapes (`\\u0073hpat_...`) that the event log
     would decode: then the text stored is the JSON written again, redacted."""
@@ -118,7 +147,7 @@ def redacted(text, token):
     return text, parsed
 
 
-def bounded_seconds(raw, default):
+def bounded_seconds(raw: Any, default: float) -> float:
     """A wait Shopify asks for, in seconds: `default` unless it is a finite number
     of at least 0, and never more than MAX_RETRY_AFTER (a `nan` or `1e999` would
     be stored)."""
@@ -131,7 +160,7 @@ def bounded_seconds(raw, default):
     return min(seconds, MAX_RETRY_AFTER)
 
 
-def timestamp(raw):
+def timestamp(raw: Any) -> float | None:
     """Shopify's ISO 8601 time (`2026-12-01T18:41:57-05:00`, `…Z`) as epoch
     seconds, or None when it is no such text with a UTC offset."""
     if not (isinstance(raw, str) and len(raw) <= MAX_TIMESTAMP_CHARS):
@@ -143,7 +172,8 @@ def timestamp(raw):
     return moment.timestamp() if moment.tzinfo is not None else None
 
 
-def draft_seen(status, updated_at, invoice_sent_at, order):
+def draft_seen(status: Any, updated_at: Any, invoice_sent_at: Any,
+               order: tuple[Any, Any, Any] | None) -> DraftSeen | None:
     """A draft order as one read found it, or None when the read makes no sense.
     `status`: open | invoice_sent | completed, in either API's case; `order`:
     (id, name, financial status) as found, or None when the draft has none."""
@@ -161,7 +191,8 @@ def draft_seen(status, updated_at, invoice_sent_at, order):
     return DraftSeen(state, timestamp(updated_at), order_id, name, financial, invoice_sent)
 
 
-def read_order(raw_id, raw_name, raw_financial_status):
+def read_order(raw_id: Any, raw_name: Any,
+               raw_financial_status: Any) -> tuple[int, str | None, str | None] | None:
     """An order as Shopify names it (a re-read, or the orders/create webhook):
     (id, name or None, financial status in lower case or None), or None when its
     id is no positive integer."""

@@ -15,7 +15,11 @@ attribute, as REST has it, and as the tag `cart-event-<uuid hex>`, which
 
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any, NoReturn, overload
+
+import requests
 
 from ..cart import EVENT_MARKER
 from ..config import BY_NAME, stock_check
@@ -25,7 +29,10 @@ from ..scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .addresses import admin_api_url
 from .answers import (
     DRAFT_DELETED,
+    Answer,
+    Line,
     Outcome,
+    Prepared,
     bounded_seconds,
     created_draft,
     draft_seen,
@@ -35,7 +42,11 @@ from .answers import (
 )
 from .http import Transport
 from .rest import classify as classify_status
-from .tokens import as_tokens
+from .tokens import Tokens, as_tokens
+
+# The stored cart (`payload`, `prepared`) and Shopify's answers (Answer.json,
+# and the data and nodes read from it) are JSON from outside: Any. So are
+# `features`, the app's settings as Flask's config holds them.
 
 MARKER_TAG_PREFIX = "cart-event-"
 MAX_DETAIL_CHARS = 500  # of a text from Shopify kept in an event's error
@@ -130,31 +141,33 @@ _COMPANY = """
   companyLocation(id: $locationId) { id company { id } }"""
 
 
-def gid(kind, number):
+def gid(kind: str, number: int | str) -> str:
     return GID.format(kind, number)
 
 
-def marker_tag(event_id):
+def marker_tag(event_id: str) -> str:
     """The tag that marks the event's draft: 43 characters, searchable."""
     return MARKER_TAG_PREFIX + uuid.UUID(event_id).hex
 
 
-def _event_id(draft):
+def _event_id(draft: Mapping[str, Any]) -> str | None:
     for pair in draft.get("note_attributes", ()):
         if pair["name"] == EVENT_MARKER:
-            return pair["value"]
+            event_id: str = pair["value"]  # the receiver's marker: a UUID's text
+            return event_id
     return None
 
 
-def _dropped_lines(prepared):
+def _dropped_lines(prepared: Mapping[str, Any] | None) -> set[int]:
     return {line["line"] for line in (prepared or {}).get("dropped", ())}
 
 
-def _attributes(pairs):
+def _attributes(pairs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": pair["name"], "value": pair["value"]} for pair in pairs]
 
 
-def draft_order_input(payload, prepared, features, now):
+def draft_order_input(payload: Mapping[str, Any], prepared: Mapping[str, Any] | None,
+                      features: Mapping[str, Any], now: float) -> dict[str, object]:
     """The stored payload (REST's draft_order, and the cart's context) as a
     DraftOrderInput, without the lines the preparation dropped. `now`: epoch
     seconds, for an inventory hold."""
@@ -162,7 +175,7 @@ def draft_order_input(payload, prepared, features, now):
     context = payload.get("cart_context") or {}
     prepared = prepared or {}
     dropped = _dropped_lines(prepared)
-    draft_input = {"lineItems": [
+    draft_input: dict[str, object] = {"lineItems": [
         {"variantId": gid("ProductVariant", item["variant_id"]), "quantity": item["quantity"],
          "customAttributes": _attributes(item.get("properties", ()))}
         for index, item in enumerate(draft["line_items"]) if index not in dropped]}
@@ -199,12 +212,12 @@ def draft_order_input(payload, prepared, features, now):
 
 # --- Reading answers: pure functions of the answer (and what was sent). ---
 
-def _text(raw, limit, default=""):
+def _text(raw: Any, limit: int, default: str = "") -> str:
     """A text from Shopify as an event may keep it: a string, cut at `limit`."""
     return raw[:limit] if isinstance(raw, str) and raw.strip() else default
 
 
-def _errors(parsed):
+def _errors(parsed: dict[str, Any]) -> list[dict[str, Any]]:
     """The top-level `errors` list of a GraphQL answer ([] when none)."""
     errors = parsed.get("errors")
     if not errors:
@@ -213,12 +226,12 @@ def _errors(parsed):
             for error in (errors if isinstance(errors, list) else [errors])]
 
 
-def _code(error):
+def _code(error: dict[str, Any]) -> object:
     extensions = error.get("extensions")
     return extensions.get("code") if isinstance(extensions, dict) else None
 
 
-def throttled_seconds(parsed):
+def throttled_seconds(parsed: dict[str, Any]) -> float | None:
     """How long until a THROTTLED answer's request cost is restored, from its
     extensions.cost; None when the answer is not THROTTLED."""
     if not any(_code(error) == "THROTTLED" for error in _errors(parsed)):
@@ -235,7 +248,8 @@ def throttled_seconds(parsed):
                            THROTTLED_DEFAULT_SECONDS)
 
 
-def _read(answer, needed: tuple[str, ...]):
+def _read(answer: Answer,
+          needed: tuple[str, ...]) -> tuple[dict[str, Any] | None, Outcome | None]:
     """(data, None) for a readable GraphQL answer without errors, else
     (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer.
     `needed`: the scopes of the operation asked (app/scopes.py), which a
@@ -255,7 +269,7 @@ def _read(answer, needed: tuple[str, ...]):
     return (data, None) if isinstance(data, dict) else (None, None)
 
 
-def _denial_said(error):
+def _denial_said(error: dict[str, Any]) -> str:
     """What Shopify said of an ACCESS_DENIED, at most 200 characters: its
     message, and its requiredAccess when the message does not hold it ("" when
     neither)."""
@@ -266,7 +280,8 @@ def _denial_said(error):
     return message[:200]
 
 
-def _error_outcome(parsed, errors, data, needed):
+def _error_outcome(parsed: dict[str, Any], errors: list[dict[str, Any]], data: Any,
+                   needed: tuple[str, ...]) -> Outcome:
     seconds = throttled_seconds(parsed)
     if seconds is not None:
         return Outcome("throttled", retry_after=seconds, nothing_created=True)
@@ -281,23 +296,23 @@ def _error_outcome(parsed, errors, data, needed):
                    detail=f"Shopify refused the request: {messages[:MAX_DETAIL_CHARS]}")
 
 
-def _unreadable(what):
+def _unreadable(what: str) -> Outcome:
     return Outcome("unavailable", detail=f"Shopify's answer held no readable {what}.")
 
 
-def _created(draft):
+def _created(draft: dict[str, Any]) -> Outcome:
     return created_draft(draft.get("legacyResourceId"), draft.get("name"),
                          draft.get("invoiceUrl"), quoted=True)
 
 
-def _posted_lines(payload, prepared):
+def _posted_lines(payload: Mapping[str, Any], prepared: Mapping[str, Any] | None) -> list[int]:
     """The cart index of each line posted, in the order posted."""
     dropped = _dropped_lines(prepared)
     return [index for index in range(len(payload["draft_order"]["line_items"]))
             if index not in dropped]
 
 
-def _line_of(field, posted):
+def _line_of(field: Any, posted: list[int]) -> int | None:
     """The cart index a userError's `field` path names (["lineItems", "2", ...]), or None."""
     if not (isinstance(field, list) and len(field) >= 2 and field[0] == "lineItems"):
         return None
@@ -311,11 +326,13 @@ def _line_of(field, posted):
     return posted[position] if 0 <= position < len(posted) else None
 
 
-def user_errors_outcome(errors, payload, prepared):
+def user_errors_outcome(errors: list[Any], payload: Mapping[str, Any],
+                        prepared: Mapping[str, Any] | None) -> Outcome:
     """Shopify's userErrors as a failure naming the cart lines they are about."""
     posted = _posted_lines(payload, prepared)
     items = payload["draft_order"]["line_items"]
-    lines, others = {}, []  # a cart line is named once, by its first error
+    lines: dict[int, Line] = {}  # a cart line is named once, by its first error
+    others: list[str] = []
     for error in errors:
         error = error if isinstance(error, dict) else {}
         message = _text(error.get("message"), MAX_LINE_DETAIL_CHARS,
@@ -332,25 +349,26 @@ def user_errors_outcome(errors, payload, prepared):
                    lines=tuple(lines.values()), nothing_created=True)
 
 
-def _mutation_result(answer, mutation, needed):
-    """(the mutation's result object, None), or (None, the Outcome that ends the
-    reading: a top-level error, a failed call, or an answer without it)."""
+def _mutation_result(answer: Answer, mutation: str,
+                     needed: tuple[str, ...]) -> dict[str, Any] | Outcome:
+    """The mutation's result object, or the Outcome that ends the reading: a
+    top-level error, a failed call, or an answer without it."""
     data, outcome = _read(answer, needed)
     if outcome is not None:
-        return None, outcome
+        return outcome
     result = data.get(mutation) if data is not None else None
     if not isinstance(result, dict):
-        return None, _unreadable(f"{mutation} result")
-    return result, None
+        return _unreadable(f"{mutation} result")
+    return result
 
 
-def classify_create(answer, payload, prepared):
+def classify_create(answer: Answer, payload: Mapping[str, Any],
+                    prepared: Mapping[str, Any] | None) -> Outcome:
     """Read draftOrderCreate's answer. One that is no GraphQL answer leaves the
     event flagged as maybe posted: the draft may exist, so it is looked up."""
-    result, outcome = _mutation_result(answer, "draftOrderCreate",
-                                       OPERATION_SCOPES["DraftOrderCreate"])
-    if outcome is not None:
-        return outcome
+    result = _mutation_result(answer, "draftOrderCreate", OPERATION_SCOPES["DraftOrderCreate"])
+    if isinstance(result, Outcome):
+        return result
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         return user_errors_outcome(errors, payload, prepared)
@@ -358,7 +376,7 @@ def classify_create(answer, payload, prepared):
     return _created(draft) if isinstance(draft, dict) else _unreadable("draft order")
 
 
-def _carries(node, event_id):
+def _carries(node: Any, event_id: str) -> bool | None:
     """Whether a listed draft carries the event id; None when its attributes are unreadable."""
     attributes = node.get("customAttributes") if isinstance(node, dict) else None
     if not isinstance(attributes, list):
@@ -366,7 +384,7 @@ def _carries(node, event_id):
     return {"key": EVENT_MARKER, "value": event_id} in attributes
 
 
-def classify_lookup(answer, event_id):
+def classify_lookup(answer: Answer, event_id: str) -> Outcome:
     """Read a lookup: the draft carrying the event id, surely none (a readable
     list without it), or a failure (never "none" from a garbled answer)."""
     data, outcome = _read(answer, OPERATION_SCOPES["DraftOrderByMarker"])
@@ -385,13 +403,13 @@ def classify_lookup(answer, event_id):
         else Outcome("absent")
 
 
-def classify_invoice(answer):
+def classify_invoice(answer: Answer) -> Outcome:
     """Read draftOrderInvoiceSend's answer: sent, refused (userErrors, e.g. the
     customer has no email), or a failure."""
-    result, outcome = _mutation_result(answer, "draftOrderInvoiceSend",
-                                       OPERATION_SCOPES["DraftOrderInvoiceSend"])
-    if outcome is not None:
-        return outcome
+    result = _mutation_result(answer, "draftOrderInvoiceSend",
+                              OPERATION_SCOPES["DraftOrderInvoiceSend"])
+    if isinstance(result, Outcome):
+        return result
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         messages = "; ".join(_text(error.get("message") if isinstance(error, dict) else None,
@@ -401,7 +419,7 @@ def classify_invoice(answer):
     return Outcome("sent")
 
 
-def classify_draft(answer):
+def classify_draft(answer: Answer) -> Outcome:
     """Read DraftOrderState's answer: the draft as it is (a null draft: deleted)."""
     data, outcome = _read(answer, OPERATION_SCOPES["DraftOrderState"])
     if outcome is not None:
@@ -425,17 +443,17 @@ def classify_draft(answer):
 
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
 
-def _line(index, item, code, detail):
+def _line(index: int, item: Mapping[str, Any], code: str, detail: str) -> Line:
     return {"line": index, "variant_id": item["variant_id"], "code": code, "detail": detail}
 
 
-def _inner(node, name, field):
+def _inner(node: dict[str, Any], name: str, field: str) -> Any:
     """node[name][field], or None when the answer has no such object."""
     inner = node.get(name)
     return inner.get(field) if isinstance(inner, dict) else None
 
 
-def _judge(node, requested):
+def _judge(node: dict[str, Any] | None, requested: int) -> tuple[str, str] | None:
     """(code, detail) of what keeps a variant from being ordered, or None. Only
     what the answer clearly says counts: a field it garbles blocks nothing."""
     if node is None:
@@ -452,19 +470,22 @@ def _judge(node, requested):
     return None
 
 
-def _policy(code, features):
+def _policy(code: str, features: Mapping[str, Any]) -> str:
     name = "OUT_OF_STOCK_POLICY" if code == "out_of_stock" else "INVALID_ITEM_POLICY"
-    return features.get(name, BY_NAME[name].default)
+    policy: str = features.get(name, BY_NAME[name].default)
+    return policy
 
 
-def judge_lines(payload, variants, features):
+def judge_lines(payload: Mapping[str, Any], variants: Mapping[int, dict[str, Any] | None],
+                features: Mapping[str, Any]) -> tuple[list[Line], list[Line]]:
     """(blocking, dropped) line objects under the stock and availability policy.
     `variants`: variant id -> its node, or None when Shopify has no such variant."""
     items = payload["draft_order"]["line_items"]
-    totals = {}
+    totals: dict[int, int] = {}
     for item in items:
         totals[item["variant_id"]] = totals.get(item["variant_id"], 0) + item["quantity"]
-    blocking, dropped = [], []
+    blocking: list[Line] = []
+    dropped: list[Line] = []
     for index, item in enumerate(items):
         verdict = _judge(variants[item["variant_id"]], totals[item["variant_id"]])
         if verdict is None:
@@ -475,12 +496,13 @@ def judge_lines(payload, variants, features):
     return blocking, dropped
 
 
-def _variant_nodes(data, ids):
+def _variant_nodes(data: dict[str, Any],
+                   ids: list[int]) -> dict[int, dict[str, Any] | None] | None:
     """Variant id -> node (None: no such variant), or None when unreadable."""
     nodes = data.get("nodes")
     if not (isinstance(nodes, list) and len(nodes) == len(ids)):
         return None
-    variants = {}
+    variants: dict[int, dict[str, Any] | None] = {}
     for number, node in zip(ids, nodes, strict=True):
         if node is not None and not (isinstance(node, dict)
                                      and node.get("id") == gid("ProductVariant", number)):
@@ -489,23 +511,24 @@ def _variant_nodes(data, ids):
     return variants
 
 
-def _gid_of(node):
+def _gid_of(node: Any) -> Any:
     return node.get("id") if isinstance(node, dict) else None
 
 
-def _is_gid_of(kind, raw):
+def _is_gid_of(kind: str, raw: object) -> bool:
     """Whether `raw` is the gid of a `kind` with a positive 64-bit id."""
     prefix = GID.format(kind, "")
     return (isinstance(raw, str) and raw.startswith(prefix)
             and positive_id(raw[len(prefix):], MAX_BIGINT) is not None)
 
 
-def purchasing_company(data, company):
+def purchasing_company(data: dict[str, Any],
+                       company: Mapping[str, Any]) -> dict[str, str] | None:
     """The signed company location with the customer's contact in its company,
     or None when the customer is no contact of that company."""
     company_gid = gid("Company", company["company_id"])
     location_gid = gid("CompanyLocation", company["location_id"])
-    location = data.get("companyLocation")
+    location: Any = data.get("companyLocation")
     if not (_gid_of(location) == location_gid
             and _gid_of(location.get("company")) == company_gid):
         return None
@@ -520,12 +543,14 @@ def purchasing_company(data, company):
     return None
 
 
-def _blocked(lines, detail):
+def _blocked(lines: list[Line], detail: str) -> Outcome:
     return Outcome("rejected", code="items_unavailable", detail=detail, lines=tuple(lines),
                    nothing_created=True)
 
 
-def classify_preparation(answer, payload, features, variant_ids, company):
+def classify_preparation(answer: Answer, payload: Mapping[str, Any],
+                         features: Mapping[str, Any], variant_ids: list[int],
+                         company: Mapping[str, Any] | None) -> Outcome:
     """Read PrepareDraft's answer: what to draft (lines dropped, the purchasing
     company), or a failure naming the lines that block it."""
     data, outcome = _read(answer, prepare_scopes(bool(variant_ids), company is not None))
@@ -533,7 +558,7 @@ def classify_preparation(answer, payload, features, variant_ids, company):
         return outcome
     if data is None:
         return _unreadable("variants or company")
-    prepared = {"dropped": []}
+    prepared: Prepared = {"dropped": []}
     if variant_ids:
         variants = _variant_nodes(data, variant_ids)
         if variants is None:
@@ -558,8 +583,10 @@ def classify_preparation(answer, payload, features, variant_ids, company):
 class GraphQLClient:
     lookup_lag = LOOKUP_LAG
 
-    def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None,
-                 features=None, clock=time.time):
+    def __init__(self, base_url: str, token: str | Tokens, api_version: str, timeout: float,
+                 session: requests.Session | None = None, pacer: CostPacer | None = None,
+                 features: Mapping[str, Any] | None = None,
+                 clock: Callable[[], float] = time.time):
         self.base_url = base_url
         self.api_version = api_version
         self.timeout = timeout
@@ -571,18 +598,21 @@ class GraphQLClient:
         self.tokens = self._transport.tokens
         self.trusted_url = self._transport.trusted_url
 
-    def needs_preparation(self, payload):
+    def needs_preparation(self, payload: Mapping[str, Any]) -> bool:
         """A read comes first when the stock policy is on, or the cart is a company's."""
         return stock_check(self.features) or _company(payload) is not None
 
-    def prepare(self, payload):
+    def prepare(self, payload: Mapping[str, Any]) -> tuple[Answer, Outcome]:
         """One PrepareDraft query: the cart's variants (stock policy), and the
         customer's contact profiles and the signed company location (B2B)."""
-        variant_ids = []
+        variant_ids: list[int] = []
         if stock_check(self.features):
             variant_ids = list(dict.fromkeys(
                 item["variant_id"] for item in payload["draft_order"]["line_items"]))
         company = _company(payload)
+        declared: list[str]
+        fields: list[str]
+        variables: dict[str, object]
         declared, fields, variables, operation = [], [], {}, ["PrepareDraft"]
         if variant_ids:
             declared.append("$variantIds: [ID!]!")
@@ -602,17 +632,18 @@ class GraphQLClient:
         return answer, classify_preparation(answer, payload, self.features, variant_ids,
                                             company)
 
-    def create(self, payload, prepared, ready):
+    def create(self, payload: Mapping[str, Any], prepared: Mapping[str, Any] | None,
+               ready: Callable[[], bool]) -> tuple[Answer | None, Outcome | None]:
         """draftOrderCreate, or (None, None) if `ready()`, asked after pacing
         (which may wait), says the call may no longer leave."""
         variables = {"input": draft_order_input(payload, prepared, self.features, self.clock())}
         answer = self._post("DraftOrderCreate", CREATE, variables, CREATE_COST, ready)
         return answer, None if answer is None else classify_create(answer, payload, prepared)
 
-    def poll(self, url):
+    def poll(self, url: str) -> NoReturn:
         raise NotImplementedError("GraphQL answers at once: there is nothing to poll")
 
-    def lookup(self, event_id, since):
+    def lookup(self, event_id: str, since: float) -> tuple[Answer, Outcome]:
         """The draft tagged with the event, checked by its custom attribute.
 
         The tag is unique to the event, so `since` is not needed. Shopify's
@@ -624,7 +655,8 @@ class GraphQLClient:
                             {"query": f"tag:'{marker_tag(event_id)}'"}, LOOKUP_COST)
         return answer, classify_lookup(answer, event_id)
 
-    def send_invoice(self, draft_id, subject, message, ready):
+    def send_invoice(self, draft_id: int, subject: str | None, message: str | None,
+                     ready: Callable[[], bool]) -> tuple[Answer | None, Outcome | None]:
         """draftOrderInvoiceSend to the customer's email, or (None, None) if
         `ready()`, asked after pacing, says the call may no longer leave."""
         email = {name: value for name, value in (("subject", subject),
@@ -634,14 +666,15 @@ class GraphQLClient:
                             INVOICE_COST, ready)
         return answer, None if answer is None else classify_invoice(answer)
 
-    def read_draft(self, draft_id, with_order=True):
+    def read_draft(self, draft_id: int, with_order: bool = True) -> tuple[Answer, Outcome]:
         """The draft's state, and its order's name and financial status, in one
         query (`with_order` is REST's business: there it costs a call)."""
         answer = self._post("DraftOrderState", READ_DRAFT, {"id": gid("DraftOrder", draft_id)},
                             READ_DRAFT_COST)
         return answer, classify_draft(answer)
 
-    def read_shop_and_scopes(self):
+    def read_shop_and_scopes(self) -> tuple[Answer, dict[str, str | None] | None,
+                                            Answer, list[str] | None]:
         """For doctor, in one query: (answer, the shop's name, domain and currency
         or None, answer, the granted scopes' handles or None); the answer twice."""
         answer = self._post("ShopAndScopes", SHOP_AND_SCOPES, {}, 2)
@@ -654,7 +687,7 @@ class GraphQLClient:
         scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
         return answer, found, answer, scope_handles(scopes)
 
-    def list_webhooks(self):
+    def list_webhooks(self) -> tuple[Answer, list[dict[str, str | None]] | None]:
         """For `webhooks register` and doctor: the shop's webhook subscriptions
         ({topic, address}, the topic spelled ORDERS_CREATE), or None when the
         answer lists none readably."""
@@ -663,7 +696,7 @@ class GraphQLClient:
                             WEBHOOK_COST)
         return answer, classify_webhooks(answer, field)
 
-    def create_webhook(self, topic, address):
+    def create_webhook(self, topic: str, address: str) -> tuple[Answer, str | None]:
         """Subscribe the shop's `topic` ("orders/create") at `address`: (answer,
         None) when made, else (answer, why not, in a sentence)."""
         variables = {"topic": topic_enum(topic),
@@ -673,7 +706,16 @@ class GraphQLClient:
                             WEBHOOK_COST)
         return answer, classify_webhook_created(answer, topic)
 
-    def _post(self, operation, document, variables, default_cost, ready=None):
+    @overload
+    def _post(self, operation: str, document: str, variables: Mapping[str, object],
+              default_cost: float, ready: None = None) -> Answer: ...
+
+    @overload
+    def _post(self, operation: str, document: str, variables: Mapping[str, object],
+              default_cost: float, ready: Callable[[], bool] | None) -> Answer | None: ...
+
+    def _post(self, operation: str, document: str, variables: Mapping[str, object],
+              default_cost: float, ready: Callable[[], bool] | None = None) -> Answer | None:
         """Send one document once the bucket can hold its cost; None if not `ready()`."""
         self.pacer.wait(self.pacer.cost_of(operation, default_cost))
         answer = self._transport.send("POST", self.endpoint,
@@ -689,17 +731,17 @@ class GraphQLClient:
         return answer
 
 
-def address_field(api_version):
+def address_field(api_version: str) -> str:
     """What a webhook subscription's address is called in `api_version`."""
     return "uri" if api_version == "unstable" or api_version >= URI_SINCE else "callbackUrl"
 
 
-def topic_enum(topic):
+def topic_enum(topic: str) -> str:
     """REST's topic name as GraphQL's enum: "draft_orders/update" -> DRAFT_ORDERS_UPDATE."""
     return topic.replace("/", "_").upper()
 
 
-def _subscription(node, field):
+def _subscription(node: dict[str, Any], field: str) -> dict[str, str | None]:
     """A subscription node as {topic, address}: the topic as GraphQL spells it."""
     if field == "uri":
         address = node.get("uri")
@@ -709,7 +751,7 @@ def _subscription(node, field):
     return subscription(node.get("topic"), address)
 
 
-def classify_webhooks(answer, field):
+def classify_webhooks(answer: Answer, field: str) -> list[dict[str, str | None]] | None:
     """The subscriptions a WebhookSubscriptions answer lists, or None when it
     lists none readably. `field`: address_field of the version asked."""
     data, outcome = _read(answer, OPERATION_SCOPES["WebhookSubscriptions"])
@@ -720,14 +762,13 @@ def classify_webhooks(answer, field):
     return [_subscription(node, field) for node in nodes if isinstance(node, dict)]
 
 
-def classify_webhook_created(answer, topic: str = ""):
+def classify_webhook_created(answer: Answer, topic: str = "") -> str | None:
     """None when webhookSubscriptionCreate made the subscription, else why not.
     `topic` (REST's spelling): its scope is what a refusal names."""
-    result, outcome = _mutation_result(answer, "webhookSubscriptionCreate",
-                                       OPERATION_SCOPES["WebhookSubscriptionCreate"]
-                                       + topic_scopes(topic))
-    if outcome is not None:
-        return outcome.detail or f"Shopify answered {answer.status}."
+    result = _mutation_result(answer, "webhookSubscriptionCreate",
+                              OPERATION_SCOPES["WebhookSubscriptionCreate"] + topic_scopes(topic))
+    if isinstance(result, Outcome):
+        return result.detail or f"Shopify answered {answer.status}."
     errors = result.get("userErrors")
     if isinstance(errors, list) and errors:
         return "Shopify refused it: " + "; ".join(
@@ -736,8 +777,9 @@ def classify_webhook_created(answer, topic: str = ""):
     return None
 
 
-def _company(payload):
+def _company(payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The signed company location of the cart, if any: {company_id, location_id}."""
     context = payload.get("cart_context") or {}
-    return context.get("company")
+    company: Mapping[str, Any] | None = context.get("company")
+    return company
 

@@ -9,7 +9,8 @@ Pacing is the backends' business (REST counts calls, GraphQL cost points), so
 
 import socket
 import threading
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, overload
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -19,6 +20,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from .answers import MAX_URL_CHARS, Answer, UntrustedLocation, redacted
 
+if TYPE_CHECKING:  # tokens.py imports this module
+    from .tokens import Tokens
+
 MAX_BODY_CHARS = 20_000  # of an answer, as the event log keeps it
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 250 draft orders is well under this
 
@@ -27,14 +31,16 @@ class Transport:
     """Calls with the shop's token, from `tokens` (app/shopify/tokens.py): a
     legacy token as it is, or one the app's credentials keep fresh."""
 
-    def __init__(self, base_url, tokens, timeout, session=None):
+    def __init__(self, base_url: str, tokens: "Tokens", timeout: float,
+                 session: requests.Session | None = None):
         self.base_url = base_url
         self.timeout = timeout
         self.tokens = tokens
-        self._last_token = None  # the token of the latest call, which its answer may echo
+        # The token of the latest call, which its answer may echo.
+        self._last_token: str | None = None
         self._session = deadline_session() if session is None else session
 
-    def trusted_url(self, location):
+    def trusted_url(self, location: str) -> str:
         """Resolve `location` against the shop and refuse any other host, and any
         address carrying the token (it would be stored, and shown in the event log)."""
         if len(location) > MAX_URL_CHARS:  # it would be stored as the event's poll_url
@@ -51,7 +57,16 @@ class Transport:
             raise UntrustedLocation("Shopify's Location carries the access token.")
         return url
 
-    def send(self, method, url, payload=None, ready=None):
+    @overload
+    def send(self, method: str, url: str, payload: Mapping[str, object] | None = None,
+             ready: None = None) -> Answer: ...
+
+    @overload
+    def send(self, method: str, url: str, payload: Mapping[str, object] | None,
+             ready: Callable[[], bool] | None) -> Answer | None: ...
+
+    def send(self, method: str, url: str, payload: Mapping[str, object] | None = None,
+             ready: Callable[[], bool] | None = None) -> Answer | None:
         """Make one call: an Answer (status None when none came in time), or
         None when `ready()`, asked once the token is in hand, says the call may
         no longer leave.
@@ -79,7 +94,8 @@ class Transport:
             self.tokens.worked()
         return answer
 
-    def _send(self, method, url, payload, token):
+    def _send(self, method: str, url: str, payload: Mapping[str, object] | None,
+              token: str) -> Answer:
         self._last_token = token
         headers = {"X-Shopify-Access-Token": token, "Accept": "application/json"}
         exchanged = exchange(self._session, method, url, self.timeout, headers=headers,
@@ -94,10 +110,12 @@ class Transport:
 class Exchanged(NamedTuple):
     status: int
     text: str
-    headers: object  # the answer's headers, case-insensitive
+    headers: Mapping[str, str]  # the answer's headers, case-insensitive
 
 
-def exchange(session, method, url, timeout, **request):
+def exchange(session: requests.Session, method: str, url: str, timeout: float, *,
+             headers: Mapping[str, str], json: Mapping[str, object] | None = None,
+             data: Mapping[str, str] | None = None) -> Exchanged | str:
     """One HTTP call within `timeout` in all, its answer read up to
     MAX_ANSWER_BYTES: Exchanged, or why there is none, in a sentence. Never
     follows a redirect, which could carry a secret to another host."""
@@ -105,7 +123,7 @@ def exchange(session, method, url, timeout, **request):
     try:
         with deadline:
             response = session.request(method, url, timeout=timeout, allow_redirects=False,
-                                       stream=True, **request)
+                                       stream=True, headers=headers, json=json, data=data)
             with response:
                 body = _body(response)
     except requests.Timeout:
@@ -125,7 +143,15 @@ def exchange(session, method, url, timeout, **request):
 _calls = threading.local()  # the Deadline of the call this thread is making
 
 
-def deadline_session():
+class Connection(Protocol):
+    """What a Deadline shuts down: a connection with a socket once connected
+    (urllib3's, for Shopify; smtplib's, for the merchant's mail)."""
+
+    @property
+    def sock(self) -> socket.socket | None: ...
+
+
+def deadline_session() -> requests.Session:
     """A requests session whose calls a Deadline, entered around them, can end."""
     session = requests.Session()
     for prefix in ("http://", "https://"):
@@ -138,37 +164,37 @@ class Deadline:
     the socket, so an answer fed a byte at a time could last for ever; when the
     time is up, the call's socket is shut down, which ends any read blocked on it."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds: float):
         self.expired = False
-        self._connection = None
+        self._connection: Connection | None = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
-    def __enter__(self):
+    def __enter__(self) -> "Deadline":
         _calls.deadline = self
         self._timer.start()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
         _calls.deadline = None
 
-    def watch(self, connection):
+    def watch(self, connection: Connection) -> None:
         """Called as the request leaves on `connection` (new or reused)."""
         with self._lock:
             self._connection = connection
             if self.expired:
                 _shut(connection)
 
-    def _expire(self):
+    def _expire(self) -> None:
         with self._lock:
             self.expired = True
             if self._connection is not None:
                 _shut(self._connection)
 
 
-def _shut(connection):
+def _shut(connection: Connection) -> None:
     sock = connection.sock
     if sock is not None:
         try:
@@ -179,10 +205,18 @@ def _shut(connection):
             pass  # closed meanwhile
 
 
-class _Watched:
+# _Watched is mixed into urllib3's connections: type-checked as one of them.
+if TYPE_CHECKING:
+    _Connection = HTTPConnection
+else:
+    _Connection = object
+
+
+class _Watched(_Connection):
     """A urllib3 connection that tells the calling thread's Deadline about itself."""
 
-    def request(self, *args, **kwargs):
+    # The arguments pass through unread: urllib3's, whatever its version takes (Any).
+    def request(self, *args: Any, **kwargs: Any) -> None:
         deadline = getattr(_calls, "deadline", None)
         if deadline is not None:
             deadline.watch(self)
@@ -206,13 +240,14 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class _DeadlineAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False,
+                         **pool_kwargs: object) -> None:
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
                                                    "https": _WatchedHTTPSPool}
 
 
-def _body(response):
+def _body(response: requests.Response) -> bytes | None:
     """The answer's bytes, or None past MAX_ANSWER_BYTES (read no further)."""
     body = bytearray()
     for chunk in response.iter_content(64 * 1024):
@@ -222,7 +257,7 @@ def _body(response):
     return bytes(body)
 
 
-def _text(body, encoding):
+def _text(body: bytes, encoding: str | None) -> str:
     try:
         return body.decode(encoding or "utf-8", errors="replace")
     except LookupError:  # a charset nobody knows

@@ -185,7 +185,8 @@ def read_grant(status: int | None, parsed: object, issued_at: float) -> Grant | 
                            setup=False)
         return Grant(token, scope[:1000] if isinstance(scope, str) else "", issued_at,
                      None if life is None else issued_at + life,
-                     refresh, None if refresh is None else issued_at + refresh_life)
+                     refresh,
+                     None if refresh is None or refresh_life is None else issued_at + refresh_life)
     error = parsed.get("error") if isinstance(parsed, dict) else None
     error = error[:MAX_ERROR_CHARS] if isinstance(error, str) and error.isprintable() else None
     if 400 <= status < 500 and status != 429:

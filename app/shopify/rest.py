@@ -9,9 +9,12 @@ Every draft order carries the event id as a note attribute (app/cart.py's
 EVENT_MARKER); `lookup` pages through the recently updated drafts for it.
 """
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from typing import Any, NoReturn, overload
 from urllib.parse import urlencode
 
+import requests
 from requests.utils import parse_header_links
 
 from ..cart import EVENT_MARKER
@@ -32,11 +35,14 @@ from .answers import (
     subscription,
 )
 from .http import Transport
-from .tokens import as_tokens
+from .tokens import Tokens, as_tokens
+
+# The stored cart (`payload`) and Shopify's answers (Answer.json, the drafts
+# and errors read from it) are JSON from outside: Any.
 
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
 
-_REJECTIONS = {
+_REJECTIONS: dict[int, tuple[str, str | None]] = {
     401: ("shopify_unauthorized",
           "Shopify refused the access token; check SHOPIFY_ACCESS_TOKEN."),
     402: ("shopify_payment_required", "Shopify says the shop is frozen (unpaid)."),
@@ -51,7 +57,8 @@ _REJECTIONS = {
 class RestClient:
     lookup_lag = 0.0  # the list of draft orders shows a new one at once
 
-    def __init__(self, base_url, token, api_version, timeout, session=None, pacer=None):
+    def __init__(self, base_url: str, token: str | Tokens, api_version: str, timeout: float,
+                 session: requests.Session | None = None, pacer: CallPacer | None = None):
         self.base_url = base_url
         self.api_version = api_version
         self.timeout = timeout
@@ -60,28 +67,29 @@ class RestClient:
         self.tokens = self._transport.tokens
         self.trusted_url = self._transport.trusted_url
 
-    def api_url(self, path):
+    def api_url(self, path: str) -> str:
         return admin_api_url(self.base_url, self.api_version, path)
 
-    def needs_preparation(self, payload):
+    def needs_preparation(self, payload: Mapping[str, Any]) -> bool:
         """REST drafts exactly what the cart says: nothing to read first."""
         return False
 
-    def prepare(self, payload):
+    def prepare(self, payload: Mapping[str, Any]) -> NoReturn:
         raise NotImplementedError("the REST backend prepares nothing")
 
-    def create(self, payload, prepared, ready):
+    def create(self, payload: Mapping[str, Any], prepared: Mapping[str, Any] | None,
+               ready: Callable[[], bool]) -> tuple[Answer | None, Outcome | None]:
         """POST the draft order, or return (None, None) if `ready()`, asked after
         pacing (which may wait), says the call may no longer leave."""
         answer = self._send("POST", self.api_url("draft_orders.json"),
                             {"draft_order": payload["draft_order"]}, ready)
         return answer, None if answer is None else classify(answer)
 
-    def poll(self, url):
+    def poll(self, url: str) -> tuple[Answer, Outcome]:
         answer = self.get(url)
         return answer, classify(answer)
 
-    def lookup(self, event_id, since):
+    def lookup(self, event_id: str, since: float) -> tuple[Answer, Outcome]:
         """Page through draft orders updated since `since` (epoch seconds) for the
         one marked with `event_id`: found, surely absent, or a failure.
 
@@ -113,7 +121,8 @@ class RestClient:
         return _unanswered("GET", url, f"more than {MAX_LOOKUP_PAGES} pages of draft orders "
                                        f"to search")
 
-    def send_invoice(self, draft_id, subject, message, ready):
+    def send_invoice(self, draft_id: int, subject: str | None, message: str | None,
+                     ready: Callable[[], bool]) -> tuple[Answer | None, Outcome | None]:
         """POST the draft's invoice to its customer's email (Shopify's default
         address and sender), or return (None, None) if `ready()`, asked after
         pacing, says the call may no longer leave."""
@@ -123,7 +132,7 @@ class RestClient:
                             ready)
         return answer, None if answer is None else classify_invoice(answer)
 
-    def read_draft(self, draft_id, with_order=True):
+    def read_draft(self, draft_id: int, with_order: bool = True) -> tuple[Answer, Outcome]:
         """The draft's state now; once it became an order, and `with_order`,
         the order's name and financial status too, in one more call (which
         needs the read_orders scope)."""
@@ -140,16 +149,17 @@ class RestClient:
             order_id = positive_id(order_id, MAX_BIGINT, quoted=False)
             if order_id is None:
                 return answer, _unreadable_draft()
-        order = None if order_id is None else (order_id, None, None)
+        order: tuple[int, Any, Any] | None = None if order_id is None else (order_id, None, None)
         if order is not None and with_order:
-            answer, order = self._order(order_id)
-            if isinstance(order, Outcome):
-                return answer, order
+            answer, read = self._order(order[0])
+            if isinstance(read, Outcome):
+                return answer, read
+            order = read
         seen = draft_seen(draft.get("status"), draft.get("updated_at"),
                           draft.get("invoice_sent_at"), order)
         return answer, _unreadable_draft() if seen is None else Outcome("seen", seen=seen)
 
-    def _order(self, order_id):
+    def _order(self, order_id: int) -> tuple[Answer, tuple[int, Any, Any] | Outcome]:
         """(answer, (id, name, financial status)) of the order a draft became, its
         name unknown when Shopify refuses the read (no read_orders scope, say), or
         (answer, the Outcome of a failure worth trying again)."""
@@ -163,7 +173,8 @@ class RestClient:
         refused = outcome.kind == "rejected" and outcome.nothing_created  # a 4xx
         return answer, (order_id, None, None) if refused else outcome
 
-    def read_shop_and_scopes(self):
+    def read_shop_and_scopes(self) -> tuple[Answer, dict[str, str | None] | None,
+                                            Answer, list[str] | None]:
         """For doctor: (answer, the shop's name, domain and currency or None,
         answer, the token's scopes' handles or None); the scopes come from an
         unversioned endpoint, so the answers tell the version's fate apart."""
@@ -175,7 +186,7 @@ class RestClient:
         listed = scopes.json.get("access_scopes") if isinstance(scopes.json, dict) else None
         return answer, found, scopes, scope_handles(listed) if scopes.status == 200 else None
 
-    def list_webhooks(self):
+    def list_webhooks(self) -> tuple[Answer, list[dict[str, str | None]] | None]:
         """For `webhooks register` and doctor: the shop's webhook subscriptions
         ({topic, address}), or None when the answer holds no list of them."""
         answer = self.get(self.api_url("webhooks.json?limit=250"))
@@ -185,7 +196,7 @@ class RestClient:
         return answer, [subscription(entry.get("topic"), entry.get("address"))
                         for entry in listed if isinstance(entry, dict)]
 
-    def create_webhook(self, topic, address):
+    def create_webhook(self, topic: str, address: str) -> tuple[Answer, str | None]:
         """Subscribe the shop's `topic` (e.g. "orders/create") at `address`:
         (answer, None) when made, else (answer, why not, in a sentence)."""
         answer = self._send("POST", self.api_url("webhooks.json"),
@@ -198,10 +209,19 @@ class RestClient:
         said = f"Shopify answered {answer.status}" if answer.status else "no answer"
         return answer, f"{said}: {errors or answer.body[:200]}"
 
-    def get(self, url):
+    def get(self, url: str) -> Answer:
         return self._send("GET", url)
 
-    def _send(self, method, url, payload=None, ready=None):
+    @overload
+    def _send(self, method: str, url: str, payload: Mapping[str, object] | None = None,
+              ready: None = None) -> Answer: ...
+
+    @overload
+    def _send(self, method: str, url: str, payload: Mapping[str, object] | None,
+              ready: Callable[[], bool] | None) -> Answer | None: ...
+
+    def _send(self, method: str, url: str, payload: Mapping[str, object] | None = None,
+              ready: Callable[[], bool] | None = None) -> Answer | None:
         self.pacer.wait()
         answer = self._transport.send(method, url, payload, ready)
         if answer is None:
@@ -212,24 +232,24 @@ class RestClient:
         return answer
 
 
-def _unanswered(method, url, reason):
+def _unanswered(method: str, url: str, reason: str) -> tuple[Answer, Outcome]:
     answer = Answer(method, url, None, reason)
     return answer, classify(answer)
 
 
-def _retry_after(answer, default):
+def _retry_after(answer: Answer, default: float) -> float:
     return bounded_seconds(answer.headers.get("Retry-After"), default)
 
 
-def _unreadable_draft():
+def _unreadable_draft() -> Outcome:
     return Outcome("unavailable", detail="Shopify's draft order (or its order) was unreadable.")
 
 
-def _errors_text(parsed):
+def _errors_text(parsed: Any) -> str:
     """Shopify's `errors` (a string, a list, or {field: [messages]}) as one line."""
     errors = parsed.get("errors") if isinstance(parsed, dict) else None
     if isinstance(errors, dict):
-        parts = []
+        parts: list[str] = []
         for name, messages in errors.items():
             messages = messages if isinstance(messages, list) else [messages]
             parts.append(f"{name}: {'; '.join(str(m) for m in messages)}")
@@ -239,19 +259,19 @@ def _errors_text(parsed):
     return str(errors)[:500] if errors else ""
 
 
-def _listed(answer):
+def _listed(answer: Answer) -> list[Any] | None:
     """The draft orders a list answer holds, or None if it holds no list of them."""
     drafts = answer.json.get("draft_orders") if isinstance(answer.json, dict) else None
     return drafts if isinstance(drafts, list) else None
 
 
-def _carries(draft, attribute):
+def _carries(draft: Any, attribute: dict[str, str]) -> bool:
     """Whether a listed draft order carries the note attribute (any shape may come)."""
     attributes = draft.get("note_attributes") if isinstance(draft, dict) else None
     return isinstance(attributes, list) and attribute in attributes
 
 
-def _created(draft):
+def _created(draft: dict[str, Any]) -> Outcome:
     return created_draft(draft.get("id"), draft.get("name"), draft.get("invoice_url"))
 
 
@@ -282,17 +302,17 @@ def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
     if status == 403:
         needed = rest_scopes(answer.method, answer.url) if needed is None else needed
         detail = lacking(needed, _errors_text(answer.json))
-    else:
+    elif detail is not None:  # as every other rejection's is
         detail = _with_errors(detail, answer.json)
     return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
 
 
-def _with_errors(detail, parsed):
+def _with_errors(detail: str, parsed: Any) -> str:
     errors = _errors_text(parsed)
     return f"{detail} Shopify says: {errors}" if errors else detail
 
 
-def classify_invoice(answer):
+def classify_invoice(answer: Answer) -> Outcome:
     """Read send_invoice's answer: sent (201 or 200), refused (422: e.g. the
     customer has no email), or as any other call's answer."""
     if answer.status in (200, 201):
@@ -306,7 +326,7 @@ def classify_invoice(answer):
     return classify(answer)
 
 
-def classify_lookup(answer, draft):
+def classify_lookup(answer: Answer, draft: dict[str, Any] | None) -> Outcome:
     """Read a lookup's last answer: found, surely absent, or a failure."""
     if draft is not None:
         return _created(draft)

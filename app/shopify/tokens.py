@@ -28,8 +28,9 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
+import requests
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -102,6 +103,23 @@ class Tokens(Protocol):
 Notifications = Callable[[str, str, float], tuple[dict[str, str], ...]]
 
 
+class CredentialsStore(Protocol):
+    """What ManagedToken asks of the event store (app/store/credentials.py).
+    A row is the database's, one value per column: Any."""
+
+    def credentials(self) -> dict[str, Any] | None: ...
+    def begin_renewal(self, client_id: str, owner: str, now: float,
+                      until: float) -> dict[str, Any] | None: ...
+    def save_token(self, owner: str | None, client_id: str, grant_kind: str, access_token: str,
+                   scope: str, issued_at: float, expires_at: float | None,
+                   refresh_token: str | None, refresh_expires_at: float | None, now: float,
+                   unfixed: str | None = None) -> int | None: ...
+    def discard_token(self, version: int) -> None: ...
+    def end_renewal(self, owner: str, now: float, problem: tuple[str, str] | None = None,
+                    notifications: tuple[dict[str, str], ...] = ()) -> bool: ...
+    def clear_problem(self, code: str) -> bool: ...
+
+
 class LegacyToken:
     """An admin-created app's `shpat_` token: it never expires, and a 401 is final."""
 
@@ -164,8 +182,9 @@ class _Held:
 
 
 class ManagedToken:
-    def __init__(self, store: Any, base_url: str, client_id: str, secrets: Sequence[str],
-                 timeout: float, clock: Callable[[], float] = time.time, session: Any = None,
+    def __init__(self, store: CredentialsStore, base_url: str, client_id: str,
+                 secrets: Sequence[str], timeout: float, clock: Callable[[], float] = time.time,
+                 session: requests.Session | None = None,
                  notifications: Notifications = lambda *_: (),
                  sleep: Callable[[float], None] = time.sleep):
         self.store = store
@@ -243,7 +262,7 @@ class ManagedToken:
         held = self._readable(row)
         problem = (row["problem_code"], row["problem_detail"]) \
             if row is not None and row["problem_code"] else None
-        if held is None:
+        if held is None or row is None:  # no row holds no token
             return TokenStatus("none yet", problem=problem)
         return TokenStatus(held.grant_kind, held.expires_at, row["scope"], problem)
 
@@ -308,7 +327,8 @@ class ManagedToken:
             self.store.end_renewal(self.owner, self.clock())  # no lease left behind
             raise
 
-    def _serves(self, held: _Held | None, refused: str | None, now: float) -> bool:
+    def _serves(self, held: _Held | None, refused: str | None,
+                now: float) -> TypeGuard[_Held]:
         return held is not None and held.token != refused and now < held.renew_at
 
     def _renew(self, held: _Held | None, now: float) -> str:
@@ -328,15 +348,16 @@ class ManagedToken:
             kind = CLIENT_CREDENTIALS
         if isinstance(result, Refusal):
             return self._refused(result, now)
-        if not self._save(self.owner, kind, result, now, unfixed=UNAUTHORIZED):
+        saved = self._save(self.owner, kind, result, now, unfixed=UNAUTHORIZED)
+        if saved is None:
             # Our lease ran out mid-call and another renewal won: use its token.
-            held = self._readable(self.store.credentials())
-            if held is None or now >= held.expires_at:
+            saved = self._readable(self.store.credentials())
+            if saved is None or now >= saved.expires_at:
                 raise TokenUnavailable("The token renewal lost its turn to another process.")
-            self._held = held
+            self._held = saved
         log.info("shopify token renewed (%s), valid for %.0f s", kind,
                  (result.expires_at or now) - now)
-        return self._held.token
+        return saved.token
 
     def _refused(self, refusal: Refusal, now: float) -> str:
         if not refusal.setup:
@@ -356,7 +377,9 @@ class ManagedToken:
         self._problem, self._blocked_until = problem, now + PROBLEM_RETRY_SECONDS
 
     def _save(self, owner: str | None, kind: str, grant: Grant, now: float,
-              unfixed: str | None = None) -> bool:
+              unfixed: str | None = None) -> _Held | None:
+        """Keep `grant`: the token now held, or None when the store refused it
+        (`owner`'s renewal lease ran out and another renewal won)."""
         expires_at = grant.expires_at if grant.expires_at is not None else now + 86400
         version = self.store.save_token(
             owner, self.client_id, kind, self._seal(grant.access_token), grant.scope,
@@ -364,12 +387,12 @@ class ManagedToken:
             None if grant.refresh_token is None else self._seal(grant.refresh_token),
             grant.refresh_expires_at, now, unfixed)
         if version is None:
-            return False
+            return None
         self._held = _Held(kind, grant.access_token, expires_at,
                            renew_at(grant.issued_at, expires_at), grant.refresh_token,
                            grant.refresh_expires_at, version)
         self._blocked_until, self._problem = 0.0, None
-        return True
+        return self._held
 
     def _ask(self, form: dict[str, str]) -> tuple[int | None, object]:
         """One call to the token endpoint: (status or None, its JSON or None)."""
