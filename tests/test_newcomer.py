@@ -15,7 +15,8 @@ from app.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
+DOCS = {path.name: path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "docs").glob("*.md"))}
 DOCUMENTATION = "\n".join([README, *DOCS.values()])
 
 
