@@ -114,6 +114,25 @@ def send_to_completion(running, body):
     return accepted.json()
 
 
+def test_demo_output_to_a_file_or_pipe_carries_no_colour_codes(tmp_path):
+    # Werkzeug colours a request's line by its status; colorama, where installed,
+    # would strip the codes off a stream that is no terminal, so it is hidden here.
+    hidden = tmp_path / "no-colorama" / "colorama"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+    path = os.pathsep.join(filter(None, [str(hidden.parent), os.environ.get("PYTHONPATH")]))
+    with running_demo(tmp_path, PYTHONPATH=path) as (process, port):
+        storefront = f"http://127.0.0.1:{port + 2}"
+        assert requests.get(f"{storefront}/", allow_redirects=False, timeout=5).status_code == 302
+        assert requests.get(f"{storefront}/nowhere", timeout=5).status_code == 404
+        process.terminate()
+        process.wait(timeout=10)
+        output = process.stdout.read()
+
+    assert '"GET / HTTP/1.1" 302' in output and '"GET /nowhere HTTP/1.1" 404' in output
+    assert "\x1b[" not in output
+
+
 def test_demo_event_page_links_to_pages_that_open(tmp_path):
     running = start(tmp_path)
     try:
