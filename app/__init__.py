@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     admin,
+    assets,
     auth,
     cli,
     config,
@@ -78,7 +79,7 @@ def create_app(overrides=None):
     """Build the app from the environment; `overrides` (environment-style
     names to strings) take precedence, for tests and the demo."""
     app = Flask(__name__, instance_relative_config=True,
-                template_folder="../templates", static_folder="../static")
+                template_folder=assets.TEMPLATES, static_folder=assets.STATIC)
     app.session_interface = _NoSessions()
     try:
         app.config.update(config.load({**os.environ, **(overrides or {})}, app.instance_path))

@@ -214,7 +214,9 @@ def _database_url(name, value):
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: the loader, doctor's report and the README's
-    tables (`python -m app.config`) are all made from these rows."""
+    tables are all made from these rows. A table, to paste after a change:
+    python -c "from app import config; print(config.markdown_table(config.APP))"
+    (config.SERVER for the web process's)."""
 
     name: str
     default: str | None  # None: required

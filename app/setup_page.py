@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from . import page_headers
+from . import assets, page_headers
 from .app_toml import dev_dashboard
 from .shopify import shop_domain
 from .store import database_kind
@@ -20,7 +20,7 @@ from .store import database_kind
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)
 
-SNIPPET_PATH = Path(__file__).resolve().parent.parent / "templates" / "snippet.liquid"
+SNIPPET_PATH = assets.TEMPLATES / "snippet.liquid"
 RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"
 SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
 MODE_ASSIGN = 'assign draft_order_signature_mode = "{}"'

@@ -1,4 +1,5 @@
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,15 @@ from app.config import (
     DEFAULT_API_VERSION,
     SERVER,
     ConfigError,
+    Setting,
     load,
     markdown_table,
     server_settings,
     stock_check,
 )
 
-CONFIGURATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 
 REQUIRED = {"SHOPIFY_SHOP": "my-store.myshopify.com", "SHOPIFY_ACCESS_TOKEN": "shpat_x",
             "SHARED_SECRET": "s3cret"}
@@ -144,7 +147,20 @@ def test_the_database_shown_is_the_url_without_its_password():
 
 
 # To regenerate a table of docs/configuration.md after changing app/config.py's SETTINGS:
-#   python -c "from app import config; print(config.markdown_table(config.APP))"   (or SERVER)
+# the command in Setting's docstring, which the next test runs.
+@pytest.mark.parametrize("scope", [APP, SERVER])
+def test_the_command_settings_docstring_gives_prints_the_table(scope):
+    [line] = [line.strip() for line in Setting.__doc__.splitlines()
+              if line.strip().startswith("python -c ")]
+    code = shlex.split(line)[2].replace("config.APP", f"config.{scope.upper()}")
+
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)
+
+    assert (printed.returncode, printed.stderr) == (0, "")
+    assert printed.stdout == markdown_table(scope) + "\n"
+
+
 def test_the_documented_configuration_table_is_the_settings_table():
     assert markdown_table(APP) in CONFIGURATION_DOC.read_text(encoding="utf-8")
 

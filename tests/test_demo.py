@@ -10,6 +10,7 @@ import sys
 import time
 import tomllib
 
+import pytest
 import requests
 from click.testing import CliRunner
 from helpers import cart_body, settings
@@ -20,9 +21,11 @@ from app.dev.demo import (
     ADMIN_PASSWORD,
     CLIENT_ID,
     CLIENT_SECRET,
+    CUSTOMER,
     banner,
     demo_shop,
     receiver_settings,
+    sample_cart,
     start,
     stop,
     token_lives,
@@ -97,21 +100,46 @@ def test_demo_stopped_by_sigterm_removes_its_temporary_folder(tmp_path):
     assert not folder.exists()
 
 
+def send_to_completion(running, body):
+    """Post a cart to the demo's receiver as its storefront does; the accepted
+    document once the draft order is made."""
+    accepted = requests.post(f"{running['receiver'].url}/webhooks/cart", json=body,
+                             headers={"Origin": running["storefront"].url}, timeout=5)
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + 20
+    while requests.get(accepted.json()["status_url"], timeout=5).json()[
+            "status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return accepted.json()
+
+
+def test_demo_output_to_a_file_or_pipe_carries_no_colour_codes(tmp_path):
+    # Werkzeug colours a request's line by its status; colorama, where installed,
+    # would strip the codes off a stream that is no terminal, so it is hidden here.
+    hidden = tmp_path / "no-colorama" / "colorama"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+    path = os.pathsep.join(filter(None, [str(hidden.parent), os.environ.get("PYTHONPATH")]))
+    with running_demo(tmp_path, PYTHONPATH=path) as (process, port):
+        storefront = f"http://127.0.0.1:{port + 2}"
+        assert requests.get(f"{storefront}/", allow_redirects=False, timeout=5).status_code == 302
+        assert requests.get(f"{storefront}/nowhere", timeout=5).status_code == 404
+        process.terminate()
+        process.wait(timeout=10)
+        output = process.stdout.read()
+
+    assert '"GET / HTTP/1.1" 302' in output and '"GET /nowhere HTTP/1.1" 404' in output
+    assert "\x1b[" not in output
+
+
 def test_demo_event_page_links_to_pages_that_open(tmp_path):
     running = start(tmp_path)
     try:
         receiver = running["receiver"].url
-        accepted = requests.post(f"{receiver}/webhooks/cart",
-                                 json=cart_body(signature=sign(207119551, DEMO_SECRET)),
-                                 headers={"Origin": running["storefront"].url}, timeout=5)
-        assert accepted.status_code == 202, accepted.text
-        deadline = time.monotonic() + 20
-        while requests.get(accepted.json()["status_url"], timeout=5).json()[
-                "status"] != "completed":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        accepted = send_to_completion(running, cart_body(signature=sign(207119551, DEMO_SECRET)))
 
-        page = requests.get(f"{receiver}/admin/events/{accepted.json()['id']}",
+        page = requests.get(f"{receiver}/admin/events/{accepted['id']}",
                             auth=("merchant", ADMIN_PASSWORD), timeout=5)
         draft_link, invoice_link = re.findall(r'<a href="(http[^"]+)" rel="noreferrer">',
                                               page.text)
@@ -120,6 +148,26 @@ def test_demo_event_page_links_to_pages_that_open(tmp_path):
         assert requests.get(html.unescape(invoice_link), timeout=5).status_code == 200
     finally:
         stop(running)
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_demo_invoice_shows_the_sample_carts_titles_prices_and_total_with_either_api(
+        tmp_path, api):
+    cart = sample_cart()
+    running = start(tmp_path, api=api)
+    try:
+        send_to_completion(running, {"cart": cart, "customerId": CUSTOMER["id"],
+                                     "customerIdSignature": sign(CUSTOMER["id"], DEMO_SECRET)})
+        [draft] = running["shop"].snapshot("draft_orders")
+        invoice = html.unescape(requests.get(draft["invoice_url"], timeout=5).text)
+    finally:
+        stop(running)
+
+    assert [(li["title"], li["price"], li["quantity"]) for li in draft["line_items"]] == [
+        (item["title"], f"{item['price'] / 100:.2f}", item["quantity"]) for item in cart["items"]]
+    assert draft["subtotal_price"] == f"{cart['total_price'] / 100:.2f}" == "59.00"
+    assert "Shirt - M" in invoice and "Subtotal 59.00 USD" in invoice
+    assert "Simulated product" not in invoice
 
 
 def test_demo_receiver_runs_on_the_apps_client_id_and_secret_alone(tmp_path):

@@ -112,6 +112,24 @@ def test_a_known_discount_code_applies_to_the_subtotal(make_sim):
     assert stored["discount_codes"] == ["SPRING10"]
 
 
+def test_rest_and_graphql_drafts_of_the_same_lines_carry_the_catalogues_titles_and_prices(
+        make_sim):
+    sim = make_sim(catalogue={7: {"title": "Shirt - M", "price": "19.50"},
+                              8: {"title": "Mug", "price": "20"}})
+    client = sim.test_client()
+
+    client.post(f"{API}/draft_orders.json", headers=HEADERS, json={"draft_order": {
+        "line_items": [{"variant_id": 7, "quantity": 2}, {"variant_id": 8, "quantity": 1}]}})
+    create(client, draft_input({"variantId": variant(7), "quantity": 2},
+                               {"variantId": variant(8), "quantity": 1}))
+
+    rest, graphql = sim.extensions["shopify_simulator"].draft_orders
+    lines = [(li["title"], li["price"], li["quantity"]) for li in rest["line_items"]]
+    assert lines == [("Shirt - M", "19.50", 2), ("Mug", "20.00", 1)]
+    assert [(li["title"], li["price"], li["quantity"]) for li in graphql["line_items"]] == lines
+    assert rest["subtotal_price"] == graphql["subtotal_price"] == "59.00"
+
+
 def test_an_unknown_discount_code_is_skipped_and_the_draft_still_made(make_sim):
     sim = make_sim(catalogue={7: {"title": "Shirt", "price": "20"}})
 

@@ -52,15 +52,15 @@ DISCOUNT_CODE = "SPRING10"
 CURRENCIES = ("USD", "EUR")
 SOLD_OUT = {"variant_id": 808950810, "product_id": 921728736, "title": "Poster (sold out)",
             "price": 1500}
-GRAPHQL_SHOP = {
-    "discount_codes": {DISCOUNT_CODE: {"percentage": 10}},
-    "catalogue": {
-        39072856: {"title": "Shirt - M", "price": "19.50"},
-        457924702: {"title": "Mug", "price": "20.00"},
-        SOLD_OUT["variant_id"]: {"title": SOLD_OUT["title"], "price": "15.00",
-                                 "inventory_quantity": 0, "inventory_policy": "deny"},
-    },
+# The shop's products, whichever API the receiver speaks: each draft is titled and
+# priced from here, so both APIs' invoices show what the cart page shows.
+CATALOGUE = {
+    39072856: {"title": "Shirt - M", "price": "19.50"},
+    457924702: {"title": "Mug", "price": "20.00"},
+    SOLD_OUT["variant_id"]: {"title": SOLD_OUT["title"], "price": "15.00",
+                             "inventory_quantity": 0, "inventory_policy": "deny"},
 }
+GRAPHQL_SHOP = {"discount_codes": {DISCOUNT_CODE: {"percentage": 10}}}
 GRAPHQL_SETTINGS = {"SHOPIFY_API": "graphql", "OUT_OF_STOCK_POLICY": "drop"}
 
 
@@ -254,7 +254,7 @@ def demo_shop(api="rest", oauth=False, receiver_url=None):
     of another organization, not yet installed (client credentials are refused
     with shop_not_permitted), whose app URL and redirect URL are the receiver's."""
     shop = {"token": TOKEN, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            **(GRAPHQL_SHOP if api == "graphql" else {})}
+            "catalogue": CATALOGUE, **(GRAPHQL_SHOP if api == "graphql" else {})}
     if oauth:
         shop |= {"organization": False, "installed": False,
                  "application_url": receiver_url + INSTALL_PATH,

@@ -2,9 +2,24 @@
 the demo's three servers, and tests whose clients need real HTTP (timeouts,
 dropped sockets, other processes)."""
 
+import re
+import sys
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+_ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """Werkzeug colours each request's line by its status, terminal or not
+    (only colorama, where installed, strips the codes): plain unless the log,
+    on stderr, is a terminal, so the demo's output kept in a file reads clean."""
+
+    def log(self, type, message, *args):
+        if not sys.stderr.isatty():
+            args = [_ANSI_STYLE.sub("", arg) if isinstance(arg, str) else arg for arg in args]
+        super().log(type, message, *args)
 
 
 class ServedApp:
@@ -36,10 +51,12 @@ class ServedApp:
     def accept_connections(self):
         """Listen again on the same address, with the same app."""
         old = self._server
-        self._server = make_server(old.host, old.port, old.app, threaded=True)
+        self._server = make_server(old.host, old.port, old.app, threaded=True,
+                                   request_handler=_RequestHandler)
         self._thread = self._serve(self._server)
 
 
 def serve_in_thread(app, host="127.0.0.1", port=0):
     """Serve `app` on `host`:`port` (0: a free port) until `shutdown()`."""
-    return ServedApp(make_server(host, port, app, threaded=True))
+    return ServedApp(make_server(host, port, app, threaded=True,
+                                 request_handler=_RequestHandler))
