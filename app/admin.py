@@ -27,9 +27,9 @@ from flask import (
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from . import page_headers
-from .event_status import EventStatus
 from .lockout import LoginThrottle
 from .shopify import draft_order_admin_url, is_web_url
+from .states import EventStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

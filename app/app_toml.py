@@ -27,12 +27,6 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f
             "\r": "\\r"}
 
 
-def dev_dashboard(settings: Mapping) -> bool:
-    """Whether Dev Dashboard credentials (a client id and secret) are in use,
-    rather than a legacy admin-created app's access token."""
-    return bool(settings.get("SHOPIFY_CLIENT_ID"))
-
-
 def toml_string(value: str) -> str:
     """`value` as a TOML basic string: quotes, backslashes and control
     characters escaped (https://toml.io/en/v1.0.0#string)."""

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
-from .app_toml import APP_PATH, CALLBACK_PATH, dev_dashboard
-from .config import client_secrets
+from .app_toml import APP_PATH, CALLBACK_PATH
+from .config import client_secrets, dev_dashboard
 from .page_headers import protect
 from .shopify import shop_domain
 from .shopify.oauth import Refusal, authorize_url, fresh, signed, valid_shop

@@ -116,7 +116,7 @@ def register(app):
         orders/create at the receiver's address; those already there are kept."""
         _configured()
         settings = current_app.config
-        if app_toml.dev_dashboard(settings):
+        if config.dev_dashboard(settings):
             click.echo(f"webhooks: nothing to register: {app_toml.DECLARED_WEBHOOKS}")
             return
         if not settings["SHOPIFY_WEBHOOK_SECRET"]:

@@ -13,8 +13,8 @@ printed. The calls go through the API the receiver is configured for
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .app_toml import DECLARED_WEBHOOKS, dev_dashboard
-from .config import BY_NAME, DEFAULT_API_VERSION
+from .app_toml import DECLARED_WEBHOOKS
+from .config import BY_NAME, DEFAULT_API_VERSION, dev_dashboard
 from .scopes import required_scopes
 from .shopify import Answer
 from .shopify.oauth import CLIENT_CREDENTIALS, INSTALLED

@@ -5,7 +5,7 @@ A hung webhook or mail server holds up only this thread, for at most its
 timeout; deliveries never wait for it. A notification is claimed for
 LEASE_SECONDS before it is sent, so two notifiers never send it at the same
 time; one whose process dies mid-send is sent again once that lease ends
-(at least once, then). A failed send is retried with the worker's backoff
+(at least once, then). A failed send is retried with app/retry.py's backoff
 (2 s, 4 s, ... up to 5 minutes), and kept as failed after the fifth attempt.
 """
 
@@ -14,14 +14,14 @@ import threading
 import time
 
 from . import notify
-from .worker import Policy, backoff
+from .retry import Retries, backoff
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60     # longer than any one send, with its timeouts
 IDLE_POLL_SECONDS = 1.0
-# Attempts, and the worker's backoff between them: 2 s, 4 s, 8 s, 16 s (at most 5 minutes).
-POLICY = Policy(max_attempts=5)
+# Attempts, and the backoff between them (app/retry.py): 2 s, 4 s, 8 s, 16 s.
+POLICY = Retries(max_attempts=5)
 
 
 class Notifier:

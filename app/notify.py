@@ -19,9 +19,9 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from .event_status import EventStatus
 from .shopify import draft_order_admin_url, is_web_url
 from .shopify.http import Deadline, deadline_session
+from .states import EventStatus
 
 DRAFT_CREATED, FAILED, WAITING = "draft_created", "failed", "credentials_problem"
 EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed",

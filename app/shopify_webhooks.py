@@ -26,10 +26,9 @@ from typing import NamedTuple
 from flask import Blueprint, current_app, jsonify, request
 
 from . import lifecycle
-from .cart import EVENT_MARKER
 from .config import webhook_secrets
 from .errors import ApiError
-from .ids import MAX_BIGINT, positive_id
+from .ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from .receiver import body_bytes
 from .shopify import shop_domain
 from .shopify.answers import draft_seen, read_order

@@ -29,7 +29,6 @@ while an event is held, the event is rescheduled like a failed call at once.
 
 import logging
 import os
-import random
 import socket
 import threading
 import time
@@ -37,10 +36,11 @@ import uuid
 from dataclasses import dataclass
 
 from . import shopify_webhooks
-from .event_status import EventStatus
 from .lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
+from .retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from .shopify import Outcome, UntrustedLocation
 from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from .states import EventStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ class Policy:
     max_attempts: int = 5        # transient failures (5xx, timeouts) before giving up
     poll_timeout: float = 600.0  # overall time allowed for Shopify's 202 polling
     max_throttles: int = 50      # 429 answers before giving up
-    backoff_base: float = 2.0
-    backoff_cap: float = 300.0
+    backoff_base: float = BACKOFF_BASE  # app/retry.py's backoff between them
+    backoff_cap: float = BACKOFF_CAP
     # How long a new draft may take to show up in the backend's lookup (GraphQL
     # searches an index that lags a little); no lookup after a lost POST comes sooner.
     lookup_lag: float = 0.0
@@ -85,13 +85,6 @@ def _failed(code, detail, lines=()):
     if lines:
         changes["error_lines"] = list(lines)
     return changes
-
-
-def backoff(failures, policy):
-    """Exponential delay after the n-th transient failure, with jitter so that a
-    burst of failed events does not come back all at once."""
-    delay = min(policy.backoff_base * 2 ** (failures - 1), policy.backoff_cap)
-    return delay * (1 + random.random() / 4)
 
 
 def call_kind(event, needs_preparation=False):

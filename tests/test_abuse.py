@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from app import create_app
 from app.cart import (
-    EVENT_MARKER,
     MAX_LINES,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
@@ -35,6 +34,7 @@ from app.cart import (
     MAX_QUANTITY,
     MAX_VALUE_CHARS,
 )
+from app.ids import EVENT_MARKER
 from app.signature import sign
 from app.store import stored_payload
 

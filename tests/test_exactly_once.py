@@ -7,7 +7,7 @@ import pytest
 import requests
 from helpers import API, SHOP, submit
 
-from app.cart import EVENT_MARKER
+from app.ids import EVENT_MARKER
 from app.worker import Worker
 
 CREATE = f"{API}/draft_orders.json"

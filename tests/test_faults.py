@@ -16,7 +16,7 @@ import pytest
 import requests
 from helpers import cart_body
 
-from app.cart import EVENT_MARKER
+from app.ids import EVENT_MARKER
 from app.pacing import CallPacer
 from app.shopify import RestClient
 from app.shopify.rest import MAX_LOOKUP_PAGES

@@ -7,8 +7,8 @@ import pytest
 import requests
 from helpers import API, SHOP, TOKEN, Clock, submit
 
-from app.cart import EVENT_MARKER
 from app.config import DEFAULT_API_VERSION
+from app.ids import EVENT_MARKER
 from app.pacing import CostPacer
 from app.shopify import make_client
 from app.shopify.graphql import GraphQLClient, draft_order_input

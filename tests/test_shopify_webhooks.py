@@ -12,7 +12,7 @@ import pytest
 from helpers import add_event
 
 from app import shopify_webhooks
-from app.cart import EVENT_MARKER
+from app.ids import EVENT_MARKER
 from app.lifecycle import DraftSeen
 from app.shopify import Outcome
 from app.worker import reconcile_state

@@ -17,9 +17,8 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from ..cart import EVENT_MARKER
 from ..config import BY_NAME, stock_check
-from ..ids import MAX_BIGINT, positive_id
+from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from ..pacing import CostPacer, cost_points, throttle_status
 from ..scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .addresses import admin_api_url

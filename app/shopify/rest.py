@@ -5,7 +5,7 @@ done, 202 poll `Location` after `Retry-After`, 429 wait `Retry-After`, 5xx try
 later, other 4xx give up). What to do about it over time (backoff, limits,
 deadlines) is the worker's business.
 
-Every draft order carries the event id as a note attribute (app/cart.py's
+Every draft order carries the event id as a note attribute (app/ids.py's
 EVENT_MARKER); `lookup` pages through the recently updated drafts for it.
 """
 
@@ -14,8 +14,7 @@ from urllib.parse import urlencode
 
 from requests.utils import parse_header_links
 
-from ..cart import EVENT_MARKER
-from ..ids import MAX_BIGINT, positive_id
+from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from ..pacing import CallPacer
 from ..scopes import lacking, rest_scopes, topic_scopes
 from .addresses import admin_api_url, admin_url

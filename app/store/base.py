@@ -11,7 +11,7 @@ import json
 import time
 from typing import NamedTuple
 
-from ..event_status import ACTIVE, SETTLED, EventStatus
+from ..states import ACTIVE, SETTLED, EventStatus
 from .credentials import CredentialStatements
 from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
