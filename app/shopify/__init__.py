@@ -33,12 +33,19 @@ Each backend offers:
 
 Calls return `(Answer, Outcome)`: the exchange as the event log keeps it, and
 what it means (answers.py).
+
+Shopify's other rules live here too: `pacing` (its rate limits), `scopes` (the
+access scopes each call needs), `webhooks` (its webhooks' topics, signature and
+reading) and `subscriptions` (subscribing to them).
+
+May import: the base modules (config, states, ids, lifecycle, retry) only;
+never store, intake, notifications, delivery, web, ops or dev.
 """
 
-from ..pacing import CallPacer
 from .addresses import admin_api_url, admin_url, draft_order_admin_url, is_web_url, shop_domain
 from .answers import Answer, Outcome, UntrustedLocation
 from .graphql import GraphQLClient
+from .pacing import CallPacer
 from .rest import RestClient
 
 __all__ = ["Answer", "GraphQLClient", "Outcome", "RestClient", "UntrustedLocation",

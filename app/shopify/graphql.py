@@ -19,8 +19,6 @@ from datetime import datetime, timezone
 
 from ..config import BY_NAME, stock_check
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
-from ..pacing import CostPacer, cost_points, throttle_status
-from ..scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .addresses import admin_api_url
 from .answers import (
     DRAFT_DELETED,
@@ -33,7 +31,9 @@ from .answers import (
     subscription,
 )
 from .http import Transport
+from .pacing import CostPacer, cost_points, throttle_status
 from .rest import classify as classify_status
+from .scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .tokens import as_tokens
 
 MARKER_TAG_PREFIX = "cart-event-"
@@ -237,7 +237,7 @@ def throttled_seconds(parsed):
 def _read(answer, needed: tuple[str, ...]):
     """(data, None) for a readable GraphQL answer without errors, else
     (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer.
-    `needed`: the scopes of the operation asked (app/scopes.py), which a
+    `needed`: the scopes of the operation asked (app/shopify/scopes.py), which a
     refusal names."""
     if answer.status != 200:
         if answer.status is None or answer.status >= 400:

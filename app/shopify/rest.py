@@ -15,8 +15,6 @@ from urllib.parse import urlencode
 from requests.utils import parse_header_links
 
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
-from ..pacing import CallPacer
-from ..scopes import lacking, rest_scopes, topic_scopes
 from .addresses import admin_api_url, admin_url
 from .answers import (
     DRAFT_DELETED,
@@ -31,6 +29,8 @@ from .answers import (
     subscription,
 )
 from .http import Transport
+from .pacing import CallPacer
+from .scopes import lacking, rest_scopes, topic_scopes
 from .tokens import as_tokens
 
 MAX_LOOKUP_PAGES = 10  # of 250 draft orders each
@@ -257,7 +257,7 @@ def _created(draft):
 def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
     """Read one Shopify answer as the documented protocol says to. A 403 names
     the scopes `needed` by the call (None: those of the REST call the answer's
-    method and URL make, app/scopes.py)."""
+    method and URL make, app/shopify/scopes.py)."""
     status = answer.status
     if status is None:
         return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")

@@ -4,6 +4,8 @@ The receiver adds an event and the worker claims, settles and re-schedules it,
 through one interface (`base.SqlStore`) with two backends: a SQLite file, the
 zero-set-up default, and PostgreSQL, which several processes on several
 machines can share. `open_store(DATABASE_URL)` picks one.
+
+May import: the base modules (config, states, ids, lifecycle, retry) only.
 """
 
 from ..config import database_kind

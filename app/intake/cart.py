@@ -13,8 +13,8 @@ import hashlib
 import json
 import math
 
+from ..ids import EVENT_MARKER, positive_id
 from .errors import ApiError
-from .ids import EVENT_MARKER, positive_id
 
 MAX_LINES = 250
 MAX_QUANTITY = 999_999

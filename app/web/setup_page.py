@@ -12,9 +12,9 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
+from ..config import database_kind, dev_dashboard
+from ..shopify import shop_domain
 from . import page_headers
-from .config import database_kind, dev_dashboard
-from .shopify import shop_domain
 
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)
