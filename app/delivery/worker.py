@@ -16,9 +16,6 @@ for one more call, the invoice, sent exactly once by the same rule: the event
 is flagged `invoice_maybe_sent` before the send leaves, and a flagged event
 re-reads the draft (did Shopify record the invoice?) before sending again.
 
-What comes next after each call is decided by pure functions
-(app/delivery/transitions.py); pruning while idle is app/delivery/maintenance.py's.
-
 A completed event's draft is then re-read on a widening schedule
 (app/lifecycle.py) in case Shopify's webhooks never come: one draft at a time,
 only when no active event is due and the pacer's bucket is at most half used,
@@ -28,6 +25,9 @@ A worker's heartbeat renews the lease of the event it holds, so a live worker
 keeps its event however slow Shopify is, and a killed one's event is taken
 over one lease (LEASE_SECONDS) after its last renewal. Whatever goes wrong
 while an event is held, the event is rescheduled like a failed call at once.
+
+What comes next after each call is decided by pure functions
+(app/delivery/transitions.py); pruning while idle is app/delivery/maintenance.py's.
 """
 
 import logging

@@ -19,7 +19,7 @@ from . import page_headers
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)
 
-SNIPPET_PATH = Path(__file__).resolve().parent.parent / "templates" / "snippet.liquid"
+SNIPPET_PATH = Path(__file__).resolve().parents[2] / "templates" / "snippet.liquid"
 RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"
 SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
 MODE_ASSIGN = 'assign draft_order_signature_mode = "{}"'
