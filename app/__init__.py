@@ -1,8 +1,16 @@
 """Cart-to-draft-order receiver: the application factory.
 
-Data flows one way: `receiver` (request, signature, cart validation) ->
-`store` (durable event) -> `worker` -> `shopify` -> `store` (status), read
-back by `receiver`'s status endpoint.
+A cart flows one way: `intake` (request, signature, cart validation) ->
+`store` (durable event) -> `delivery` (the worker) -> `shopify` -> `store`
+(status), read back by `intake`'s status endpoint; `notifications` tell the
+merchant, `web` holds the merchant's pages, `ops` the commands.
+
+Imports point down the layers, each package's __init__ saying what it may
+import (tests/test_layout.py holds them to it): the base modules (config,
+states, ids, lifecycle, retry); then `store` and `shopify`, each importing the
+base only; `intake` and `notifications` (base, store, shopify); `delivery`
+(and notifications); `web` (anything but ops); `ops` (anything but dev). This
+factory wires them all; nothing but app.dev imports app.dev.
 """
 
 import os
@@ -14,24 +22,17 @@ from flask.cli import FlaskGroup
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import (
-    admin,
-    assets,
-    auth,
-    cli,
-    config,
-    errors,
-    health,
-    notify,
-    receiver,
-    setup_page,
-    shopify_webhooks,
-)
-from .notifier import Notifier
+from . import assets, config
+from .delivery.transitions import FollowUp, Policy
+from .delivery.worker import Worker
+from .intake import routes, shopify_webhooks
+from .notifications import messages
+from .notifications.sender import Notifier
+from .ops import cli
 from .shopify import make_client
 from .shopify.tokens import LegacyToken, ManagedToken
 from .store import SchemaUpgradeRequired, open_store
-from .worker import FollowUp, Policy, Worker
+from .web import admin, auth, errors, health, setup_page
 
 
 class _NoSessions(SessionInterface):
@@ -57,7 +58,7 @@ def _finding_commands():
 
 def _unconfigured(error):
     """An app with only the commands, for a configuration that does not load:
-    `--help` works, and each command reports every problem (app/cli.py)."""
+    `--help` works, and each command reports every problem (app/ops/cli.py)."""
     app = Flask(__name__)
     app.extensions["config_error"] = error
     cli.register(app)
@@ -71,7 +72,7 @@ def _tokens(settings, store):
         return LegacyToken(settings["SHOPIFY_ACCESS_TOKEN"])
     return ManagedToken(store, settings["SHOPIFY_BASE_URL"], settings["SHOPIFY_CLIENT_ID"],
                         config.client_secrets(settings), settings["SHOPIFY_TIMEOUT"],
-                        notifications=lambda code, detail, now: notify.credentials_messages(
+                        notifications=lambda code, detail, now: messages.credentials_messages(
                             code, detail, settings, now))
 
 
@@ -117,7 +118,7 @@ def create_app(overrides=None):
                                       notifier=app.extensions["notifier"])
 
     errors.register(app)
-    app.register_blueprint(receiver.bp)
+    app.register_blueprint(routes.bp)
     app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)

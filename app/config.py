@@ -13,7 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .store import database_kind
+
+def database_kind(url):
+    """Which database a DATABASE_URL names: "postgresql", "sqlite" or None (neither).
+
+    The one reading of it, shared by this module's check, `store.open_store` and
+    the setup page, so a URL one accepts the others read alike. PostgreSQL's
+    prefixes are libpq's, spelled as it reads them (Heroku, Render and Railway
+    say postgres://)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql"
+    if url.startswith("sqlite:///"):
+        return "sqlite"
+    return None
+
+
+def dev_dashboard(settings) -> bool:
+    """Whether Dev Dashboard credentials (a client id and secret) are in use,
+    rather than a legacy admin-created app's access token."""
+    return bool(settings.get("SHOPIFY_CLIENT_ID"))
 
 
 class ConfigError(ValueError):

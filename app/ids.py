@@ -5,11 +5,18 @@ An id is a positive whole number: a JSON integer, or where the sender may
 quote it, its decimal digits with no sign, leading zero or space. Never a
 boolean (JSON's true is no 1), never a float, and never above the bound its
 caller names (the event store keeps ids in 64-bit columns).
+
+Here too the one name that ties a draft order to its event (EVENT_MARKER),
+which the cart writes and the backends and Shopify's webhooks read.
 """
 
 import re
 
 MAX_BIGINT = 2**63 - 1
+
+# The note attribute that marks each draft order with the event it came from,
+# so that a worker unsure whether its POST went through can find the draft.
+EVENT_MARKER = "_cart_event_id"
 
 _DIGITS = re.compile(r"[1-9][0-9]*")
 

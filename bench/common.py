@@ -36,7 +36,7 @@ import requests  # noqa: E402
 
 from app.dev.serving import serve_in_thread  # noqa: E402
 from app.dev.simulator import DEFAULT_CONFIG, create_simulator  # noqa: E402
-from app.signature import sign  # noqa: E402
+from app.intake.signature import sign  # noqa: E402
 
 SECRET = "benchSharedSecret4f1c9a7e2b"
 TOKEN = DEFAULT_CONFIG["token"]

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import common
 import requests
 
-from app.event_status import ACTIVE, EventStatus
+from app.states import ACTIVE, EventStatus
 
 MIN_RATE_SHARE = 0.9
 MAX_THROTTLED_SHARE = 0.01

@@ -18,7 +18,7 @@ import uuid
 
 from flask import Flask, jsonify, request
 
-from app.signature import sign
+from app.intake.signature import sign
 
 app = Flask(__name__)
 _PATH = os.environ["DATABASE_URL"].removeprefix("sqlite:///")

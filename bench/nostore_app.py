@@ -4,7 +4,7 @@ step of a submission runs (signature, validation, mapping, fingerprint, status
 token, response), so the gap to the real receiver is what the database costs."""
 
 from app import create_app
-from app.event_status import EventStatus
+from app.states import EventStatus
 from app.store import Added
 
 app = create_app()

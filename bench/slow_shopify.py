@@ -14,7 +14,7 @@ Procfile's web command (`python -m app.serve`):
 - receiver, fast shop: exactly bench 1 (201 at once), the reference;
 - receiver, slow shop: the same receiver while the shop is slow;
 - synchronous baseline, slow shop: bench/sync_app.py checks the signature, maps
-  the cart with app.cart, then POSTs to the shop with requests and follows the
+  the cart with app.intake.cart, then POSTs to the shop with requests and follows the
   202 polling (sleeping Retry-After) inside the request, as a naive
   implementation would, answering 201 with the draft order.
 

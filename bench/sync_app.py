@@ -1,7 +1,7 @@
 """The naive design, as a baseline: call Shopify inside the shopper's request.
 
-It checks the signature and maps the cart with the app's own code (app.signature,
-app.cart), then POSTs the draft order with requests and, on 202, sleeps
+It checks the signature and maps the cart with the app's own code (app.intake.signature,
+app.intake.cart), then POSTs the draft order with requests and, on 202, sleeps
 Retry-After and polls Location until Shopify answers 200, all before answering
 the shopper. No event store, no worker: the request thread waits for Shopify.
 Configured like the receiver: SHOPIFY_SHOP (a base URL), SHOPIFY_ACCESS_TOKEN,
@@ -17,8 +17,8 @@ from urllib.parse import urljoin
 import requests
 from flask import Flask, jsonify, request
 
-from app import cart, signature
-from app.errors import ApiError
+from app.intake import cart, signature
+from app.intake.errors import ApiError
 
 SHOP = os.environ["SHOPIFY_SHOP"].rstrip("/")
 TOKEN = os.environ["SHOPIFY_ACCESS_TOKEN"]

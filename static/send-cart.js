@@ -46,7 +46,7 @@
   var FOLLOW_LIMIT_MS = 10 * 60 * 1000;
   // The draft states (app/lifecycle.py) in which news may still come.
   var DRAFT_STILL_OPEN = ["open", "invoice_sent"];
-  // An event's settled statuses: app/event_status.py's EventStatus values, which
+  // An event's settled statuses: app/states.py's EventStatus values, which
   // tests/test_event_status.py checks these are.
   var EVENT_STATUS = {completed: "completed", failed: "failed"};
 

@@ -11,7 +11,7 @@ from helpers import Clock, settings
 from servers import shopify_simulator
 
 from app import create_app
-from app.worker import Worker
+from app.delivery.worker import Worker
 
 
 @pytest.fixture

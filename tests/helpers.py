@@ -7,7 +7,7 @@ import json
 import time
 
 from app.config import DEFAULT_API_VERSION
-from app.signature import sign
+from app.intake.signature import sign
 from app.store import open_store, stored_payload
 
 SHOP = "https://test-shop.myshopify.com"

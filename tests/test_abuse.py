@@ -26,8 +26,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app import create_app
-from app.cart import (
-    EVENT_MARKER,
+from app.ids import EVENT_MARKER
+from app.intake.cart import (
     MAX_LINES,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
@@ -35,7 +35,7 @@ from app.cart import (
     MAX_QUANTITY,
     MAX_VALUE_CHARS,
 )
-from app.signature import sign
+from app.intake.signature import sign
 from app.store import stored_payload
 
 URL = "/webhooks/cart"

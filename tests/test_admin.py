@@ -7,9 +7,9 @@ import pytest
 from helpers import API, SECRET, SHOP, TOKEN, Clock, add_event, cart_body, submit
 from itsdangerous import URLSafeTimedSerializer
 
-from app import admin
-from app.lockout import LoginThrottle
 from app.store import stored_payload
+from app.web import admin
+from app.web.lockout import LoginThrottle
 
 PASSWORD = "correct horse battery staple"
 AUTH = ("merchant", PASSWORD)

@@ -4,9 +4,9 @@ import tomllib
 
 import pytest
 
-from app.app_toml import app_toml, toml_string
 from app.config import DEFAULT_API_VERSION
-from app.scopes import required_scopes
+from app.ops.app_toml import app_toml, toml_string
+from app.shopify.scopes import required_scopes
 
 PUBLIC = "https://receiver.example.com"
 CLIENT_ID = "a61950a2cbd5f32876b0b55587ec7a27"

@@ -1,7 +1,7 @@
 import pytest
 
-from app.cart import MAX_LINES, draft_order_payload, fingerprint
-from app.errors import ApiError
+from app.intake.cart import MAX_LINES, draft_order_payload, fingerprint
+from app.intake.errors import ApiError
 
 
 def line(**fields):

@@ -7,7 +7,7 @@ import threading
 import pytest
 from helpers import Clock
 
-from app.pacing import CostPacer
+from app.shopify.pacing import CostPacer
 
 
 @pytest.fixture

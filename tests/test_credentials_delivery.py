@@ -10,8 +10,8 @@ import pytest
 import responses
 from helpers import API, SHOP, submit
 
+from app.delivery.worker import Worker
 from app.shopify.tokens import PROBLEM_RETRY_SECONDS
-from app.worker import Worker
 
 CREATE = f"{API}/draft_orders.json"
 TOKEN_URL = f"{SHOP}/admin/oauth/access_token"

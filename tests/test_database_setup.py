@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import cart_body
 
-from app import doctor
-from app.cli import init_db_command
 from app.config import ConfigError, database_settings
+from app.ops import doctor
+from app.ops.cli import init_db_command
 from app.store import MIGRATIONS, Migration, open_store
 from app.store.base import SqlStore
 

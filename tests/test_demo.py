@@ -32,7 +32,7 @@ from app.dev.demo import (
 )
 from app.dev.demo import SECRET as DEMO_SECRET
 from app.dev.simulator import create_simulator
-from app.signature import sign
+from app.intake.signature import sign
 
 RECEIVER = "http://127.0.0.1:8080"
 URLS = {"receiver": RECEIVER, "simulator": "http://127.0.0.1:8081",

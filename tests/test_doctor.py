@@ -9,10 +9,10 @@ import pytest
 from helpers import SECRET, TOKEN
 from servers import shopify_simulator
 
-from app import doctor
 from app.config import BY_NAME, DEFAULT_API_VERSION, ConfigError
-from app.scopes import required_scopes
+from app.ops import doctor
 from app.shopify import Answer
+from app.shopify.scopes import required_scopes
 from app.store import SqliteStore
 
 SIMULATOR_TOKEN = "shpat_simulator_token"

@@ -9,8 +9,8 @@ from helpers import API, SHOP, TOKEN
 
 from app.config import DEFAULT_API_VERSION
 from app.lifecycle import DraftSeen
-from app.pacing import CallPacer, CostPacer
 from app.shopify import GraphQLClient, RestClient
+from app.shopify.pacing import CallPacer, CostPacer
 
 GRAPHQL = f"{API}/graphql.json"
 SEND = f"{API}/draft_orders/7/send_invoice.json"

@@ -1,10 +1,10 @@
-"""Event statuses are named once, in app/event_status.py; what cannot import
+"""Event statuses are named once, in app/states.py; what cannot import
 them (the storefront script, the event log's stylesheet) is checked against it."""
 
 import re
 from pathlib import Path
 
-from app.event_status import ACTIVE, SETTLED, EventStatus
+from app.states import ACTIVE, SETTLED, EventStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 SEND_CART = (ROOT / "static" / "send-cart.js").read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ import pytest
 import requests
 from helpers import API, SHOP, submit
 
-from app.cart import EVENT_MARKER
-from app.worker import Worker
+from app.delivery.worker import Worker
+from app.ids import EVENT_MARKER
 
 CREATE = f"{API}/draft_orders.json"
 DRAFT = {"draft_order": {"id": 7, "name": "#D7", "invoice_url": f"{SHOP}/1/invoices/a"}}

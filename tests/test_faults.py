@@ -16,11 +16,11 @@ import pytest
 import requests
 from helpers import cart_body
 
-from app.cart import EVENT_MARKER
-from app.pacing import CallPacer
+from app.delivery.worker import Worker
+from app.ids import EVENT_MARKER
 from app.shopify import RestClient
+from app.shopify.pacing import CallPacer
 from app.shopify.rest import MAX_LOOKUP_PAGES
-from app.worker import Worker
 
 TOKEN = "shpat_fault_tests"
 # Answers take milliseconds; a generous timeout keeps a loaded machine from adding

@@ -7,12 +7,12 @@ import pytest
 import requests
 from helpers import API, SHOP, TOKEN, Clock, submit
 
-from app.cart import EVENT_MARKER
 from app.config import DEFAULT_API_VERSION
-from app.pacing import CostPacer
+from app.delivery.worker import Worker
+from app.ids import EVENT_MARKER
 from app.shopify import make_client
 from app.shopify.graphql import GraphQLClient, draft_order_input
-from app.worker import Worker
+from app.shopify.pacing import CostPacer
 
 GRAPHQL = f"{API}/graphql.json"
 EVENT = "0d2f7a4e-9c1b-4f3e-8a5d-6b7c8d9e0f1a"

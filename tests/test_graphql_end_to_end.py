@@ -5,10 +5,10 @@ status document the shopper's page reads."""
 import pytest
 from helpers import submit
 
-from app import doctor
+from app.delivery.worker import Worker
+from app.intake.signature import sign, sign_location
+from app.ops import doctor
 from app.shopify import GraphQLClient
-from app.signature import sign, sign_location
-from app.worker import Worker
 
 TOKEN = "shpat_graphql_test"
 SHIRT, MUG, POSTER = 39072856, 457924702, 808950810

@@ -7,7 +7,8 @@ import pytest
 import requests
 from helpers import API, SHOP, submit
 
-from app.worker import GUEST_INVOICE, Policy, Worker
+from app.delivery.transitions import GUEST_INVOICE, Policy
+from app.delivery.worker import Worker
 
 CREATE = f"{API}/draft_orders.json"
 SEND = f"{API}/draft_orders/7/send_invoice.json"

@@ -5,7 +5,7 @@ when no webhook tells of it."""
 import pytest
 from helpers import submit
 
-from app.worker import Worker
+from app.delivery.worker import Worker
 
 TOKEN = "shpat_lifecycle_test"
 

@@ -6,8 +6,8 @@ import threading
 import pytest
 from helpers import Clock, migrated_store
 
-from app.lockout import LoginThrottle
 from app.store import open_store
+from app.web.lockout import LoginThrottle
 
 pytest_plugins = ["postgres"]
 

@@ -15,9 +15,9 @@ import pytest
 from helpers import API, SHOP, TOKEN, Clock, add_event, migrated_store, submit
 from servers import serve
 
-from app import notify
-from app.notifier import Notifier
-from app.worker import Worker
+from app.delivery.worker import Worker
+from app.notifications import channels, messages
+from app.notifications.sender import Notifier
 
 pytest_plugins = ["postgres"]
 
@@ -39,13 +39,13 @@ REJECTED = {"status": "failed", "error_code": "shopify_rejected",
 
 
 def documents(changes, event=EVENT, settings=SETTINGS):
-    return [json.loads(row["body"]) for row in notify.messages(event, changes, settings, 1.0)]
+    return [json.loads(row["body"]) for row in messages.messages(event, changes, settings, 1.0)]
 
 
 # --- The messages (pure). ---
 
 def test_a_new_draft_order_queues_one_message_per_channel():
-    rows = notify.messages(EVENT, CREATED, SETTINGS, 1.0)
+    rows = messages.messages(EVENT, CREATED, SETTINGS, 1.0)
     assert [(row["kind"], row["channel"]) for row in rows] == [
         ("draft_created", "webhook"), ("draft_created", "email")]
 
@@ -80,7 +80,7 @@ def test_slack_control_characters_in_a_detail_cannot_make_links_or_mentions():
     text = documents({**REJECTED, "error_detail": "<!channel> <https://evil.example|x> & co"}
                      )[0]["text"]
     assert text.endswith("&lt;!channel&gt; &lt;https://evil.example|x&gt; &amp; co")
-    assert notify.plain(text).endswith("<!channel> <https://evil.example|x> & co")
+    assert messages.plain(text).endswith("<!channel> <https://evil.example|x> & co")
 
 
 def test_control_characters_in_a_detail_never_reach_the_one_line_text():
@@ -92,24 +92,24 @@ def test_control_characters_in_a_detail_never_reach_the_one_line_text():
 
 def test_no_channel_configured_means_no_message():
     settings = {"SHOPIFY_BASE_URL": SHOP}
-    assert notify.messages(EVENT, CREATED, settings, 1.0) == []
-    assert notify.messages(EVENT, REJECTED, settings, 1.0) == []
+    assert messages.messages(EVENT, CREATED, settings, 1.0) == []
+    assert messages.messages(EVENT, REJECTED, settings, 1.0) == []
 
 
 def test_changes_to_a_draft_that_exists_tell_nobody():
     event = {**EVENT, "draft_order_id": 1069920479}
     reread = {"draft_state": "invoice_sent", "reconcile_at": 99.0}
-    assert notify.messages(event, reread, SETTINGS, 1.0) == []
-    assert notify.messages(event, {**CREATED, "invoice_status": "sent"}, SETTINGS, 1.0) == []
+    assert messages.messages(event, reread, SETTINGS, 1.0) == []
+    assert messages.messages(event, {**CREATED, "invoice_status": "sent"}, SETTINGS, 1.0) == []
 
 
 def test_a_rescheduled_call_tells_nobody():
-    assert notify.messages(EVENT, {"next_attempt_at": 5.0, "failures": 1}, SETTINGS, 1.0) == []
+    assert messages.messages(EVENT, {"next_attempt_at": 5.0, "failures": 1}, SETTINGS, 1.0) == []
 
 
 def test_no_message_carries_a_secret():
     bodies = [row["body"] for changes in (CREATED, REJECTED)
-              for row in notify.messages(EVENT, changes, SETTINGS, 1.0)]
+              for row in messages.messages(EVENT, changes, SETTINGS, 1.0)]
     for secret in (TOKEN, HOOK_SECRET, SMTP_PASSWORD):
         assert not any(secret in body for body in bodies)
 
@@ -284,8 +284,8 @@ def test_a_refusals_error_never_shows_the_webhooks_secret_address(hooked):
 
 
 def test_an_unreachable_webhook_is_named_by_what_went_wrong_not_where():
-    with pytest.raises(notify.SendError) as raised:
-        notify.send_webhook(f"http://127.0.0.1:1/services/{HOOK_SECRET}", "{}")
+    with pytest.raises(channels.SendError) as raised:
+        channels.send_webhook(f"http://127.0.0.1:1/services/{HOOK_SECRET}", "{}")
     assert str(raised.value) == "could not reach the webhook (ConnectionError)"
 
 
@@ -316,7 +316,7 @@ def dribbling(handler):
 def given_up_within_two_seconds(send):
     """The SendError `send()` raises, checked to come well before the dribble ends."""
     started = time.monotonic()
-    with pytest.raises(notify.SendError) as raised:
+    with pytest.raises(channels.SendError) as raised:
         send()
     assert time.monotonic() - started < 2
     return str(raised.value)
@@ -324,7 +324,7 @@ def given_up_within_two_seconds(send):
 
 def test_a_webhook_answering_a_byte_at_a_time_is_given_up_at_the_timeout():
     with dribbling(Dribbler) as port:
-        said = given_up_within_two_seconds(lambda: notify.send_webhook(
+        said = given_up_within_two_seconds(lambda: channels.send_webhook(
             f"http://127.0.0.1:{port}/hook", "{}", timeout=0.5))
     assert said == "the webhook did not answer within 0.5 s"
 
@@ -418,8 +418,8 @@ def test_an_email_goes_to_the_merchant_from_the_smtp_user_with_the_text_as_subje
     settings = {**SETTINGS, "NOTIFY_WEBHOOK_URL": None,
                 "SMTP_URL": f"smtp://mailer%40example.com:{SMTP_PASSWORD}@127.0.0.1:"
                             f"{smtp.server_address[1]}"}
-    row, = notify.messages(EVENT, CREATED, settings, 1.0)
-    notify.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], row["body"])
+    row, = messages.messages(EVENT, CREATED, settings, 1.0)
+    channels.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], row["body"])
     assert smtp.login == [b"mailer@example.com", SMTP_PASSWORD.encode()]
     assert smtp.envelope == ["<mailer@example.com>", "<merchant@example.com>"]
     message = email.message_from_string(smtp.message, policy=email.policy.default)
@@ -432,19 +432,19 @@ def test_an_email_goes_to_the_merchant_from_the_smtp_user_with_the_text_as_subje
 
 def test_without_a_user_the_email_comes_from_the_merchants_address(smtp):
     url = f"smtp://127.0.0.1:{smtp.server_address[1]}"
-    notify.send_email(url, "merchant@example.com", documents_body(REJECTED))
+    channels.send_email(url, "merchant@example.com", documents_body(REJECTED))
     assert smtp.login is None
     assert smtp.envelope[0] == "<merchant@example.com>"
 
 
 def documents_body(changes):
-    return notify.messages(EVENT, changes, SETTINGS, 1.0)[0]["body"]
+    return messages.messages(EVENT, changes, SETTINGS, 1.0)[0]["body"]
 
 
 def test_an_unreachable_mail_server_is_a_send_error_without_the_password():
     url = f"smtp://mailer:{SMTP_PASSWORD}@127.0.0.1:1"
-    with pytest.raises(notify.SendError) as raised:
-        notify.send_email(url, "merchant@example.com", documents_body(CREATED))
+    with pytest.raises(channels.SendError) as raised:
+        channels.send_email(url, "merchant@example.com", documents_body(CREATED))
     assert SMTP_PASSWORD not in str(raised.value)
 
 
@@ -466,7 +466,7 @@ def test_an_events_page_shows_its_notifications(make_app):
 
 def test_a_message_that_cannot_be_built_never_stops_the_settle(make_app, monkeypatch):
     notifier = make_app(**CHANNELS).extensions["notifier"]
-    monkeypatch.setattr(notify, "_document", lambda *args: 1 / 0)
+    monkeypatch.setattr(messages, "_document", lambda *args: 1 / 0)
     assert notifier.messages(EVENT, CREATED, 1.0) == []
 
 
@@ -484,7 +484,7 @@ class SlowGreeter(socketserver.BaseRequestHandler):
 
 def test_an_smtp_server_answering_a_byte_at_a_time_is_given_up_at_the_timeout():
     with dribbling(SlowGreeter) as port:
-        said = given_up_within_two_seconds(lambda: notify.send_email(
+        said = given_up_within_two_seconds(lambda: channels.send_email(
             f"smtp://127.0.0.1:{port}", "merchant@example.com", documents_body(REJECTED),
             timeout=0.5))
     assert said == "the SMTP server did not finish within 0.5 s"

@@ -3,7 +3,7 @@
 import pytest
 from helpers import Clock
 
-from app.pacing import CallPacer
+from app.shopify.pacing import CallPacer
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 from helpers import SECRET, cart_body, storefront_body
 
-from app.signature import sign_location
+from app.intake.signature import sign_location
 
 
 def event_count(app):

@@ -6,9 +6,10 @@ or RECONCILE_DAYS have passed."""
 import pytest
 from helpers import API, SHOP, submit
 
+from app.delivery.transitions import reconcile_state
+from app.delivery.worker import Worker
 from app.lifecycle import DAY, DraftSeen
 from app.shopify import Outcome
-from app.worker import Worker, reconcile_state
 
 CREATE = f"{API}/draft_orders.json"
 READ = f"{API}/draft_orders/7.json"

@@ -10,9 +10,10 @@ import time
 import pytest
 from helpers import ANSWER, add_event, migrated_store, settings
 
-from app import worker as worker_module
 from app.config import ConfigError, load
-from app.worker import PRUNE_INTERVAL_SECONDS, Worker
+from app.delivery import maintenance
+from app.delivery.maintenance import PRUNE_INTERVAL_SECONDS
+from app.delivery.worker import Worker
 
 pytest_plugins = ["postgres"]
 
@@ -131,7 +132,7 @@ def test_the_worker_prunes_at_most_once_per_interval(retaining, store, clock):
 
 def test_the_worker_stops_pruning_when_an_event_arrives_and_resumes_when_idle(
         retaining, store, monkeypatch):
-    monkeypatch.setattr(worker_module, "PRUNE_BATCH", 2)
+    monkeypatch.setattr(maintenance, "PRUNE_BATCH", 2)
     old = time.time() - 40 * DAY
     for n in range(5):
         add_event(store, f"e{n}", old, settled=old)
@@ -144,7 +145,7 @@ def test_the_worker_stops_pruning_when_an_event_arrives_and_resumes_when_idle(
 
 
 def test_the_worker_stops_pruning_when_an_event_falls_due(retaining, store, monkeypatch):
-    monkeypatch.setattr(worker_module, "PRUNE_BATCH", 2)
+    monkeypatch.setattr(maintenance, "PRUNE_BATCH", 2)
     old = time.time() - 40 * DAY
     for n in range(5):
         add_event(store, f"e{n}", old, settled=old)

@@ -16,7 +16,7 @@ import requests
 from helpers import SECRET, cart_body
 from servers import procfile_receiver
 
-from app.cart import EVENT_MARKER
+from app.ids import EVENT_MARKER
 
 pytest_plugins = ["postgres"]
 

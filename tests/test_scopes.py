@@ -1,4 +1,4 @@
-"""The one list of access scopes (app/scopes.py): what the settings need, what
+"""The one list of access scopes (app/shopify/scopes.py): what the settings need, what
 each call needs, and a REST refusal that names it whatever Shopify says."""
 
 import re
@@ -8,16 +8,16 @@ import pytest
 from helpers import API, SHOP
 
 from app import config
-from app.scopes import (
+from app.shopify import Answer, RestClient
+from app.shopify.rest import classify
+from app.shopify.scopes import (
     OPERATION_SCOPES,
     TOPIC_SCOPES,
     lacking,
     required_scopes,
     rest_operation,
 )
-from app.shopify import Answer, RestClient
-from app.shopify.rest import classify
-from app.shopify_webhooks import TOPICS
+from app.shopify.webhooks import TOPICS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

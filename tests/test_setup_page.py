@@ -8,8 +8,8 @@ from pathlib import Path
 from helpers import SECRET, TOKEN
 
 from app.dev.demo import render_snippet
-from app.setup_page import SECRET_PLACEHOLDER, SNIPPET_PATH, setting_rows, snippet
-from app.signature import sign
+from app.intake.signature import sign
+from app.web.setup_page import SECRET_PLACEHOLDER, SNIPPET_PATH, setting_rows, snippet
 
 CART = {"token": "c1", "items": [{"variant_id": 39072856, "quantity": 2,
                                   "properties": {"Note": 'say "hi" <b>&</b>'}}]}

@@ -7,8 +7,8 @@ import pytest
 from helpers import SHOP, TOKEN
 
 from app.config import DEFAULT_API_VERSION
-from app.pacing import CallPacer, CostPacer, Pacer
 from app.shopify import GraphQLClient, RestClient, ShopifyBackend, make_client
+from app.shopify.pacing import CallPacer, CostPacer, Pacer
 
 
 def settings(api):

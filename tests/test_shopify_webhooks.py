@@ -11,11 +11,12 @@ import uuid
 import pytest
 from helpers import add_event
 
-from app import shopify_webhooks
-from app.cart import EVENT_MARKER
+from app.delivery.transitions import reconcile_state
+from app.delivery.webhooks import apply_pending
+from app.ids import EVENT_MARKER
 from app.lifecycle import DraftSeen
 from app.shopify import Outcome
-from app.worker import reconcile_state
+from app.shopify.webhooks import read_report
 
 HOOK_SECRET = "shpss_webhook_signing_key"
 DRAFT_ID = 1069920479
@@ -287,20 +288,20 @@ def test_an_update_during_a_re_read_waits_for_the_re_read_to_settle(client, stor
 # --- Reading payloads (pure). ---
 
 def test_an_update_with_an_order_reads_as_completed_with_that_order():
-    report, _ = shopify_webhooks.read_report("draft_orders/update",
+    report, _ = read_report("draft_orders/update",
                                              draft_update("completed", order_id=450789469))
     assert report.seen == DraftSeen("completed", 1767279600.0, 450789469)
 
 
 def test_an_update_without_updated_at_is_unreadable():
-    report, why = shopify_webhooks.read_report("draft_orders/update",
+    report, why = read_report("draft_orders/update",
                                                draft_update(updated_at=None))
     assert report is None and "updated_at" in why
 
 
 
 def test_an_open_update_with_its_invoice_sent_at_reads_as_invoice_sent_as_a_re_read_does():
-    report, _ = shopify_webhooks.read_report(
+    report, _ = read_report(
         "draft_orders/update", {**draft_update("open"), "invoice_sent_at": "2027-01-01T15:00:00Z"})
     assert (report.seen.state, report.seen.invoice_sent) == ("invoice_sent", True)
 
@@ -317,7 +318,7 @@ def test_the_event_page_shows_the_lifecycle_and_each_webhook(make_app):
     post(client, "draft_orders/update", draft_update("invoice_sent", T1))
     post(client, "draft_orders/update", draft_update("open", T0))
     post(client, "orders/create", order(event_id))
-    shopify_webhooks.apply_pending(store, 1767290000.0, 30)  # after T1
+    apply_pending(store, 1767290000.0, 30)  # after T1
     text = client.get(f"/admin/events/{event_id}", auth=("m", "pw")).get_data(as_text=True)
     assert "Shopify's webhooks (3)" in text
     assert "ignored: out of order" in text

@@ -8,8 +8,8 @@ import time
 import pytest
 from helpers import API, SECRET, TOKEN, cart_body
 
-from app.receiver import status_document
-from app.signature import sign
+from app.intake.signature import sign
+from app.intake.status import status_document
 
 SETTING = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # SHARED_SECRET, SHOPIFY_SHOP, …
 NOW = int(time.time())

@@ -21,7 +21,7 @@ import requests
 from helpers import SECRET, cart_body, settings
 from servers import procfile_receiver
 
-from app.cart import EVENT_MARKER
+from app.ids import EVENT_MARKER
 
 TOKEN = "shpat_sigkill_tests"
 FAST = {"SHOPIFY_TIMEOUT": "0.5", "LEASE_SECONDS": "2"}

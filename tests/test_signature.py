@@ -3,8 +3,8 @@ import hmac
 
 import pytest
 
-from app.errors import ApiError
-from app.signature import sign, verified_customer_id
+from app.intake.errors import ApiError
+from app.intake.signature import sign, verified_customer_id
 
 SECRET = "secret!"
 

@@ -1,5 +1,5 @@
 """The B2B company location signature: "<customer message>:<company id>:<location id>",
-checked with B2B_ORDERS=1 (app/signature.py signed_company)."""
+checked with B2B_ORDERS=1 (app/intake/signature.py signed_company)."""
 
 import html
 import json
@@ -10,8 +10,8 @@ import pytest
 from helpers import SECRET
 
 from app.dev.demo import render_snippet
-from app.errors import ApiError
-from app.signature import sign, sign_location, signed_company, signed_customer_id
+from app.intake.errors import ApiError
+from app.intake.signature import sign, sign_location, signed_company, signed_customer_id
 
 CUSTOMER_ID, COMPANY_ID, LOCATION_ID = 207119551, 98369, 5501
 SIGNED_AT = 1_700_000_000

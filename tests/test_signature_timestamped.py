@@ -15,8 +15,8 @@ from test_receiver import assert_error, event_count
 
 from app.config import ConfigError
 from app.dev.demo import render_snippet
-from app.errors import ApiError
-from app.signature import MAX_CLOCK_SKEW, sign, signed_customer_id
+from app.intake.errors import ApiError
+from app.intake.signature import MAX_CLOCK_SKEW, sign, signed_customer_id
 
 CUSTOMER_ID = 207119551
 NOW = 1_700_000_000

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from helpers import API, SHOP, TOKEN, submit
 
-from app.receiver import status_document
+from app.intake.status import status_document
 from app.shopify import RestClient
 from app.shopify import http as shopify_http
 

@@ -7,11 +7,11 @@ import pytest
 from helpers import API
 from responses import matchers
 
-from app import doctor
 from app.config import DEFAULT_API_VERSION
-from app.doctor import Probe
-from app.scopes import required_scopes
+from app.ops import doctor
+from app.ops.doctor import Probe
 from app.shopify import Answer
+from app.shopify.scopes import required_scopes
 
 PUBLIC = "https://receiver.example.com"
 ADDRESS = f"{PUBLIC}/webhooks/shopify"

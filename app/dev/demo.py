@@ -30,8 +30,9 @@ from markupsafe import escape
 
 from .. import create_app
 from ..config import DEFAULT_API_VERSION
-from ..setup_page import snippet
-from ..shopify_webhooks import PATH, TOPICS, subscribe
+from ..shopify.subscriptions import subscribe
+from ..shopify.webhooks import PATH, TOPICS
+from ..web.setup_page import snippet
 from .serving import serve_in_thread
 from .simulator import create_simulator
 

@@ -3,16 +3,23 @@
 `SHOPIFY_API` chooses the backend, `rest` (rest.py, the default) or `graphql`
 (graphql.py); the worker, the exactly-once rules and the store never know which.
 What each offers, and may be asked, is backend.py's ShopifyBackend.
+
+Shopify's other rules live here too: `pacing` (its rate limits), `scopes` (the
+access scopes each call needs), `webhooks` (its webhooks' topics, signature and
+reading) and `subscriptions` (subscribing to them).
+
+May import: the base modules (config, states, ids, lifecycle, retry) only;
+never store, intake, notifications, delivery, web, ops or dev.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..pacing import CallPacer
 from .addresses import admin_api_url, admin_url, draft_order_admin_url, is_web_url, shop_domain
 from .answers import Answer, Outcome, UntrustedLocation
 from .backend import ShopifyBackend
 from .graphql import GraphQLClient
+from .pacing import CallPacer
 from .rest import RestClient
 from .tokens import Tokens
 

@@ -5,8 +5,8 @@ GraphQLClient both are (make_client's return type holds mypy to it)."""
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from ..pacing import Pacer
 from .answers import Answer, Outcome
+from .pacing import Pacer
 from .tokens import Tokens
 
 # The stored cart (`payload`, `prepared`) is JSON: Any.

@@ -21,11 +21,8 @@ from typing import Any, NoReturn, overload
 
 import requests
 
-from ..cart import EVENT_MARKER
 from ..config import BY_NAME, stock_check
-from ..ids import MAX_BIGINT, positive_id
-from ..pacing import CostPacer, cost_points, throttle_status
-from ..scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
+from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from .addresses import admin_api_url
 from .answers import (
     DRAFT_DELETED,
@@ -41,7 +38,9 @@ from .answers import (
     subscription,
 )
 from .http import Transport
+from .pacing import CostPacer, cost_points, throttle_status
 from .rest import classify as classify_status
+from .scopes import OPERATION_SCOPES, lacking, prepare_scopes, topic_scopes
 from .tokens import Tokens, as_tokens
 
 # The stored cart (`payload`, `prepared`) and Shopify's answers (Answer.json,
@@ -252,7 +251,7 @@ def _read(answer: Answer,
           needed: tuple[str, ...]) -> tuple[dict[str, Any] | None, Outcome | None]:
     """(data, None) for a readable GraphQL answer without errors, else
     (None, the Outcome it means); (None, None) when a 200 is no GraphQL answer.
-    `needed`: the scopes of the operation asked (app/scopes.py), which a
+    `needed`: the scopes of the operation asked (app/shopify/scopes.py), which a
     refusal names."""
     if answer.status != 200:
         if answer.status is None or answer.status >= 400:

@@ -1,6 +1,6 @@
 """Shopify's OAuth, as pure rules: signed queries, the shops we may talk to,
 and what the token endpoint's answers mean. No I/O here: app/shopify/tokens.py
-makes the calls, app/auth.py serves the install's two pages.
+makes the calls, app/web/auth.py serves the install's two pages.
 
 The grants (https://shopify.dev/docs/apps/build/authentication-authorization/
 access-tokens/client-credentials-grant and .../authorization-code-grant):

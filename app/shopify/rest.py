@@ -5,7 +5,7 @@ done, 202 poll `Location` after `Retry-After`, 429 wait `Retry-After`, 5xx try
 later, other 4xx give up). What to do about it over time (backoff, limits,
 deadlines) is the worker's business.
 
-Every draft order carries the event id as a note attribute (app/cart.py's
+Every draft order carries the event id as a note attribute (app/ids.py's
 EVENT_MARKER); `lookup` pages through the recently updated drafts for it.
 """
 
@@ -17,10 +17,7 @@ from urllib.parse import urlencode
 import requests
 from requests.utils import parse_header_links
 
-from ..cart import EVENT_MARKER
-from ..ids import MAX_BIGINT, positive_id
-from ..pacing import CallPacer
-from ..scopes import lacking, rest_scopes, topic_scopes
+from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from .addresses import admin_api_url, admin_url
 from .answers import (
     DRAFT_DELETED,
@@ -35,6 +32,8 @@ from .answers import (
     subscription,
 )
 from .http import Transport
+from .pacing import CallPacer
+from .scopes import lacking, rest_scopes, topic_scopes
 from .tokens import Tokens, as_tokens
 
 # The stored cart (`payload`) and Shopify's answers (Answer.json, the drafts
@@ -278,7 +277,7 @@ def _created(draft: dict[str, Any]) -> Outcome:
 def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
     """Read one Shopify answer as the documented protocol says to. A 403 names
     the scopes `needed` by the call (None: those of the REST call the answer's
-    method and URL make, app/scopes.py)."""
+    method and URL make, app/shopify/scopes.py)."""
     status = answer.status
     if status is None:
         return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")

@@ -266,7 +266,7 @@ class ManagedToken:
             return TokenStatus("none yet", problem=problem)
         return TokenStatus(held.grant_kind, held.expires_at, row["scope"], problem)
 
-    # --- The OAuth install's code, traded by app/auth.py's callback. ---
+    # --- The OAuth install's code, traded by app/web/auth.py's callback. ---
 
     def install(self, code: str) -> Grant | Refusal:
         """Trade an approved install's `code` for an expiring offline token and

@@ -11,7 +11,7 @@ import json
 import time
 from typing import NamedTuple
 
-from ..event_status import ACTIVE, SETTLED, EventStatus
+from ..states import ACTIVE, SETTLED, EventStatus
 from .credentials import CredentialStatements
 from .migrations import MIGRATIONS, SchemaUpgradeRequired
 
@@ -82,7 +82,7 @@ class Added(NamedTuple):
 class StoredPayload(NamedTuple):
     """A draft order payload as an event keeps it, made once per submission by
     `stored_payload`: the receiver checks its size (the bound on what an event
-    keeps, app/cart.py) and `add` writes it, with no second serialization inside
+    keeps, app/intake/cart.py) and `add` writes it, with no second serialization inside
     the write transaction."""
     text: str        # compact JSON
     line_count: int
@@ -176,7 +176,7 @@ class SqlStore(CredentialStatements):
         with self._connect() as conn:
             conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
 
-    # --- Submissions (app/receiver.py). ---
+    # --- Submissions (app/intake/routes.py). ---
 
     def add(self, event_id, received, payload, customer_id, now, fingerprint=None,
             client_ip=None, dedupe_since=None, limits=()):
@@ -260,7 +260,7 @@ class SqlStore(CredentialStatements):
                                  (event_id,)).fetchone()["n"]
         return [dict(row) for row in reversed(rows)], total
 
-    # --- Delivery (app/worker.py). ---
+    # --- Delivery (app/delivery/worker.py). ---
 
     def claim(self, owner, now, lease_seconds, post_window=0.0):
         """Lease the most overdue active event to `owner`, or return None; the
@@ -317,7 +317,7 @@ class SqlStore(CredentialStatements):
 
     def settle(self, event_id, owner, now, answer=None, notifications=(), **changes):
         """Record Shopify's answer and the event's next state, releasing the lease,
-        and queue the merchant's `notifications` (app/notify.py `messages`) in
+        and queue the merchant's `notifications` (app/notifications/messages.py) in
         the same transaction: none is lost or half-written, whenever we crash.
 
         Returns False, changing nothing, when the lease is no longer `owner`'s:
@@ -356,7 +356,7 @@ class SqlStore(CredentialStatements):
                 f" FROM events WHERE status IN ({_ACTIVE})", (post_window,),
             ).fetchone()["due"]
 
-    # --- The merchant's event log (app/admin.py) and `flask doctor`. ---
+    # --- The merchant's event log (app/web/admin.py) and `flask doctor`. ---
 
     def list_events(self, limit, offset=0):
         """One page of events, newest first (the id breaks ties, so pages never overlap)."""
@@ -389,7 +389,8 @@ class SqlStore(CredentialStatements):
             ).rowcount
         return bool(updated)
 
-    # --- Shopify's webhooks (app/shopify_webhooks.py). ---
+    # --- Shopify's webhooks (app/intake/shopify_webhooks.py keeps them,
+    # app/delivery/webhooks.py applies them). ---
 
     def add_webhook(self, webhook_id, shopify_event_id, topic, shop_domain, now, body, status,
                     note=None):
@@ -480,7 +481,7 @@ class SqlStore(CredentialStatements):
         return self._latest("shopify_webhooks", "id, webhook_id, topic, received_at, status,"
                             " note, processed_at", event_id, count)
 
-    # --- Notifications (app/notify.py builds them, app/notifier.py sends them). ---
+    # --- Notifications (app/notifications: messages.py builds them, sender.py sends them). ---
 
     def _queue_notifications(self, conn, event_id, now, notifications):
         """`settle`'s outbox: each row (kind, channel, body) pending, due now."""
@@ -533,7 +534,7 @@ class SqlStore(CredentialStatements):
         return self._latest("notifications", "id, kind, channel, status, attempts,"
                             " next_attempt_at, last_error, created_at", event_id, count)
 
-    # --- A draft order's lifecycle (app/worker.py: its invoice, its re-reads). ---
+    # --- A draft order's lifecycle (app/delivery/worker.py: its invoice, its re-reads). ---
 
     def mark_invoicing(self, event_id, owner, now, lease_seconds, answer_by):
         """Record, right before the invoice's send leaves, that Shopify may send it
@@ -565,7 +566,7 @@ class SqlStore(CredentialStatements):
             ).fetchone()
         return _event(row)
 
-    # --- Admin logins (app/lockout.py). ---
+    # --- Admin logins (app/web/lockout.py). ---
 
     def login_attempt(self, address, now, limit, window, lockout):
         """Count a login attempt from `address` as a failure (until

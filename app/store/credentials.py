@@ -1,5 +1,5 @@
 """The shop's access token, one for every process and instance, and the OAuth
-install's states: the statements, for app/shopify/tokens.py and app/auth.py.
+install's states: the statements, for app/shopify/tokens.py and app/web/auth.py.
 
 The token is a single row. Whoever renews it first takes the row's renewal
 lease in a short transaction, makes the token call with no lock held, then

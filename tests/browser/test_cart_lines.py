@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.dev.demo import CUSTOMER, SECRET
-from app.signature import sign_location
+from app.intake.signature import sign_location
 
 WAIT = 15
 # Shoppers of their own, so that these tests leave the demo customer's submissions

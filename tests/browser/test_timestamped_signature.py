@@ -10,7 +10,7 @@ import pytest
 from servers import procfile_receiver
 
 from app.dev.demo import CUSTOMER, SECRET
-from app.signature import sign
+from app.intake.signature import sign
 from browser.conftest import TOKEN
 from browser.test_send_cart import click_and_wait, set_attribute
 

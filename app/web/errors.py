@@ -1,6 +1,8 @@
-"""The one error shape of the HTTP contract: {"error": {"code", "detail", ...}}.
+"""The one error shape of the HTTP contract: {"error": {"code", "detail", ...}},
+for every error the app answers: an ApiError (app/intake/errors.py), a Werkzeug
+HTTP error, anything unexpected.
 
-The detail may reach a shopper (the storefront script shows it), so it names no
+An ApiError's detail may reach a shopper (the storefront script shows it), so it names no
 setting and no internal detail; an error's `log` carries the precise reason
 for the merchant, to the log line only.
 """
@@ -8,20 +10,7 @@ for the merchant, to the log line only.
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-
-class ApiError(Exception):
-    """A request we refuse; `extra` names the field or line at fault, `headers`
-    go on the answer (e.g. Retry-After), `log` is the reason for the log line
-    when the shopper's `detail` leaves it out (never a secret)."""
-
-    def __init__(self, status, code, detail, headers=None, log=None, **extra):
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers or {}
-        self.log = log
-        self.extra = extra
+from ..intake.errors import ApiError
 
 
 def error_response(status, code, detail, headers=None, **extra):

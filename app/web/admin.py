@@ -3,7 +3,7 @@
 It lets the merchant see what each cart became and what Shopify answered,
 and re-queue a failed event. It is off unless ADMIN_PASSWORD is set and sits
 behind HTTP basic auth, with a lockout per address after repeated wrong
-passwords (app/lockout.py). Browsers attach basic-auth credentials to any request,
+passwords (app/web/lockout.py). Browsers attach basic-auth credentials to any request,
 cross-site ones included, so the one write (retry) also demands a signed,
 event-bound, expiring form token and a same-origin request.
 """
@@ -26,10 +26,10 @@ from flask import (
 )
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from ..shopify import draft_order_admin_url, is_web_url
+from ..states import EventStatus
 from . import page_headers
-from .event_status import EventStatus
 from .lockout import LoginThrottle
-from .shopify import draft_order_admin_url, is_web_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

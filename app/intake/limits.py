@@ -9,8 +9,8 @@ than RATE_LIMIT_PER_IP a minute from each address.
 
 import math
 
+from ..store import RateLimit
 from .errors import ApiError
-from .store import RateLimit
 
 WINDOW_SECONDS = 60
 

@@ -13,8 +13,8 @@ import hashlib
 import json
 import math
 
+from ..ids import EVENT_MARKER, positive_id
 from .errors import ApiError
-from .ids import positive_id
 
 MAX_LINES = 250
 MAX_QUANTITY = 999_999
@@ -28,10 +28,6 @@ MAX_TOKEN_CHARS = 255  # shown of a cart token (Shopify's run to about 100)
 MAX_EVENT_BYTES = 64 * 1024
 MIN_EXCERPT_BYTES = 2 * 1024
 MAX_PAYLOAD_BYTES = MAX_EVENT_BYTES - MIN_EXCERPT_BYTES
-
-# The note attribute that marks each draft order with the event it came from,
-# so that a worker unsure whether its POST went through can find the draft.
-EVENT_MARKER = "_cart_event_id"
 
 MAX_VARIANT_ID = 10**20 - 1  # at most 20 digits (README: the cart contract)
 

@@ -13,13 +13,13 @@ printed. The calls go through the API the receiver is configured for
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .app_toml import DECLARED_WEBHOOKS, dev_dashboard
-from .config import BY_NAME, DEFAULT_API_VERSION
-from .scopes import required_scopes
-from .shopify import Answer
-from .shopify.oauth import CLIENT_CREDENTIALS, INSTALLED
-from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
-from .shopify_webhooks import missing_topics, public_address
+from ..config import BY_NAME, DEFAULT_API_VERSION, dev_dashboard
+from ..shopify import Answer
+from ..shopify.oauth import CLIENT_CREDENTIALS, INSTALLED
+from ..shopify.scopes import required_scopes
+from ..shopify.subscriptions import missing_topics, public_address
+from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from .app_toml import DECLARED_WEBHOOKS
 
 # WARN: worth fixing, but the receiver works; like PASS, it does not fail the run.
 PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"

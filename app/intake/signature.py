@@ -24,8 +24,8 @@ to the log line, never with the secret or the signature itself.
 import hashlib
 import hmac
 
+from ..ids import MAX_BIGINT, positive_id
 from .errors import ApiError
-from .ids import MAX_BIGINT, positive_id
 
 # A page rendered by Shopify a little "in the future" of our clock is clock skew;
 # anything further ahead means a clock to fix, not a page to trust.

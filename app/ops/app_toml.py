@@ -11,12 +11,12 @@ what the file asks for; the webhooks are those the receiver follows.
 
 from collections.abc import Mapping, Sequence
 
-from .scopes import required_scopes
-from .shopify_webhooks import TOPICS, public_address
+from ..shopify.scopes import required_scopes
+from ..shopify.subscriptions import public_address
+from ..shopify.webhooks import TOPICS
+from ..web.auth import APP_PATH, CALLBACK_PATH
 
 DEFAULT_NAME = "Cart to draft order"
-APP_PATH = "/auth/shopify"  # the app URL, where the shop's admin opens the app
-CALLBACK_PATH = "/auth/shopify/callback"  # the redirect URL of the OAuth grant
 # Subscriptions a shopify.app.toml declares are the app's own: the
 # webhookSubscriptions API lists only the shop's, made through it
 # (https://shopify.dev/docs/apps/build/webhooks/subscribe).
@@ -25,12 +25,6 @@ DECLARED_WEBHOOKS = ("under Dev Dashboard credentials the subscriptions are decl
                      "deploy`), which the Admin API cannot list")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
             "\r": "\\r"}
-
-
-def dev_dashboard(settings: Mapping) -> bool:
-    """Whether Dev Dashboard credentials (a client id and secret) are in use,
-    rather than a legacy admin-created app's access token."""
-    return bool(settings.get("SHOPIFY_CLIENT_ID"))
 
 
 def toml_string(value: str) -> str:

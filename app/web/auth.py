@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
-from .app_toml import APP_PATH, CALLBACK_PATH, dev_dashboard
-from .config import client_secrets
+from ..config import client_secrets, dev_dashboard
+from ..shopify import shop_domain
+from ..shopify.oauth import Refusal, authorize_url, fresh, signed, valid_shop
 from .page_headers import protect
-from .shopify import shop_domain
-from .shopify.oauth import Refusal, authorize_url, fresh, signed, valid_shop
+
+APP_PATH = "/auth/shopify"  # the app URL, where the shop's admin opens the app
+CALLBACK_PATH = "/auth/shopify/callback"  # the redirect URL of the OAuth grant
 
 bp = Blueprint("auth", __name__, url_prefix=APP_PATH)
 protect(bp)

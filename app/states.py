@@ -1,4 +1,5 @@
-"""The statuses an event moves through, named once.
+"""The states things move through, named once: a base module (it imports
+nothing of the app's), so every layer can use them. For now, an event's statuses.
 
 The store writes them into SQL, the worker settles events with them, the admin
 pages and the shopper's status document show them, and static/send-cart.js

@@ -5,7 +5,7 @@ A hung webhook or mail server holds up only this thread, for at most its
 timeout; deliveries never wait for it. A notification is claimed for
 LEASE_SECONDS before it is sent, so two notifiers never send it at the same
 time; one whose process dies mid-send is sent again once that lease ends
-(at least once, then). A failed send is retried with the worker's backoff
+(at least once, then). A failed send is retried with app/retry.py's backoff
 (2 s, 4 s, ... up to 5 minutes), and kept as failed after the fifth attempt.
 """
 
@@ -13,15 +13,15 @@ import logging
 import threading
 import time
 
-from . import notify
-from .worker import Policy, backoff
+from ..retry import Retries, backoff
+from . import channels, messages
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60     # longer than any one send, with its timeouts
 IDLE_POLL_SECONDS = 1.0
-# Attempts, and the worker's backoff between them: 2 s, 4 s, 8 s, 16 s (at most 5 minutes).
-POLICY = Policy(max_attempts=5)
+# Attempts, and the backoff between them (app/retry.py): 2 s, 4 s, 8 s, 16 s.
+POLICY = Retries(max_attempts=5)
 
 
 class Notifier:
@@ -32,10 +32,10 @@ class Notifier:
         self.policy = policy
 
     def messages(self, event, changes, now):
-        """What the worker's settle of `event` with `changes` queues (app/notify.py);
-        none, rather than no settle, should building them ever fail."""
+        """What the worker's settle of `event` with `changes` queues (messages.py); none,
+        rather than no settle, should building them ever fail."""
         try:
-            return notify.messages(event, changes, self.settings, now)
+            return messages.messages(event, changes, self.settings, now)
         except Exception:
             log.exception("event %s: the merchant's notification could not be built",
                           event["id"])
@@ -56,15 +56,15 @@ class Notifier:
 
     def _send(self, claimed):
         settings = self.settings
-        if claimed["channel"] == notify.WEBHOOK:
-            notify.send_webhook(settings["NOTIFY_WEBHOOK_URL"], claimed["body"])
+        if claimed["channel"] == messages.WEBHOOK:
+            channels.send_webhook(settings["NOTIFY_WEBHOOK_URL"], claimed["body"])
         else:
-            notify.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], claimed["body"])
+            channels.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], claimed["body"])
 
     def _failed(self, claimed, error):
         """Reschedule the notification, or give it up after its last attempt."""
         # A SendError's words are safe to keep; anything else is named by its type only.
-        reason = str(error) if isinstance(error, notify.SendError) else type(error).__name__
+        reason = str(error) if isinstance(error, channels.SendError) else type(error).__name__
         attempts = claimed["attempts"]
         log.warning("event %s: %s notification, attempt %d: %s", claimed["event_id"],
                     claimed["channel"], attempts, reason)
@@ -91,7 +91,7 @@ class Notifier:
 
     def start(self, stop):
         """Run in a daemon thread until `stop` is set, when a channel is configured."""
-        if not notify.channels(self.settings):
+        if not messages.channels(self.settings):
             return None
         thread = threading.Thread(target=self.run_forever, args=(stop,),
                                   name="merchant-notifier", daemon=True)

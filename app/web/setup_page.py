@@ -12,10 +12,10 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from . import assets, page_headers
-from .app_toml import dev_dashboard
-from .shopify import shop_domain
-from .store import database_kind
+from .. import assets
+from ..config import database_kind, dev_dashboard
+from ..shopify import shop_domain
+from . import page_headers
 
 bp = Blueprint("setup", __name__)
 page_headers.protect(bp)

@@ -8,11 +8,13 @@ import threading
 import click
 from flask import Flask, current_app
 
-from . import app_toml, config, doctor
-from .shopify import is_web_url
-from .shopify.tokens import CredentialsUnavailable, TokenUnavailable
-from .shopify_webhooks import TOPICS, missing_topics, public_address, subscribe
-from .store import open_store
+from .. import config
+from ..shopify import is_web_url
+from ..shopify.subscriptions import missing_topics, public_address, subscribe
+from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from ..shopify.webhooks import TOPICS
+from ..store import open_store
+from . import app_toml, doctor
 
 
 @click.command("init-db")
@@ -116,7 +118,7 @@ def register(app):
         orders/create at the receiver's address; those already there are kept."""
         _configured()
         settings = current_app.config
-        if app_toml.dev_dashboard(settings):
+        if config.dev_dashboard(settings):
             click.echo(f"webhooks: nothing to register: {app_toml.DECLARED_WEBHOOKS}")
             return
         if not settings["SHOPIFY_WEBHOOK_SECRET"]:

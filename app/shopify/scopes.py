@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import stock_check
+from ..config import stock_check
 
 # Creating draft orders; Shopify's write scope grants its read scope too.
 DRAFT_SCOPES = ("write_draft_orders",)

@@ -1,0 +1,214 @@
+"""What comes next for an event, as pure functions of it: which Shopify call it
+needs (`call_kind`), the columns an outcome changes (`next_state`, for a
+delivery and its invoice), and those a re-read of a completed event's draft
+changes (`reconcile_state`). `Policy` and `FollowUp` are the settings they
+follow. No I/O here: app/delivery/worker.py makes the calls and settles the
+changes in the store.
+"""
+
+from dataclasses import dataclass
+
+from ..lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
+from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
+from ..shopify import UntrustedLocation
+from ..states import EventStatus
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 5        # transient failures (5xx, timeouts) before giving up
+    poll_timeout: float = 600.0  # overall time allowed for Shopify's 202 polling
+    max_throttles: int = 50      # 429 answers before giving up
+    backoff_base: float = BACKOFF_BASE  # app/retry.py's backoff between them
+    backoff_cap: float = BACKOFF_CAP
+    # How long a new draft may take to show up in the backend's lookup (GraphQL
+    # searches an index that lags a little); no lookup after a lost POST comes sooner.
+    lookup_lag: float = 0.0
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What becomes of a draft once it exists: its invoice, and its re-reads."""
+    send_invoice: bool = False
+    invoice_subject: str | None = None   # None: Shopify's
+    invoice_message: str | None = None
+    reconcile_days: int = 0              # 0: no re-reads
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings["SEND_INVOICE"], settings["INVOICE_SUBJECT"],
+                   settings["INVOICE_MESSAGE"], settings["RECONCILE_DAYS"])
+
+
+GUEST_INVOICE = "guest cart: no email to send the invoice to"
+_INVOICE_KINDS = ("invoice", "invoice_check")
+
+
+def _failed(code, detail, lines=()):
+    changes = {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
+    if lines:
+        changes["error_lines"] = list(lines)
+    return changes
+
+
+def call_kind(event, needs_preparation=False):
+    """Which Shopify call the event needs next: poll, lookup, prepare or post;
+    once its draft exists, the invoice (invoice_check first when a send may have
+    left). `needs_preparation`: whether the backend reads something before
+    drafting this payload; once prepared, the findings are kept with the event."""
+    if event["draft_order_id"] is not None:
+        return "invoice_check" if event["invoice_maybe_sent"] else "invoice"
+    if event["poll_url"]:
+        return "poll"
+    if event["maybe_posted"]:
+        return "lookup"
+    return "prepare" if needs_preparation and event["prepared"] is None else "post"
+
+
+def next_state(event, outcome, now, policy, trusted_url, follow_up=FollowUp()):
+    """The columns to change after `outcome`, as a pure function of the event."""
+    kind = call_kind(event)
+    if kind in _INVOICE_KINDS:
+        return _invoice_transition(event, outcome, now, policy, follow_up)
+    changes = _transition(event, outcome, now, policy, trusted_url, follow_up)
+    if outcome.nothing_created and kind == "post":  # or a preparation
+        changes["maybe_posted"] = 0  # no lookup needed before the next POST
+    return changes
+
+
+def _completed(event, now, follow_up, **columns):
+    """The event settles with its draft, which is re-read from now on."""
+    return {"status": EventStatus.COMPLETED,
+            "reconcile_at": next_reconcile_at(event["created_at"], 0, now,
+                                              follow_up.reconcile_days), **columns}
+
+
+def _created(event, draft, now, follow_up):
+    """The draft exists: the event completes, unless its invoice is still to send
+    (a guest cart's cannot be: no email)."""
+    changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
+               "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
+               "draft_state": OPEN}
+    if not follow_up.send_invoice:
+        return _completed(event, now, follow_up, **changes)
+    if "customer" not in event["payload"]["draft_order"]:
+        return _completed(event, now, follow_up, invoice_status="skipped",
+                          invoice_detail=GUEST_INVOICE, **changes)
+    # Still active: the invoice is the next call, with attempts of its own.
+    return {**changes, "invoice_status": "pending", "failures": 0, "throttles": 0,
+            "next_attempt_at": now}
+
+
+def _transition(event, outcome, now, policy, trusted_url, follow_up):
+    if outcome.kind == "created":
+        return _created(event, outcome.draft_order, now, follow_up)
+    if outcome.kind == "rejected":
+        return _failed(outcome.code, outcome.detail, outcome.lines)
+
+    changes = {"throttles": 0}  # 429s count only in a row
+    if outcome.kind == "prepared":  # post at once, with what the reading found
+        changes["prepared"] = outcome.prepared
+        delay = 0.0
+    elif outcome.kind == "absent" and event["next_attempt_at"] > event["updated_at"]:
+        # Taken over from a worker that died with its POST out: the list was read
+        # (after the claim, which stamps updated_at) before that POST's answer was
+        # due, so the draft may still be in the making. Look again once it is due.
+        delay = event["next_attempt_at"] - now
+    elif outcome.kind == "absent":  # the lookup found no draft: safe to post
+        changes["maybe_posted"] = 0
+        delay = 0.0
+    elif outcome.kind == "pending":
+        try:
+            changes["poll_url"] = trusted_url(outcome.location)
+        except UntrustedLocation as error:
+            return _failed("untrusted_location", str(error))
+        changes["poll_deadline"] = event["poll_deadline"] or now + policy.poll_timeout
+        delay = outcome.retry_after
+    else:  # throttled or unavailable
+        counted, delay, given_up = _retry(event, outcome, policy)
+        if given_up is not None:
+            return _failed(*given_up)
+        changes.update(counted)
+        if outcome.kind == "unavailable" and call_kind(event) == "post":
+            delay = max(delay, policy.lookup_lag)  # the draft may exist: the lookup comes next
+
+    deadline = changes.get("poll_deadline", event["poll_deadline"])
+    if deadline is not None and now + delay > deadline:
+        return _failed("poll_timeout",
+                       f"Shopify did not finish the draft order within {policy.poll_timeout:g} "
+                       f"seconds of polling.")
+    changes["next_attempt_at"] = now + delay
+    return changes
+
+
+def _retry(event, outcome, policy):
+    """A throttled or unavailable call, tried again: (the counts to store, the
+    delay, None), or (.., .., (code, detail)) once it has failed too often. 429s
+    count only in a row (up to max_throttles); other failures up to max_attempts."""
+    if outcome.kind == "throttled":
+        throttles = event["throttles"] + 1
+        if throttles >= policy.max_throttles:
+            return {}, None, ("shopify_throttled", f"Shopify answered 429 (rate limited) "
+                                                   f"{policy.max_throttles} times.")
+        return {"throttles": throttles}, outcome.retry_after, None
+    failures = event["failures"] + 1
+    if failures >= policy.max_attempts:
+        return {}, None, ("shopify_unavailable",
+                          f"{outcome.detail} Gave up after {failures} attempts.")
+    return {"throttles": 0, "failures": failures}, backoff(failures, policy), None
+
+
+def _invoice_transition(event, outcome, now, policy, follow_up):
+    """After the invoice's send, or the re-read of a draft whose invoice may
+    have been sent: whichever way it ends, the event completes (its draft
+    exists); only transient failures try again."""
+    if outcome.kind == "sent":
+        return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
+                          draft_state=INVOICE_SENT)
+    if outcome.kind == "seen":
+        return _invoice_seen(event, outcome.seen, now, follow_up)
+    if outcome.kind == "rejected":
+        return _completed(event, now, follow_up, invoice_status="failed",
+                          invoice_detail=outcome.detail)
+    changes, delay, given_up = _retry(event, outcome, policy)
+    if given_up is not None:
+        return _completed(event, now, follow_up, invoice_status="failed",
+                          invoice_detail=given_up[1])
+    if outcome.nothing_created and call_kind(event) == "invoice":
+        changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
+    changes["next_attempt_at"] = now + delay
+    return changes
+
+
+def _invoice_seen(event, seen, now, follow_up):
+    """A flagged event's re-read: the invoice went out (never send it twice), the
+    draft ended without one, or it surely did not go: send it now."""
+    news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
+    if seen.invoice_sent:
+        return {**_completed(event, now, follow_up, invoice_status="sent",
+                             invoice_detail=None, draft_state=INVOICE_SENT), **news}
+    if seen.state in FINAL:
+        return {**_completed(event, now, follow_up, invoice_status="skipped",
+                             invoice_detail=f"the draft order was {seen.state} before its "
+                                            f"invoice was sent"), **news}
+    if event["next_attempt_at"] > event["updated_at"]:
+        # Taken over from a worker that died with its send out, before the send's
+        # answer was due: Shopify may not have recorded it yet. Look again then.
+        return {"next_attempt_at": event["next_attempt_at"]}
+    return {"invoice_maybe_sent": 0, "next_attempt_at": now}
+
+
+def reconcile_state(event, outcome, now, days):
+    """The columns a re-read of a completed event's draft changes: its news
+    (lifecycle.changes_for), one more look, and when the next look is due (none
+    once the draft is final). A read that failed only moves the next look on."""
+    if outcome.kind != "seen":
+        return {"reconcile_at": next_reconcile_at(event["created_at"], event["reconcile_count"],
+                                                  now, days)}
+    looks = event["reconcile_count"] + 1
+    news = changes_for({**event, "reconcile_count": looks}, outcome.seen, now, days) or {}
+    if "reconcile_at" not in news:  # no news, or only an order's name
+        final = news.get("draft_state", event["draft_state"]) in FINAL
+        news["reconcile_at"] = None if final else next_reconcile_at(event["created_at"], looks,
+                                                                    now, days)
+    return {"reconcile_count": looks, **news}

@@ -1,0 +1,41 @@
+"""Applying the Shopify webhooks kept by app/intake/shopify_webhooks.py, in
+the order they came, without calling Shopify: the worker runs `apply_pending`
+at each pass. What each means is app/shopify/webhooks.py's (`read_report`,
+`judge`); the store applies it to the event in one transaction.
+"""
+
+import logging
+from functools import partial
+
+from ..shopify.webhooks import IGNORED, judge, parse_body, read_report
+
+log = logging.getLogger(__name__)
+
+APPLY_BATCH = 100  # webhooks applied per pass of the worker
+
+
+def _ignored(why, event):
+    return IGNORED, why, None
+
+
+def apply_pending(store, now, days, batch=APPLY_BATCH):
+    """Apply the pending webhooks, oldest first, each in its own transaction;
+    return how many were applied or ignored. `days`: RECONCILE_DAYS.
+
+    A webhook that cannot be applied (a bug, not a database error: marking it
+    fails too then) is kept as ignored and logged, so that it never holds up
+    the others nor the worker's deliveries."""
+    done = 0
+    for row in store.pending_webhooks(batch):
+        report, why = read_report(row["topic"], parse_body(row["body"].encode()))
+        try:
+            if report is None:  # kept by a release that read webhooks otherwise
+                done += store.apply_webhook(row["id"], now, None, partial(_ignored, why))
+            else:
+                done += store.apply_webhook(row["id"], now, report.find,
+                                            partial(judge, report=report, now=now, days=days))
+        except Exception as error:
+            log.exception("Shopify webhook %s could not be applied", row["id"])
+            done += store.apply_webhook(row["id"], now, None, partial(
+                _ignored, f"could not be applied ({type(error).__name__})"))
+    return done

@@ -1,0 +1,23 @@
+"""The refusal of a request: `ApiError`, which intake raises before anything
+is written, and app/web/errors.py answers in the HTTP contract's one error
+shape, {"error": {"code", "detail", ...}}.
+
+The detail may reach a shopper (the storefront script shows it), so it names no
+setting and no internal detail; an error's `log` carries the precise reason
+for the merchant, to the log line only.
+"""
+
+
+class ApiError(Exception):
+    """A request we refuse; `extra` names the field or line at fault, `headers`
+    go on the answer (e.g. Retry-After), `log` is the reason for the log line
+    when the shopper's `detail` leaves it out (never a secret)."""
+
+    def __init__(self, status, code, detail, headers=None, log=None, **extra):
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.log = log
+        self.extra = extra

@@ -1,0 +1,81 @@
+"""The storefront-facing endpoints: accept a cart, report on it later.
+
+A submission is answered 202 only after its event is committed; every refusal
+happens before anything is written, so a refused cart leaves no trace and never
+reaches Shopify.
+"""
+
+import time
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ..store import stored_payload
+from . import cart, cors, limits, signature
+from .body import json_body
+from .errors import ApiError
+from .status import status_document
+
+bp = Blueprint("receiver", __name__)
+cors.enable(bp)
+
+
+def _tokens():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-status")
+
+
+@bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
+def receive_cart():
+    config, now = current_app.config, time.time()
+    text, size, body = json_body()
+    customer_id = signature.signed_customer_id(
+        body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
+        tolerance=config["SIGNATURE_TOLERANCE"], now=now)
+    if customer_id is None and config["GUEST_CARTS"] == "reject":
+        raise ApiError(403, "guest_cart_rejected",
+                       "Please sign in to your account before sending your cart.",
+                       field="customerId")
+    # With B2B_ORDERS off, the snippet's company lines are not even read.
+    company = signature.signed_company(body, config["SHARED_SECRET"], customer_id) \
+        if config["B2B_ORDERS"] else None
+    event_id = str(uuid.uuid4())
+    payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
+                                       event_id, currency=config["CART_CURRENCY"],
+                                       discount_codes=config["CART_DISCOUNT_CODES"],
+                                       company=company)
+    token = cart.cart_token(body["cart"])
+    stored = stored_payload(payload)
+    # What the event keeps is bounded; a payload too large for it is refused here.
+    excerpt = cart.body_excerpt(text, size, len(stored.text.encode()), token)
+
+    store, client_ip, window = (current_app.extensions["store"], request.remote_addr,
+                                config["DEDUPE_WINDOW"])
+    added = store.add(event_id, excerpt, stored, customer_id, now,
+                      fingerprint=cart.fingerprint(payload, token, client_ip),
+                      client_ip=client_ip, dedupe_since=now - window if window else None,
+                      limits=limits.submission_limits(now, client_ip, customer_id,
+                                                      config["RATE_LIMIT_PER_IP"],
+                                                      config["RATE_LIMIT_PER_CUSTOMER"]))
+    if added.limited_by is not None:
+        raise limits.rate_limited(added, now)
+    if added.new:
+        current_app.extensions["worker"].notify()
+    # A double click or a browser retry gets the first submission's event back.
+    status_url = url_for("receiver.event_status", token=_tokens().dumps(added.event_id),
+                         _external=True)
+    return jsonify(id=added.event_id, status=added.status, status_url=status_url), 202
+
+
+@bp.route("/events/<token>", methods=["GET", "OPTIONS"])
+def event_status(token):
+    try:
+        event_id = _tokens().loads(token)
+    except BadSignature:
+        raise ApiError(404, "not_found", "There is no event at this address.") from None
+    event = current_app.extensions["store"].get(event_id)
+    if event is None:
+        raise ApiError(404, "not_found", "There is no event at this address.")
+    response = jsonify(status_document(event))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,117 @@
+"""The merchant told: what a new draft order or a failed event says, built as
+a pure function of the event; the worker's settle queues what `messages`
+returns, app/notifications/sender.py sends it through app/notifications/channels.py.
+
+No message carries a secret: each is built from the event's own columns
+(never the token, the SMTP password or the webhook's address).
+"""
+
+import html
+import json
+import unicodedata
+
+from ..shopify import draft_order_admin_url, is_web_url
+from ..states import EventStatus
+
+DRAFT_CREATED, FAILED, WAITING = "draft_created", "failed", "credentials_problem"
+EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed",
+               WAITING: "shop.credentials_problem"}
+WEBHOOK, EMAIL = "webhook", "email"
+DETAIL_CHARS = 300    # of a failure's detail in the one-line text
+
+
+def channels(settings):
+    """The channels the merchant configured: webhook (NOTIFY_WEBHOOK_URL),
+    email (SMTP_URL and NOTIFY_EMAIL)."""
+    found = []
+    if settings.get("NOTIFY_WEBHOOK_URL"):
+        found.append(WEBHOOK)
+    if settings.get("SMTP_URL") and settings.get("NOTIFY_EMAIL"):
+        found.append(EMAIL)
+    return found
+
+
+def messages(event, changes, settings, now):
+    """The notifications a settle of `event` with `changes` queues: one per
+    configured channel when the changes bring the event's first draft order,
+    or fail it; none otherwise (a re-read or a Shopify webhook changing the
+    draft's state, a retry being scheduled)."""
+    kind = _kind(event, changes)
+    found = channels(settings)
+    if kind is None or not found:
+        return []
+    body = json.dumps(_document(kind, event, changes, settings, now), ensure_ascii=False)
+    return [{"kind": kind, "channel": channel, "body": body} for channel in found]
+
+
+def credentials_messages(code, detail, settings, now):
+    """What the merchant is told, once, when the app's credentials get no token
+    (app/shopify/tokens.py): carts wait until the setup is fixed."""
+    document = {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
+                "draft_order": None, "error": {"code": code, "detail": detail}, "lines": 0,
+                "customer_id": None}
+    body = json.dumps({"text": _slack_escaped(_one_line(_text(document))), **document},
+                      ensure_ascii=False)
+    return tuple({"kind": WAITING, "channel": channel, "body": body}
+                 for channel in channels(settings))
+
+
+def _kind(event, changes):
+    if changes.get("status") == EventStatus.FAILED:
+        return FAILED
+    if changes.get("draft_order_id") is not None and event.get("draft_order_id") is None:
+        return DRAFT_CREATED
+    return None
+
+
+def _document(kind, event, changes, settings, now):
+    draft = error = None
+    if kind == DRAFT_CREATED:
+        draft_id = changes["draft_order_id"]
+        invoice_url = changes.get("invoice_url")
+        draft = {"id": draft_id, "name": changes.get("draft_order_name"),
+                 "invoice_url": invoice_url if is_web_url(invoice_url) else None,
+                 "admin_url": draft_order_admin_url(settings["SHOPIFY_BASE_URL"], draft_id)}
+    else:
+        error = {"code": changes.get("error_code"), "detail": changes.get("error_detail")}
+    document = {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
+                "draft_order": draft, "error": error, "lines": event["line_count"],
+                "customer_id": event["customer_id"]}
+    return {"text": _slack_escaped(_one_line(_text(document))), **document}
+
+
+def _one_line(text):
+    """`text` on one line, without the control and format characters (NUL,
+    escape sequences, bidi overrides) a detail Shopify echoes may carry: it
+    becomes a Slack message and an email's Subject."""
+    return " ".join("".join(" " if unicodedata.category(char) in ("Cc", "Cf") else char
+                            for char in text).split())
+
+
+def _text(document):
+    """The message in words (made one line): a Slack message, an email's subject."""
+    draft, error = document["draft_order"], document["error"]
+    if draft is not None:
+        lines = document["lines"]
+        customer = document["customer_id"]
+        return (f"Draft order {draft['name'] or draft['id']} created from a cart of {lines} "
+                f"line{'' if lines == 1 else 's'} for "
+                f"{'a guest' if customer is None else f'customer {customer}'}")
+    detail = str(error["detail"] or "")
+    if len(detail) > DETAIL_CHARS:
+        detail = detail[:DETAIL_CHARS - 1] + "…"
+    if document["event"] == EVENT_NAMES[WAITING]:
+        return (f"Carts are waiting: Shopify gives the app no access token: {error['code']} — "
+                f"{detail} (see /admin)")
+    return f"Cart event {document['event_id']} failed: {error['code']} — {detail}"
+
+
+def _slack_escaped(text):
+    """`text` with Slack's three control characters escaped, so that no detail
+    Shopify echoes can become a link or an @channel; `plain` undoes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text):
+    """A message's text as written, for an email's subject."""
+    return html.unescape(text)
