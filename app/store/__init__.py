@@ -6,7 +6,9 @@ zero-set-up default, and PostgreSQL, which several processes on several
 machines can share. `open_store(DATABASE_URL)` picks one.
 """
 
-from .base import Added, RateLimit, StoredPayload, stored_payload
+from typing import Literal
+
+from .base import Added, RateLimit, SqlStore, StoredPayload, stored_payload
 from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
@@ -16,7 +18,7 @@ __all__ = ["MIGRATIONS", "Added", "Migration", "PostgresStore", "RateLimit",
            "StoredPayload", "stored_payload"]
 
 
-def database_kind(url):
+def database_kind(url: str) -> Literal["postgresql", "sqlite"] | None:
     """Which database a DATABASE_URL names: "postgresql", "sqlite" or None (neither).
 
     The one reading of it, shared by app/config.py's check, `open_store` and
@@ -30,7 +32,7 @@ def database_kind(url):
     return None
 
 
-def open_store(url):
+def open_store(url: str) -> SqlStore:
     """The store for a DATABASE_URL as app/config.py checked it."""
     if database_kind(url) == "postgresql":
         return PostgresStore(url)
