@@ -9,12 +9,13 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any, Literal, overload
+from urllib.parse import SplitResult, urlsplit
 
 
-def database_kind(url):
+def database_kind(url: str) -> Literal["postgresql", "sqlite"] | None:
     """Which database a DATABASE_URL names: "postgresql", "sqlite" or None (neither).
 
     The one reading of it, shared by this module's check, `store.open_store` and
@@ -33,16 +34,20 @@ def dev_dashboard(settings) -> bool:
     rather than a legacy admin-created app's access token."""
     return bool(settings.get("SHOPIFY_CLIENT_ID"))
 
+# The settings, as `load` builds them and Flask's config holds them: each value
+# of the type its Setting's parser gives (text, a number, a flag, a tuple...).
+Settings = dict[str, Any]
+
 
 class ConfigError(ValueError):
     """Settings are missing or malformed: one problem a setting, each message
     starting with the setting's name, so that one run reports them all."""
 
-    def __init__(self, *problems):
+    def __init__(self, *problems: str) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
 
-    def lines(self):
+    def lines(self) -> list[str]:
         """What a process that cannot start prints: one line a problem."""
         return [f"configuration error: {problem}" for problem in self.problems]
 
@@ -63,7 +68,7 @@ _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
-def _shop_base_url(name, value):
+def _shop_base_url(name: str, value: str) -> str:
     """The Admin API base URL for a shop domain or a full base URL."""
     value = value.rstrip("/")
     if _SHOP_DOMAIN.match(value.lower()):
@@ -78,20 +83,20 @@ def _shop_base_url(name, value):
     )
 
 
-def _optional_token(name, value):
+def _optional_token(name: str, value: str) -> str | None:
     """A credential (unset: None): one word, and never shown back."""
     if any(c.isspace() for c in value):
         raise ConfigError(f"{name} must not contain spaces")
     return value or None
 
 
-def _api_version(name, value):
+def _api_version(name: str, value: str) -> str:
     if not _API_VERSION.match(value):
         raise ConfigError(f"{name} must look like {DEFAULT_API_VERSION}, got {value!r}")
     return value
 
 
-def _origins(name, value):
+def _origins(name: str, value: str) -> str | tuple[str, ...]:
     if value == "*":
         return "*"
     origins = []
@@ -106,32 +111,41 @@ def _origins(name, value):
     return tuple(origins)
 
 
-def _tags(name, value):
+def _tags(name: str, value: str) -> str:
     return ",".join(tag.strip() for tag in value.split(",") if tag.strip())
 
 
-def _text(name, value):
+def _text(name: str, value: str) -> str:
     return value
 
 
-def _optional(name, value):
+def _optional(name: str, value: str) -> str | None:
     """Unset is None, so that `if settings[name]` reads as "is it set"."""
     return value or None
 
 
-def _choice(*choices):
-    def parse(name, value):
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
         if value not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value
     return parse
 
 
-def _flag(name, value):
+def _flag(name: str, value: str) -> bool:
     return _choice("0", "1")(name, value) == "1"
 
 
-def _number(name, value, kind=float):
+# A float, or with kind=int (`_whole`) an int.
+@overload
+def _number(name: str, value: str) -> float: ...
+
+
+@overload
+def _number(name: str, value: str, kind: type[int]) -> int: ...
+
+
+def _number(name: str, value: str, kind: type[float] = float) -> float:
     try:
         number = kind(value)
     except ValueError:
@@ -141,25 +155,25 @@ def _number(name, value, kind=float):
     return number
 
 
-def _whole(name, value):
+def _whole(name: str, value: str) -> int:
     return _number(name, value, int)
 
 
-def _auto_flag(name, value):
+def _auto_flag(name: str, value: str) -> bool | None:
     """`0`, `1`, or unset (None), which follows SHOPIFY_API once it is read."""
     return None if value == "" else _flag(name, value)
 
 
-def _count(name, value):
+def _count(name: str, value: str) -> int:
     """A whole number of at least 0, where 0 switches the feature off."""
     if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
 
 
-def _short_text(limit):
+def _short_text(limit: int) -> Callable[[str, str], str | None]:
     """Optional text of at most `limit` characters (unset: None)."""
-    def parse(name, value):
+    def parse(name: str, value: str) -> str | None:
         if not value:
             return None
         if len(value) > limit:
@@ -168,7 +182,7 @@ def _short_text(limit):
     return parse
 
 
-def _web_url(name, value):
+def _web_url(name: str, value: str) -> str | None:
     """An http(s) address with a host, without its trailing slash (unset: None)."""
     if not value:
         return None
@@ -179,11 +193,12 @@ def _web_url(name, value):
     return value.rstrip("/")
 
 
-def _smtp_url(name, value):
+def _smtp_url(name: str, value: str) -> str | None:
     """smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://
     (unset: None)."""
     if not value:
         return None
+    parts: SplitResult | None  # None: no port can be read from it
     parts = urlsplit(value)
     try:
         parts.port  # noqa: B018 (a port that is no number raises here)
@@ -195,7 +210,7 @@ def _smtp_url(name, value):
     return value
 
 
-def _email(name, value):
+def _email(name: str, value: str) -> str | None:
     if not value:
         return None
     local, at, domain = value.rpartition("@")
@@ -207,14 +222,14 @@ def _email(name, value):
 MAX_HOLD_MINUTES = 525_600  # a year: a longer hold is a typo, and past the year 9999 none is dated
 
 
-def _hold_minutes(name, value):
+def _hold_minutes(name: str, value: str) -> int:
     minutes = _count(name, value)
     if minutes > MAX_HOLD_MINUTES:
         raise ConfigError(f"{name} must be at most {MAX_HOLD_MINUTES} (a year), got {value!r}")
     return minutes
 
 
-def _lease(name, value):
+def _lease(name: str, value: str) -> float:
     lease = _number(name, value)
     if lease < 1:
         # Renewed every third of it: a shorter lease would be lost to any pause
@@ -223,7 +238,7 @@ def _lease(name, value):
     return lease
 
 
-def _database_url(name, value):
+def _database_url(name: str, value: str) -> str:
     """Checked here, resolved by database_settings once the instance folder is known."""
     database_settings(value, "")
     return value
@@ -249,16 +264,16 @@ class Setting:
     rest_cannot: str = ""
 
     @property
-    def required(self):
+    def required(self) -> bool:
         return self.default is None
 
-    def read(self, environ):
+    def read(self, environ: Mapping[str, str]) -> object:
         value = environ.get(self.name, "").strip() or self.default
         if value is None:
             raise ConfigError(f"{self.name} is required but not set")
         return self.parse(self.name, value)
 
-    def default_cell(self):
+    def default_cell(self) -> str:
         if self.required:
             return "required"
         return self.shown_default or f"`{self.default}`"
@@ -443,7 +458,7 @@ SETTINGS = (
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
-def stock_check(settings):
+def stock_check(settings: Mapping[str, object]) -> bool:
     """Whether a stock or availability policy is on, so that the variants are
     read before drafting (and the token needs the product and inventory scopes).
     A policy missing from `settings` counts as its default."""
@@ -451,13 +466,15 @@ def stock_check(settings):
                for name in ("INVALID_ITEM_POLICY", "OUT_OF_STOCK_POLICY"))
 
 
-def _of(scope):
+def _of(scope: str) -> list[Setting]:
     return [setting for setting in SETTINGS if setting.scope in (scope, BOTH)]
 
 
-def _collect(settings, environ, key):
+def _collect(settings: Iterable[Setting], environ: Mapping[str, str],
+             key: Callable[[Setting], str]) -> tuple[Settings, list[str]]:
     """Each setting's value under `key(setting)`, and every problem met."""
-    values, problems = {}, []
+    values: Settings = {}
+    problems: list[str] = []
     for setting in settings:
         try:
             values[key(setting)] = setting.read(environ)
@@ -466,7 +483,8 @@ def _collect(settings, environ, key):
     return values, problems
 
 
-def _read(settings, environ, key):
+def _read(settings: Iterable[Setting], environ: Mapping[str, str],
+          key: Callable[[Setting], str]) -> Settings:
     """Each setting's value under `key(setting)`, or every problem at once."""
     values, problems = _collect(settings, environ, key)
     if problems:
@@ -474,12 +492,12 @@ def _read(settings, environ, key):
     return values
 
 
-def _resolve_api_features(values, environ):
+def _resolve_api_features(values: Settings, environ: Mapping[str, str]) -> list[str]:
     """Settle the GraphQL-only features in `values` for SHOPIFY_API: an unset
     one is on under graphql, off under rest; one on under rest is a problem
     (returned), found at start-up rather than on a shopper's cart."""
     api = values.get("SHOPIFY_API")
-    problems = []
+    problems: list[str] = []
     for setting in SETTINGS:
         if setting.rest is None or setting.name not in values or api is None:
             continue
@@ -495,7 +513,7 @@ def _resolve_api_features(values, environ):
     return problems
 
 
-def _credential_problems(settings):
+def _credential_problems(settings: Settings) -> list[str]:
     """How the shop is connected: a Dev Dashboard app's client id and secret, or
     an admin-created app's token (those made before 2026 keep working), never
     both and never half of a pair. Each problem starts with a setting's name."""
@@ -522,21 +540,21 @@ def _credential_problems(settings):
     return []
 
 
-def client_secrets(settings):
+def client_secrets(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """The secrets Shopify may sign with: the current one, and the previous one
     while a rotation is under way (Shopify signs with the oldest unrevoked one)."""
     return tuple(secret for secret in (settings.get("SHOPIFY_CLIENT_SECRET"),
                                        settings.get("SHOPIFY_CLIENT_SECRET_PREVIOUS")) if secret)
 
 
-def webhook_secrets(settings):
+def webhook_secrets(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """The keys a Shopify webhook may be signed with: SHOPIFY_WEBHOOK_SECRET (by
     default the client secret), and the previous client secret during a rotation."""
     keys = (settings.get("SHOPIFY_WEBHOOK_SECRET"), settings.get("SHOPIFY_CLIENT_SECRET_PREVIOUS"))
     return tuple(dict.fromkeys(key for key in keys if key))
 
 
-def database_settings(url, instance_path):
+def database_settings(url: str, instance_path: str) -> dict[str, str]:
     """DATABASE_URL as the store opens it, and DATABASE_SHOWN: what the setup page
     and the doctor show of it (the SQLite file, or the server without its password)."""
     if not url:
@@ -554,7 +572,7 @@ def database_settings(url, instance_path):
     )
 
 
-def server_settings(environ):
+def server_settings(environ: Mapping[str, str]) -> Settings:
     """What the web server (`python -m app.serve`) needs, apart from the app's own
     settings: the port the platform gives, its processes and threads, how long a connection may
     take to send a complete request, and the largest body it buffers."""
@@ -562,7 +580,7 @@ def server_settings(environ):
                  lambda setting: setting.name)
 
 
-def load(environ, instance_path):
+def load(environ: Mapping[str, str], instance_path: str) -> Settings:
     """Build the app's settings from `environ` (a mapping of strings), or raise
     a ConfigError listing every missing or malformed one."""
     settings, problems = _collect(_of(APP), environ,
@@ -583,11 +601,11 @@ def load(environ, instance_path):
     return settings
 
 
-def markdown_table(scope):
+def markdown_table(scope: str) -> str:
     """The README's table of the settings of `scope`: APP (Configuration), or
     SERVER (Deploying to a PaaS), where the shared ones come last, pointing back."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    def pointer(setting):  # a shared setting in the second table
+    def pointer(setting: Setting) -> bool:  # a shared setting in the second table
         return scope == SERVER and setting.scope == BOTH
 
     for setting in sorted(_of(scope), key=pointer):

@@ -21,7 +21,7 @@ EVENT_MARKER = "_cart_event_id"
 _DIGITS = re.compile(r"[1-9][0-9]*")
 
 
-def positive_id(raw, maximum, *, quoted=True):
+def positive_id(raw: object, maximum: int, *, quoted: bool = True) -> int | None:
     """`raw` as an int, or None when it is no id of at most `maximum`;
     `quoted=False` refuses the decimal text and takes only a JSON integer."""
     if isinstance(raw, bool):

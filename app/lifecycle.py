@@ -10,6 +10,8 @@ RECONCILE_DAYS after the event arrived.
 
 from dataclasses import dataclass
 
+from .event import Event
+
 OPEN, INVOICE_SENT, COMPLETED, DELETED = "open", "invoice_sent", "completed", "deleted"
 STATES = (OPEN, INVOICE_SENT, COMPLETED, DELETED)
 FINAL = (COMPLETED, DELETED)
@@ -34,7 +36,7 @@ class DraftSeen:
     invoice_sent: bool = False     # Shopify says the invoice went out (invoice_sent_at)
 
 
-def next_reconcile_at(created_at, looks, now, days):
+def next_reconcile_at(created_at: float, looks: int, now: float, days: int) -> float | None:
     """When to re-read a draft that is still open after `looks` re-reads; None
     once that would fall beyond `days` after the event arrived (or days is 0)."""
     if not days:
@@ -44,7 +46,8 @@ def next_reconcile_at(created_at, looks, now, days):
     return at if at <= created_at + days * DAY else None
 
 
-def changes_for(event, seen, now, days):
+def changes_for(event: Event, seen: DraftSeen, now: float,
+                days: int) -> dict[str, object] | None:
     """The event columns to change for `seen`, or None when it is no news:
     older than the draft's last report applied, dated ahead of `now` by more
     than MAX_AHEAD_SECONDS, or about a draft already final.
@@ -69,7 +72,7 @@ def changes_for(event, seen, now, days):
     return changes
 
 
-def _order(seen):
+def _order(seen: DraftSeen) -> dict[str, object]:
     """The order columns `seen` brings (an order exists once a draft is paid)."""
     fields = {"order_id": seen.order_id, "order_name": seen.order_name,
               "order_financial_status": seen.financial_status}

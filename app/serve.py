@@ -33,6 +33,10 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
+from wsgiref.types import WSGIApplication
 
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
@@ -53,7 +57,7 @@ RESPAWN_PAUSE_SECONDS = 1.0  # after a child that died within its first second
 
 
 class _JsonErrorTask(ErrorTask):
-    def execute(self):
+    def execute(self) -> None:
         error = self.request.error
         body = json.dumps({"error": {"code": _ERROR_CODES.get(error.code, "bad_request"),
                                      "detail": f"{error.reason}: {error.body}"}}).encode()
@@ -73,18 +77,19 @@ class DeadlineServer(TcpWSGIServer):
 
     channel_class = _Channel
 
-    def __init__(self, application, request_timeout, **adjustments):
+    def __init__(self, application: WSGIApplication, request_timeout: float,
+                 **adjustments: object) -> None:  # waitress's own adjustments
         self.request_timeout = request_timeout
-        self._waiting_since = {}
+        self._waiting_since: dict[HTTPChannel, float] = {}
         super().__init__(application, cleanup_interval=1, **adjustments)
 
-    def maintenance(self, now):
+    def maintenance(self, now: float) -> None:
         """Runs every second in the event loop: after waitress's own check for quiet
         connections, close each one that has waited for a complete request longer
         than the timeout. A connection whose request is being served, or whose
         answer is still going out, is not waiting: its clock starts after that."""
         super().maintenance(now)
-        waiting_since = {}
+        waiting_since: dict[HTTPChannel, float] = {}
         for channel in self.active_channels.values():
             if channel.requests or channel.total_outbufs_len:
                 continue
@@ -96,11 +101,11 @@ class DeadlineServer(TcpWSGIServer):
         self._waiting_since = waiting_since
 
 
-def _stop(signum, frame):
+def _stop(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(0)  # waitress's loop catches it and stops its threads
 
 
-def _serve(listener, app_path, settings):
+def _serve(listener: socket.socket, app_path: str, settings: config.Settings) -> None:
     """Serve `app_path` on the listening socket in this process until SIGTERM."""
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -120,7 +125,7 @@ def _serve(listener, app_path, settings):
     server.run()
 
 
-def _child(listener, app_path, settings):
+def _child(listener: socket.socket, app_path: str, settings: config.Settings) -> NoReturn:
     """A forked child's whole life: serve, then leave without running the
     supervisor's code that follows the fork."""
     code = 1
@@ -137,12 +142,13 @@ def _child(listener, app_path, settings):
         os._exit(code)
 
 
-def _supervise(listener, app_path, settings):
+def _supervise(listener: socket.socket, app_path: str, settings: config.Settings) -> int:
     """Keep WEB_CONCURRENCY children serving `listener`; on SIGTERM or SIGINT stop
     them all and wait for them. Returns the exit status for the whole service."""
-    children, state = {}, {"stopping": False, "status": 0}
+    children: dict[int, float] = {}  # pid: when it started
+    state = {"stopping": False, "status": 0}
 
-    def spawn():
+    def spawn() -> None:
         pid = os.fork()
         if pid == 0:
             _child(listener, app_path, settings)
@@ -150,7 +156,7 @@ def _supervise(listener, app_path, settings):
         if state["stopping"]:  # the SIGTERM came between the fork and the line above
             os.kill(pid, signal.SIGTERM)
 
-    def stop(signum=None, frame=None):
+    def stop(signum: int | None = None, frame: FrameType | None = None) -> None:
         state["stopping"] = True
         for pid in list(children):
             try:
@@ -185,7 +191,7 @@ def _supervise(listener, app_path, settings):
     return state["status"]
 
 
-def main(argv):
+def main(argv: Sequence[str]) -> None:
     try:
         settings = config.server_settings(os.environ)
     except config.ConfigError as error:

@@ -4,7 +4,8 @@ Each package's __init__ says what it may import; this test holds every module
 under app/ to it, reading the source (ast), so relative, absolute and
 in-function imports all count:
 
-- the base modules (config, states, ids, lifecycle, retry, assets) import only each other;
+- the base modules (config, states, ids, lifecycle, retry, assets, event) import only
+  each other;
 - store and shopify import the base only;
 - intake and notifications import the base, store and shopify;
 - delivery imports those and notifications;
@@ -21,7 +22,7 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
-BASE = {"config", "states", "ids", "lifecycle", "retry", "assets"}
+BASE = {"config", "states", "ids", "lifecycle", "retry", "assets", "event"}
 ENTRY = {"serve", "wsgi"}
 PACKAGES = {"store", "shopify", "intake", "notifications", "delivery", "web", "ops", "dev"}
 # What each layer may import, besides itself.

@@ -12,9 +12,13 @@ code itself.
 import hashlib
 import json
 import math
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from ..ids import EVENT_MARKER, positive_id
 from .errors import ApiError
+
+# `Any` here is JSON: a draft order payload, made from the cart as sent.
 
 MAX_LINES = 250
 MAX_QUANTITY = 999_999
@@ -49,19 +53,19 @@ CURRENCY_CODES = frozenset("""
 """.split())
 
 
-def _invalid(code, detail, field, line=None):
-    extra = {"field": field}
+def _invalid(code: str, detail: str, field: str, line: int | None = None) -> ApiError:
+    extra: dict[str, str | int] = {"field": field}
     if line is not None:
         extra["line"] = line
     return ApiError(422, code, detail, **extra)
 
 
-def _is_int(value):
+def _is_int(value: object) -> TypeGuard[int]:
     # bool is a subclass of int in Python, and JSON's true must not pass as 1.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _variant_id(item, field, line):
+def _variant_id(item: Mapping[str, object], field: str, line: int) -> int:
     variant_id = positive_id(item.get("variant_id"), MAX_VARIANT_ID)
     if variant_id is None:
         raise _invalid("invalid_variant_id",
@@ -70,7 +74,7 @@ def _variant_id(item, field, line):
     return variant_id
 
 
-def _quantity(item, field, line):
+def _quantity(item: Mapping[str, object], field: str, line: int) -> int:
     raw = item.get("quantity")
     if not _is_int(raw) or not 1 <= raw <= MAX_QUANTITY:
         raise _invalid("invalid_quantity",
@@ -79,7 +83,8 @@ def _quantity(item, field, line):
     return raw
 
 
-def _name_value_pairs(raw, field, code, line=None):
+def _name_value_pairs(raw: object, field: str, code: str,
+                      line: int | None = None) -> list[dict[str, str]]:
     """Turn a flat {name: value} object into Shopify's [{"name", "value"}] list."""
     if raw is None:
         return []
@@ -106,7 +111,7 @@ def _name_value_pairs(raw, field, code, line=None):
     return pairs
 
 
-def _line_item(item, index):
+def _line_item(item: object, index: int) -> dict[str, object]:
     field = f"cart.items[{index}]"
     if not isinstance(item, dict):
         raise _invalid("invalid_line", f"Line {index}: each cart line must be an object.",
@@ -124,7 +129,7 @@ def _line_item(item, index):
     }
 
 
-def _note(cart):
+def _note(cart: Mapping[str, object]) -> str:
     note = cart.get("note")
     if note is None:
         return ""
@@ -135,14 +140,14 @@ def _note(cart):
     return note
 
 
-def cart_token(cart):
+def cart_token(cart: Mapping[str, object]) -> str | None:
     """The cart's token, which ties a resubmission to its first event; None when
     the cart has none (or something that is no token, which nothing may match)."""
     token = cart.get("token")
     return token if isinstance(token, str) and token else None
 
 
-def _currency(cart):
+def _currency(cart: Mapping[str, object]) -> str | None:
     """The cart's currency (`/cart.js` gives the shopper's presentment currency),
     or None when the cart names none."""
     currency = cart.get("currency")
@@ -155,7 +160,7 @@ def _currency(cart):
     return currency
 
 
-def _discount_codes(cart):
+def _discount_codes(cart: Mapping[str, object]) -> list[str]:
     """The codes of `cart.discount_codes` (`[{code, applicable}]` as `/cart.js` lists
     them), each once whatever its case, in order. `applicable` is the storefront's
     view, and Shopify decides again for the draft order, so it is not read."""
@@ -181,7 +186,8 @@ def _discount_codes(cart):
     return codes
 
 
-def _cart_context(cart, currency, discount_codes, company):
+def _cart_context(cart: Mapping[str, object], currency: bool, discount_codes: bool,
+                  company: dict[str, int] | None) -> dict[str, object]:
     """What the GraphQL backend carries beside the REST body: only what the
     settings turn on (a feature off leaves its cart field unread)."""
     context = {}
@@ -195,8 +201,10 @@ def _cart_context(cart, currency, discount_codes, company):
     return context
 
 
-def draft_order_payload(cart, customer_id=None, tags="", event_id=None, *,
-                        currency=False, discount_codes=False, company=None):
+def draft_order_payload(cart: object, customer_id: int | None = None, tags: str = "",
+                        event_id: str | None = None, *, currency: bool = False,
+                        discount_codes: bool = False,
+                        company: dict[str, int] | None = None) -> dict[str, Any]:
     """Validate a storefront cart and map it to a `POST draft_orders.json` body,
     marked with `event_id`, with a `cart_context` beside it when there is any:
     the cart's `currency` and `discount_codes` when those flags (CART_CURRENCY,
@@ -214,7 +222,7 @@ def draft_order_payload(cart, customer_id=None, tags="", event_id=None, *,
         raise _invalid("invalid_items",
                        f"cart.items must be a list of 1 to {MAX_LINES} lines.", "cart.items")
 
-    draft = {"line_items": [_line_item(item, i) for i, item in enumerate(items)]}
+    draft: dict[str, Any] = {"line_items": [_line_item(item, i) for i, item in enumerate(items)]}
     if customer_id is not None:
         draft["customer"] = {"id": customer_id}
         draft["use_customer_default_address"] = True
@@ -232,14 +240,14 @@ def draft_order_payload(cart, customer_id=None, tags="", event_id=None, *,
         draft["note_attributes"] = attributes
     if tags:
         draft["tags"] = tags
-    payload = {"draft_order": draft}
+    payload: dict[str, Any] = {"draft_order": draft}
     context = _cart_context(cart, currency, discount_codes, company)
     if context:
         payload["cart_context"] = context
     return payload
 
 
-def body_excerpt(text, size, payload_bytes, token):
+def body_excerpt(text: str, size: int, payload_bytes: int, token: str | None) -> str:
     """The record of the body (`text`, `size` bytes) the event keeps for the
     merchant beside a payload of `payload_bytes`: the body as sent when it fits
     in MAX_EVENT_BYTES, as any ordinary cart does; else its start, and a line
@@ -262,7 +270,7 @@ def body_excerpt(text, size, payload_bytes, token):
     return kept.decode("utf-8", "ignore") + trailer
 
 
-def fingerprint(payload, token, client_ip):
+def fingerprint(payload: Mapping[str, Any], token: str | None, client_ip: str | None) -> str | None:
     """What makes a submission a resubmission of an earlier one: the same cart
     token and the same draft order (lines, note, attributes, verified customer)
     in the same context (currency, discount codes, company), and for a guest

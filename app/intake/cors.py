@@ -6,7 +6,7 @@ origins. A browser request from any other origin is refused outright: a
 `text/plain` POST needs no preflight, so headers alone would not stop it.
 """
 
-from flask import current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from .errors import ApiError
 
@@ -14,15 +14,15 @@ _ALLOWED_HEADERS = "Content-Type"
 _ALLOWED_METHODS = "GET, POST, OPTIONS"
 
 
-def _allowed(origin):
+def _allowed(origin: str) -> bool:
     allowed = current_app.config["ALLOWED_ORIGINS"]
     # The configured list first: working out our own host costs more than a look-up.
     return allowed == "*" or origin in allowed or origin == request.host_url.rstrip("/")
 
 
-def enable(blueprint):
+def enable(blueprint: Blueprint) -> None:
     @blueprint.before_request
-    def refuse_other_origins():
+    def refuse_other_origins() -> tuple[str, int] | None:
         origin = request.headers.get("Origin")
         if origin and not _allowed(origin):
             raise ApiError(403, "origin_not_allowed",
@@ -30,9 +30,10 @@ def enable(blueprint):
                            log=f"origin {origin[:200]!r} is not in ALLOWED_ORIGINS")
         if request.method == "OPTIONS":
             return "", 204
+        return None
 
     @blueprint.after_request
-    def add_cors_headers(response):
+    def add_cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
         if origin and _allowed(origin):
             wildcard = current_app.config["ALLOWED_ORIGINS"] == "*"

@@ -9,7 +9,7 @@ than RATE_LIMIT_PER_IP a minute from each address.
 
 import math
 
-from ..store import RateLimit
+from ..store import Added, RateLimit
 from .errors import ApiError
 
 WINDOW_SECONDS = 60
@@ -17,7 +17,8 @@ WINDOW_SECONDS = 60
 _WHO = {"client_ip": "this address", "customer_id": "this customer"}
 
 
-def submission_limits(now, client_ip, customer_id, per_ip, per_customer):
+def submission_limits(now: float, client_ip: str | None, customer_id: int | None, per_ip: int,
+                      per_customer: int) -> tuple[RateLimit, ...]:
     """The RateLimits a submission must stay within (0 turns a limit off)."""
     return tuple(RateLimit(column, value, most, now - WINDOW_SECONDS)
                  for column, value, most in (("client_ip", client_ip, per_ip),
@@ -25,8 +26,10 @@ def submission_limits(now, client_ip, customer_id, per_ip, per_customer):
                  if value is not None and most)
 
 
-def rate_limited(added, now):
+def rate_limited(added: Added, now: float) -> ApiError:
     """The 429, with Retry-After, for a submission the store refused by a limit."""
+    # A refusal by a limit names it and the oldest event it counted (at least one).
+    assert added.limited_by is not None and added.oldest is not None
     wait = max(1, math.ceil(added.oldest + WINDOW_SECONDS - now))
     return ApiError(429, "rate_limited",
                     f"Too many carts sent from {_WHO[added.limited_by]}; please try again in "

@@ -23,6 +23,7 @@ to the log line, never with the secret or the signature itself.
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from ..ids import MAX_BIGINT, positive_id
 from .errors import ApiError
@@ -35,38 +36,39 @@ MAX_SIGNED_AT = 10**12 - 1  # unix seconds of at most 12 digits, read like an id
 _UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
 
 
-def _customer_message(customer_id, signed_at=None):
+def _customer_message(customer_id: int | str, signed_at: int | None = None) -> str:
     return str(customer_id) if signed_at is None else f"{signed_at}.{customer_id}"
 
 
-def _hmac(message, secret):
+def _hmac(message: str, secret: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def _matches(expected, raw_signature):
+def _matches(expected: str, raw_signature: object) -> bool:
     """Constant-time, whatever the submitted value (a number, a list, non-ASCII)."""
     given = raw_signature if isinstance(raw_signature, str) else ""
     return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
-def sign(customer_id, secret, signed_at=None):
+def sign(customer_id: int | str, secret: str, signed_at: int | None = None) -> str:
     """The signature the storefront snippet renders for `customer_id`, in the
     Mechanic form, or in the timestamped form when `signed_at` is given."""
     return _hmac(_customer_message(customer_id, signed_at), secret)
 
 
-def sign_location(customer_id, company_id, location_id, secret, signed_at=None):
+def sign_location(customer_id: int | str, company_id: int, location_id: int, secret: str,
+                  signed_at: int | None = None) -> str:
     """The signature the snippet renders for the company location a B2B
     customer buys for, in the same form as their customer signature."""
     return _hmac(f"{_customer_message(customer_id, signed_at)}:{company_id}:{location_id}",
                  secret)
 
 
-def _absent(raw):
+def _absent(raw: object) -> bool:
     return raw is None or raw == ""
 
 
-def _customer_id_text(raw):
+def _customer_id_text(raw: object) -> str | None:
     """The decimal text of a submitted customer id, or None for a guest."""
     if _absent(raw):
         return None
@@ -78,7 +80,8 @@ def _customer_id_text(raw):
     return str(customer_id)
 
 
-def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
+def verified_customer_id(raw_id: object, raw_signature: object, secret: str,
+                         signed_at: int | None = None) -> int | None:
     """Return the customer id the signature vouches for, or None for a guest;
     `signed_at` (the timestamped form's parsed seconds) is part of what was signed.
 
@@ -99,7 +102,7 @@ def verified_customer_id(raw_id, raw_signature, secret, signed_at=None):
     return int(customer_id)
 
 
-def _signed_at(raw):
+def _signed_at(raw: object) -> int:
     """The unix seconds a timestamped signature was rendered at."""
     if _absent(raw):
         raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignedAt",
@@ -114,7 +117,8 @@ def _signed_at(raw):
     return signed_at
 
 
-def signed_customer_id(body, secret, *, mode, tolerance, now):
+def signed_customer_id(body: Mapping[str, object], secret: str, *, mode: str, tolerance: float,
+                       now: float) -> int | None:
     """The customer id a submission's signature vouches for, or None for a guest.
 
     A body carrying `customerIdSignedAt` is always checked as timestamped, in
@@ -142,7 +146,7 @@ def signed_customer_id(body, secret, *, mode, tolerance, now):
     return customer_id
 
 
-def _company_id(body, field):
+def _company_id(body: Mapping[str, object], field: str) -> int:
     company_id = positive_id(body.get(field), MAX_BIGINT)
     if company_id is None:
         raise ApiError(422, "invalid_company_location",
@@ -150,7 +154,8 @@ def _company_id(body, field):
     return company_id
 
 
-def signed_company(body, secret, customer_id):
+def signed_company(body: Mapping[str, object], secret: str,
+                   customer_id: int | None) -> dict[str, int] | None:
     """The company location a B2B submission's signature vouches for, as
     {"company_id", "location_id"}, or None when the body names no location.
 

@@ -9,7 +9,7 @@ May import: the base modules (config, states, ids, lifecycle, retry) only.
 """
 
 from ..config import database_kind
-from .base import Added, RateLimit, StoredPayload, stored_payload
+from .base import Added, RateLimit, SqlStore, StoredPayload, stored_payload
 from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
@@ -19,7 +19,7 @@ __all__ = ["MIGRATIONS", "Added", "Migration", "PostgresStore", "RateLimit",
            "StoredPayload", "stored_payload"]
 
 
-def open_store(url):
+def open_store(url: str) -> SqlStore:
     """The store for a DATABASE_URL as app/config.py checked it."""
     if database_kind(url) == "postgresql":
         return PostgresStore(url)

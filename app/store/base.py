@@ -9,11 +9,29 @@ holding the schema lock), and the dialect words in capitals below.
 import hashlib
 import json
 import time
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
+from ..event import Event
 from ..states import ACTIVE, SETTLED, EventStatus
 from .credentials import CredentialStatements
-from .migrations import MIGRATIONS, SchemaUpgradeRequired
+from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
+from .rows import (
+    Answer,
+    AnswerShown,
+    Connection,
+    EventSummary,
+    Notification,
+    NotificationShown,
+    PendingWebhook,
+    WebhookShown,
+)
+
+# `Any` below is JSON (a payload) or a row as the database driver hands it over.
+
+# What a webhook's judge decides: (status, note, the event's columns to change or None).
+Judgement = tuple[str, str | None, Mapping[str, object] | None]
 
 # Columns the worker may change when it settles an event.
 _SETTLEABLE = {
@@ -28,7 +46,7 @@ _SETTLEABLE = {
 _JSON_COLUMNS = ("prepared", "error_lines")
 
 
-def _literals(*statuses):
+def _literals(*statuses: str) -> str:
     """Statuses as SQL literals (a list of them for IN), written into the
     statements rather than bound, so each statement's text, and its plan on the
     (status, next_attempt_at) index, stays that of a hand-written one."""
@@ -88,19 +106,19 @@ class StoredPayload(NamedTuple):
     line_count: int
 
 
-def stored_payload(payload):
+def stored_payload(payload: Mapping[str, Any]) -> StoredPayload:
     return StoredPayload(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                          len(payload["draft_order"]["line_items"]))
 
 
-def _lock_ids(keys):
+def _lock_ids(keys: Iterable[str]) -> list[int]:
     """Advisory lock ids for `keys`, in ascending order: every transaction takes
     its locks in one order, so two can never wait for each other in a cycle."""
     return sorted({int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",
                                   signed=True) for key in keys})
 
 
-def _event(row):
+def _event(row: Any) -> Event | None:
     if row is None:
         return None
     event = dict(row)
@@ -108,7 +126,7 @@ def _event(row):
     for column in _JSON_COLUMNS:
         if event.get(column) is not None:
             event[column] = json.loads(event[column])
-    return event
+    return cast(Event, event)
 
 
 class _Changed(Exception):
@@ -116,28 +134,33 @@ class _Changed(Exception):
 
 
 class SqlStore(CredentialStatements):
-    GREATEST = None          # the larger of two values
-    SKIP_LOCKED = None       # ends the claim's choice of event
-    KEY_LOCKS = None         # makes `add` wait for others adding under the same keys
-    TABLES = None            # names the tables, as `name`
-    SERIAL = None            # an auto-numbered primary key
+    GREATEST: ClassVar[str]                # the larger of two values
+    SKIP_LOCKED: ClassVar[str]             # ends the claim's choice of event
+    KEY_LOCKS: ClassVar[str | None] = None  # makes `add` wait for others adding under the same keys
+    TABLES: ClassVar[str]                  # names the tables, as `name`
+    SERIAL: ClassVar[str]                  # an auto-numbered primary key
 
-    migrations = MIGRATIONS
+    migrations: tuple[Migration, ...] = MIGRATIONS
+
+    if TYPE_CHECKING:  # each backend's, declared for the type checker only
+        def _connect(self, write: bool = False) -> AbstractContextManager[Connection]: ...
+
+        def _migrating(self) -> AbstractContextManager[Connection]: ...
 
     # --- Schema. ---
 
-    def init_schema(self):
+    def init_schema(self) -> None:
         """Apply every pending migration, as `flask --app app init-db` does."""
         self.migrate()
 
-    def migrate(self, only_additive=False):
+    def migrate(self, only_additive: bool = False) -> list[str]:
         """Apply the pending migrations in order, in one transaction under the
         schema lock, so processes starting together apply each exactly once.
 
         With `only_additive` (start-up), raise SchemaUpgradeRequired, changing
         nothing, if a pending one is not additive. Returns what was done, as lines.
         """
-        done = []
+        done: list[str] = []
         with self._migrating() as conn:
             present = self._tables(conn)
             if "schema_migrations" not in present:
@@ -160,26 +183,27 @@ class SqlStore(CredentialStatements):
                 done.append(f"applied migration {migration.version}: {migration.description}")
         return done or [f"the schema is up to date (version {version})"]
 
-    def _record(self, conn, version):
+    def _record(self, conn: Connection, version: int) -> None:
         conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                      (version, time.time()))
 
-    def _tables(self, conn):
+    def _tables(self, conn: Connection) -> set[str]:
         return {row["name"] for row in conn.execute(self.TABLES)}
 
-    def missing_tables(self):
+    def missing_tables(self) -> list[str]:
         """Tables of the schema that the database lacks (none once migrated)."""
         with self._connect() as conn:
             return sorted({"events", "answers"} - self._tables(conn))
 
-    def ping(self):
+    def ping(self) -> None:
         with self._connect() as conn:
             conn.execute("SELECT 1 FROM events LIMIT 1").fetchall()
 
     # --- Submissions (app/intake/routes.py). ---
 
-    def add(self, event_id, received, payload, customer_id, now, fingerprint=None,
-            client_ip=None, dedupe_since=None, limits=()):
+    def add(self, event_id: str, received: str, payload: StoredPayload, customer_id: int | None,
+            now: float, fingerprint: str | None = None, client_ip: str | None = None,
+            dedupe_since: float | None = None, limits: Sequence[RateLimit] = ()) -> Added:
         """Store a submission in one transaction: unless the same one (same
         fingerprint) arrived since `dedupe_since` and has not failed, or one of
         `limits` (RateLimit) is used up. Returns an Added saying which.
@@ -191,8 +215,10 @@ class SqlStore(CredentialStatements):
             return self._add(conn, event_id, received, payload, customer_id, now,
                              fingerprint, client_ip, dedupe_since, limits)
 
-    def _add(self, conn, event_id, received, payload, customer_id, now, fingerprint=None,
-             client_ip=None, dedupe_since=None, limits=()):
+    def _add(self, conn: Connection, event_id: str, received: str, payload: StoredPayload,
+             customer_id: int | None, now: float, fingerprint: str | None = None,
+             client_ip: str | None = None, dedupe_since: float | None = None,
+             limits: Sequence[RateLimit] = ()) -> Added:
         """`add`'s statements, inside the caller's write transaction. The look-up,
         the counts and the insert are one atomic step: on PostgreSQL each
         submission first locks its fingerprint and rate keys (SQLite lets one
@@ -230,25 +256,28 @@ class SqlStore(CredentialStatements):
         )
         return Added(event_id, True, EventStatus.QUEUED)
 
-    def get(self, event_id):
+    def get(self, event_id: str) -> Event | None:
         with self._connect() as conn:
             return _event(conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone())
 
-    def answers(self, event_id):
+    def answers(self, event_id: str) -> list[Answer]:
         with self._connect() as conn:
             rows = conn.execute("SELECT * FROM answers WHERE event_id = ? ORDER BY id",
                                 (event_id,)).fetchall()
-        return [dict(row) for row in rows]
+        return [cast(Answer, dict(row)) for row in rows]
 
-    def latest_answers(self, event_id, count, body_chars):
+    def latest_answers(self, event_id: str, count: int,
+                       body_chars: int) -> tuple[list[AnswerShown], int]:
         """An event's latest `count` answers, oldest first, with each body cut to
         `body_chars` characters and its full length as `body_length`, and how many
         answers the event has: what its page shows, read in bounded memory."""
-        return self._latest("answers", "id, event_id, at, method, url, status,"
-                            " SUBSTR(body, 1, ?) AS body, LENGTH(body) AS body_length",
-                            event_id, count, (body_chars,))
+        rows, total = self._latest("answers", "id, event_id, at, method, url, status,"
+                                   " SUBSTR(body, 1, ?) AS body, LENGTH(body) AS body_length",
+                                   event_id, count, (body_chars,))
+        return cast(list[AnswerShown], rows), total
 
-    def _latest(self, table, columns, event_id, count, column_params=()):
+    def _latest(self, table: str, columns: str, event_id: str, count: int,
+                column_params: tuple[object, ...] = ()) -> tuple[list[dict[str, Any]], int]:
         """An event's latest `count` rows of `table` (the `columns`, which may take
         `column_params`), oldest first, and how many it has: what the admin's
         event page shows, read in bounded memory. Names come from code, never input."""
@@ -256,13 +285,14 @@ class SqlStore(CredentialStatements):
             rows = conn.execute(
                 f"SELECT {columns} FROM {table} WHERE event_id = ? ORDER BY id DESC LIMIT ?",
                 (*column_params, event_id, count)).fetchall()
-            total = conn.execute(f"SELECT COUNT(*) AS n FROM {table} WHERE event_id = ?",
-                                 (event_id,)).fetchone()["n"]
+            total: int = conn.execute(f"SELECT COUNT(*) AS n FROM {table} WHERE event_id = ?",
+                                      (event_id,)).fetchone()["n"]
         return [dict(row) for row in reversed(rows)], total
 
     # --- Delivery (app/delivery/worker.py). ---
 
-    def claim(self, owner, now, lease_seconds, post_window=0.0):
+    def claim(self, owner: str, now: float, lease_seconds: float,
+              post_window: float = 0.0) -> Event | None:
         """Lease the most overdue active event to `owner`, or return None; the
         event's `updated_at` says when (the worker reads its lookups by it).
 
@@ -286,7 +316,7 @@ class SqlStore(CredentialStatements):
             ).fetchone()
         return _event(row)
 
-    def renew_lease(self, event_id, owner, now, lease_seconds):
+    def renew_lease(self, event_id: str, owner: str, now: float, lease_seconds: float) -> bool:
         """Extend `owner`'s live lease on the event (the worker's heartbeat, while
         it delivers). False, changing nothing, when the lease is no longer its own."""
         with self._connect(write=True) as conn:
@@ -296,7 +326,8 @@ class SqlStore(CredentialStatements):
                 (now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
-    def mark_posting(self, event_id, owner, now, lease_seconds, answer_by):
+    def mark_posting(self, event_id: str, owner: str, now: float, lease_seconds: float,
+                     answer_by: float) -> bool:
         """Record, right before a POST leaves, that Shopify may create a draft order
         for this event (whoever takes it over next must look before posting again)
         and that the POST's answer can come until `answer_by` (a look before then
@@ -305,7 +336,8 @@ class SqlStore(CredentialStatements):
         worker: then the POST must not leave."""
         return self._flag_call("maybe_posted", event_id, owner, now, lease_seconds, answer_by)
 
-    def _flag_call(self, flag, event_id, owner, now, lease_seconds, answer_by):
+    def _flag_call(self, flag: str, event_id: str, owner: str, now: float, lease_seconds: float,
+                   answer_by: float) -> bool:
         """Set `flag` (a column named by the caller, never by input), the time the
         call's answer can come until, and the lease, unless the lease is lost."""
         with self._connect(write=True) as conn:
@@ -315,7 +347,9 @@ class SqlStore(CredentialStatements):
                 (answer_by, now + lease_seconds, event_id, owner, now),
             ).rowcount)
 
-    def settle(self, event_id, owner, now, answer=None, notifications=(), **changes):
+    def settle(self, event_id: str, owner: str, now: float,
+               answer: Mapping[str, object] | None = None,
+               notifications: Iterable[Mapping[str, str]] = (), **changes: object) -> bool:
         """Record Shopify's answer and the event's next state, releasing the lease,
         and queue the merchant's `notifications` (app/notifications/messages.py) in
         the same transaction: none is lost or half-written, whenever we crash.
@@ -346,32 +380,32 @@ class SqlStore(CredentialStatements):
                 self._queue_notifications(conn, event_id, now, notifications)
         return bool(updated)
 
-    def next_due_at(self, post_window=0.0):
+    def next_due_at(self, post_window: float = 0.0) -> float | None:
         """When the earliest active event becomes claimable, by `claim` with the
         same `post_window`, or None if none is active."""
         with self._connect() as conn:
-            return conn.execute(
+            return cast(float | None, conn.execute(
                 "SELECT MIN(CASE WHEN lease_until IS NULL THEN next_attempt_at"
                 f"           ELSE {self.GREATEST}(lease_until, next_attempt_at - ?) END) AS due"
                 f" FROM events WHERE status IN ({_ACTIVE})", (post_window,),
-            ).fetchone()["due"]
+            ).fetchone()["due"])
 
     # --- The merchant's event log (app/web/admin.py) and `flask doctor`. ---
 
-    def list_events(self, limit, offset=0):
+    def list_events(self, limit: int, offset: int = 0) -> list[EventSummary]:
         """One page of events, newest first (the id breaks ties, so pages never overlap)."""
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT {_SUMMARY} FROM events ORDER BY created_at DESC, id DESC"
                 " LIMIT ? OFFSET ?", (limit, offset),
             ).fetchall()
-        return [dict(row) for row in rows]
+        return [cast(EventSummary, dict(row)) for row in rows]
 
-    def count_events(self):
+    def count_events(self) -> int:
         with self._connect() as conn:
-            return conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"]
+            return cast(int, conn.execute("SELECT COUNT(*) AS n FROM events").fetchone()["n"])
 
-    def retry(self, event_id, now):
+    def retry(self, event_id: str, now: float) -> bool:
         """Queue a failed event again, as if new but keeping `attempts` and its answers;
         what a preparation read (stock, a company contact) is read again.
 
@@ -392,8 +426,9 @@ class SqlStore(CredentialStatements):
     # --- Shopify's webhooks (app/intake/shopify_webhooks.py keeps them,
     # app/delivery/webhooks.py applies them). ---
 
-    def add_webhook(self, webhook_id, shopify_event_id, topic, shop_domain, now, body, status,
-                    note=None):
+    def add_webhook(self, webhook_id: str, shopify_event_id: str | None, topic: str,
+                    shop_domain: str | None, now: float, body: str, status: str,
+                    note: str | None = None) -> bool:
         """Keep a webhook Shopify sent, as `status` (pending, or ignored with a
         `note`), unless the same delivery (its webhook id) or the same event (its
         Shopify event id, the same for every subscription's copy) was kept before.
@@ -414,15 +449,16 @@ class SqlStore(CredentialStatements):
                 (webhook_id, shopify_event_id, topic, shop_domain, now, body, status, note),
             ).rowcount)
 
-    def pending_webhooks(self, limit):
+    def pending_webhooks(self, limit: int) -> list[PendingWebhook]:
         """The oldest `limit` webhooks not yet applied, in the order they came."""
         with self._connect() as conn:
             rows = conn.execute(
                 f"SELECT id, topic, body FROM shopify_webhooks WHERE status = {_PENDING}"
                 " ORDER BY id LIMIT ?", (limit,)).fetchall()
-        return [dict(row) for row in rows]
+        return [cast(PendingWebhook, dict(row)) for row in rows]
 
-    def apply_webhook(self, webhook, now, find, judge):
+    def apply_webhook(self, webhook: int, now: float, find: tuple[str, object] | None,
+                      judge: Callable[[Event | None], Judgement]) -> bool:
         """Apply one pending webhook in one transaction: find its event
         (`find`: ("id" or "draft_order_id", value), or None), let
         `judge(event or None)` say (status, note, event columns to change or None),
@@ -436,7 +472,9 @@ class SqlStore(CredentialStatements):
         except _Changed:
             return False
 
-    def _apply_webhook(self, conn, webhook, now, find, judge):
+    def _apply_webhook(self, conn: Connection, webhook: int, now: float,
+                       find: tuple[str, object] | None,
+                       judge: Callable[[Event | None], Judgement]) -> bool:
         """`apply_webhook`'s statements, inside its write transaction."""
         # First, so that a second worker applying it waits here, then skips it.
         if not conn.execute(f"UPDATE shopify_webhooks SET processed_at = ?"
@@ -452,6 +490,7 @@ class SqlStore(CredentialStatements):
                                         " ORDER BY created_at LIMIT 1", (value,)).fetchone())
         status, note, changes = judge(event)
         if changes:
+            assert event is not None, "a judge changes columns only of an event it was given"
             unknown = set(changes) - _SETTLEABLE
             if unknown:
                 raise ValueError(f"not settleable: {sorted(unknown)}")
@@ -476,14 +515,16 @@ class SqlStore(CredentialStatements):
                       webhook))
         return True
 
-    def event_webhooks(self, event_id, count):
+    def event_webhooks(self, event_id: str, count: int) -> tuple[list[WebhookShown], int]:
         """An event's latest `count` webhooks, oldest first, and how many it has."""
-        return self._latest("shopify_webhooks", "id, webhook_id, topic, received_at, status,"
-                            " note, processed_at", event_id, count)
+        rows, total = self._latest("shopify_webhooks", "id, webhook_id, topic, received_at,"
+                                   " status, note, processed_at", event_id, count)
+        return cast(list[WebhookShown], rows), total
 
     # --- Notifications (app/notifications: messages.py builds them, sender.py sends them). ---
 
-    def _queue_notifications(self, conn, event_id, now, notifications):
+    def _queue_notifications(self, conn: Connection, event_id: str, now: float,
+                             notifications: Iterable[Mapping[str, str]]) -> None:
         """`settle`'s outbox: each row (kind, channel, body) pending, due now."""
         for row in notifications:
             conn.execute(
@@ -492,7 +533,7 @@ class SqlStore(CredentialStatements):
                 (event_id, row["kind"], row["channel"], row["body"], now, now),
             )
 
-    def claim_notification(self, now, lease_seconds):
+    def claim_notification(self, now: float, lease_seconds: float) -> Notification | None:
         """Take the most overdue pending notification, counting the attempt, and
         put it off `lease_seconds`: no other notifier sends it meanwhile, and a
         notifier that dies while sending leaves it due again then. Its new
@@ -506,9 +547,11 @@ class SqlStore(CredentialStatements):
                 f"            ORDER BY next_attempt_at LIMIT 1 {self.SKIP_LOCKED})"
                 " RETURNING *", (now + lease_seconds, now),
             ).fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else cast(Notification, dict(row))
 
-    def finish_notification(self, claimed, status, next_attempt_at=None, last_error=None):
+    def finish_notification(self, claimed: Notification, status: str,
+                            next_attempt_at: float | None = None,
+                            last_error: str | None = None) -> bool:
         """Record a send's result (status sent, failed, or pending again at
         `next_attempt_at`) for the notification `claimed`, unless its lease ran
         out and another notifier claimed it since; returns whether it was recorded."""
@@ -521,29 +564,31 @@ class SqlStore(CredentialStatements):
                  claimed["next_attempt_at"]),
             ).rowcount)
 
-    def next_notification_at(self):
+    def next_notification_at(self) -> float | None:
         """When the earliest pending notification falls due, or None."""
         with self._connect() as conn:
-            return conn.execute(
+            return cast(float | None, conn.execute(
                 "SELECT MIN(next_attempt_at) AS due FROM notifications"
-                f" WHERE status = {_PENDING}").fetchone()["due"]
+                f" WHERE status = {_PENDING}").fetchone()["due"])
 
-    def notifications(self, event_id, count):
+    def notifications(self, event_id: str, count: int) -> tuple[list[NotificationShown], int]:
         """An event's latest `count` notifications, oldest first, without their
         bodies, and how many it has: what its page shows."""
-        return self._latest("notifications", "id, kind, channel, status, attempts,"
-                            " next_attempt_at, last_error, created_at", event_id, count)
+        rows, total = self._latest("notifications", "id, kind, channel, status, attempts,"
+                                   " next_attempt_at, last_error, created_at", event_id, count)
+        return cast(list[NotificationShown], rows), total
 
     # --- A draft order's lifecycle (app/delivery/worker.py: its invoice, its re-reads). ---
 
-    def mark_invoicing(self, event_id, owner, now, lease_seconds, answer_by):
+    def mark_invoicing(self, event_id: str, owner: str, now: float, lease_seconds: float,
+                       answer_by: float) -> bool:
         """Record, right before the invoice's send leaves, that Shopify may send it
         (whoever takes the event over re-reads the draft before sending again),
         as mark_posting does for the draft's POST; False when the send must not leave."""
         return self._flag_call("invoice_maybe_sent", event_id, owner, now, lease_seconds,
                                answer_by)
 
-    def claim_reconcile(self, owner, now, lease_seconds):
+    def claim_reconcile(self, owner: str, now: float, lease_seconds: float) -> Event | None:
         """Lease to `owner` the completed event whose draft is most overdue for a
         re-read (reconcile_at <= now), or return None. The search runs on the
         events_reconcile index; on PostgreSQL SKIP LOCKED lets it pass over any
@@ -568,7 +613,8 @@ class SqlStore(CredentialStatements):
 
     # --- Admin logins (app/web/lockout.py). ---
 
-    def login_attempt(self, address, now, limit, window, lockout):
+    def login_attempt(self, address: str, now: float, limit: int, window: float,
+                      lockout: float) -> float | None:
         """Count a login attempt from `address` as a failure (until
         `login_succeeded` clears it) and return None; or, while `address` is
         locked out, return when its lockout ends, counting nothing. The
@@ -584,7 +630,7 @@ class SqlStore(CredentialStatements):
             row = conn.execute("SELECT until FROM login_lockouts WHERE address = ?",
                                (address,)).fetchone()
             if row is not None:
-                return row["until"]
+                return cast(float, row["until"])
             conn.execute("INSERT INTO login_failures (address, at) VALUES (?, ?)",
                          (address, now))
             failures = conn.execute("SELECT COUNT(*) AS n FROM login_failures"
@@ -595,23 +641,24 @@ class SqlStore(CredentialStatements):
                              (address, now + lockout))
         return None
 
-    def login_succeeded(self, address):
+    def login_succeeded(self, address: str) -> None:
         """The right password: forget the address's failures, and the lockout its
         own attempt may just have set (it was counted before it was checked)."""
         with self._connect(write=True) as conn:
             conn.execute("DELETE FROM login_failures WHERE address = ?", (address,))
             conn.execute("DELETE FROM login_lockouts WHERE address = ?", (address,))
 
-    def login_locked_until(self, address, now):
+    def login_locked_until(self, address: str, now: float) -> float | None:
         """When the address's lockout ends, or None when it has none."""
         with self._connect() as conn:
             row = conn.execute("SELECT until FROM login_lockouts WHERE address = ?"
                                " AND until > ?", (address, now)).fetchone()
-        return None if row is None else row["until"]
+        return None if row is None else cast(float, row["until"])
 
     # --- Retention (the idle worker and `flask --app app prune`). ---
 
-    def prune(self, before, batch, go_on=lambda: True):
+    def prune(self, before: float, batch: int,
+              go_on: Callable[[], bool] = lambda: True) -> Pruned:
         """Delete the settled (completed or failed) events last changed before
         `before`, with their answers, notifications and Shopify webhooks (and a
         batch of old webhooks about no event), `batch` events to a
@@ -628,7 +675,7 @@ class SqlStore(CredentialStatements):
             if not go_on():
                 return Pruned(events, answers, done=False)
 
-    def _prune_batch(self, before, batch):
+    def _prune_batch(self, before: float, batch: int) -> tuple[int, int]:
         # A settled event was due (next_attempt_at) before it was claimed and
         # settled (updated_at): the redundant bound lets the index on (status,
         # next_attempt_at) reach the old events without reading every recent one.
@@ -647,7 +694,7 @@ class SqlStore(CredentialStatements):
             conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
         return len(ids), answers
 
-    def _prune_unmatched_webhooks(self, before, batch):
+    def _prune_unmatched_webhooks(self, before: float, batch: int) -> None:
         """Webhooks about no event of ours (ignored), received before `before`:
         kept until then only so that Shopify's retries of them are known."""
         with self._connect(write=True) as conn:

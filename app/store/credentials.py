@@ -9,7 +9,11 @@ killed mid-renewal only leaves a lease that runs out. Tokens arrive here
 already encrypted; this module never sees one in plain text.
 """
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, cast
+
+from .rows import Connection, Credentials
 
 ROW = "shop"  # the one row: this deployment serves one shop
 MAX_OAUTH_STATES = 100  # installs under way at once: one merchant's, with room to spare
@@ -21,15 +25,21 @@ _COLUMNS = ("client_id, grant_kind, access_token, scope, issued_at, expires_at, 
 class CredentialStatements:
     """Mixed into SqlStore, whose `_connect` these use."""
 
-    def credentials(self) -> dict[str, Any] | None:
+    if TYPE_CHECKING:  # SqlStore's and its backends', declared for the type checker only
+        def _connect(self, write: bool = False) -> AbstractContextManager[Connection]: ...
+
+        def _queue_notifications(self, conn: Connection, event_id: str, now: float,
+                                 notifications: Iterable[Mapping[str, str]]) -> None: ...
+
+    def credentials(self) -> Credentials | None:
         """The token row, or None before the first token."""
         with self._connect() as conn:
             row = conn.execute(f"SELECT {_COLUMNS} FROM shopify_credentials WHERE id = ?",
                                (ROW,)).fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else cast(Credentials, dict(row))
 
     def begin_renewal(self, client_id: str, owner: str, now: float,
-                      until: float) -> dict[str, Any] | None:
+                      until: float) -> Credentials | None:
         """Take the renewal lease until `until` and return the row as it is, or
         None while another owner's lease runs."""
         with self._connect(write=True) as conn:
@@ -40,7 +50,7 @@ class CredentialStatements:
                 " WHERE id = ? AND (renewing_until IS NULL OR renewing_until <= ?"
                 "                   OR renewing_owner = ?)"
                 f" RETURNING {_COLUMNS}", (owner, until, ROW, now, owner)).fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else cast(Credentials, dict(row))
 
     def save_token(self, owner: str | None, client_id: str, grant_kind: str, access_token: str,
                    scope: str, issued_at: float, expires_at: float | None,

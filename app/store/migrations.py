@@ -18,14 +18,14 @@ from dataclasses import dataclass
 class Migration:
     version: int
     description: str
-    statements: tuple
+    statements: tuple[str, ...]
     additive: bool = True
 
 
 class SchemaUpgradeRequired(Exception):
     """A pending migration is not safe to apply while older code runs."""
 
-    def __init__(self, migration):
+    def __init__(self, migration: Migration) -> None:
         super().__init__(
             f"the event database needs migration {migration.version} ({migration.description}),"
             " which is not applied at start-up: run `flask --app app init-db`")

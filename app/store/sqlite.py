@@ -23,9 +23,11 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TextIO, cast
 
-from .base import SqlStore
+from .base import Added, SqlStore
 
 
 class SqliteStore(SqlStore):
@@ -35,16 +37,16 @@ class SqliteStore(SqlStore):
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
     SERIAL = "INTEGER PRIMARY KEY AUTOINCREMENT"
 
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self.path = path
         self._writing = threading.Lock()
         self._local = threading.local()
-        self._lock_file = None
-        self._waiting = []  # submissions for the next group commit
+        self._lock_file: TextIO | None = None
+        self._waiting: list[_Submission] = []  # submissions for the next group commit
         self._committing = False  # a thread is committing a group
         self._group_done = threading.Condition()
 
-    def add(self, *args, **kwargs):
+    def add(self, *args: Any, **kwargs: Any) -> Added:  # SqlStore.add's, passed on to _add
         """Join the next group commit: the first thread to find no commit under way
         leads it; the others sleep until the commit carrying theirs is done."""
         submission = _Submission(args, kwargs)
@@ -66,9 +68,9 @@ class SqliteStore(SqlStore):
                     self._group_done.notify_all()
         if submission.error is not None:
             raise submission.error
-        return submission.result
+        return cast(Added, submission.result)  # set by the commit that carried it
 
-    def _commit_group(self, group):
+    def _commit_group(self, group: list["_Submission"]) -> None:
         """One transaction for the whole group; should it fail, one for each, so
         that a bad submission fails alone. Runs with the write lock held."""
         try:
@@ -86,7 +88,7 @@ class SqliteStore(SqlStore):
             for submission in group:
                 submission.done = True
 
-    def _connection(self):
+    def _connection(self) -> sqlite3.Connection:
         """This thread's connection to `path` (opened again if `path` changed)."""
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.path != self.path:
@@ -98,7 +100,7 @@ class SqliteStore(SqlStore):
         return conn
 
     @contextmanager
-    def _connect(self, write=False):
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         conn = self._connection()
         if not write:
             yield conn
@@ -107,7 +109,7 @@ class SqliteStore(SqlStore):
             yield conn
 
     @contextmanager
-    def _transaction(self):
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the machine-wide lock; the caller holds
         the process's write lock."""
         conn = self._connection()
@@ -121,7 +123,7 @@ class SqliteStore(SqlStore):
             conn.execute("COMMIT")
 
     @contextmanager
-    def _machine_lock(self):
+    def _machine_lock(self) -> Iterator[None]:
         """The machine's processes take turns here, on the flock()ed file."""
         if self._lock_file is None:
             self._lock_file = open(f"{self.path}.lock", "a")  # kept open: flock is per file
@@ -132,7 +134,7 @@ class SqliteStore(SqlStore):
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
-    def _migrating(self):
+    def _migrating(self) -> Iterator[sqlite3.Connection]:
         """The schema's transaction, after switching a new file to WAL.
 
         The switch too waits its turn on the machine-wide lock: two processes
@@ -151,7 +153,10 @@ class SqliteStore(SqlStore):
 class _Submission:
     """One `add` waiting for the group commit that will carry it."""
 
-    def __init__(self, args, kwargs):
+    result: Added | None
+    error: Exception | None
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.args, self.kwargs = args, kwargs
         self.result = self.error = None
         self.done = False
