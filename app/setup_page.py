@@ -33,7 +33,7 @@ def snippet(receiver_url: str, secret: str | None = None,
             signature_mode: str = "mechanic") -> str:
     """templates/snippet.liquid with this app's address and signature mode
     filled in; the secret stays a placeholder unless given (only tests give one)."""
-    text = SNIPPET_PATH.read_text(encoding="utf-8")
+    text: str = SNIPPET_PATH.read_text(encoding="utf-8")
     text = text.replace(RECEIVER_PLACEHOLDER, receiver_url.rstrip("/"))
     text = text.replace(MODE_ASSIGN.format("mechanic"), MODE_ASSIGN.format(signature_mode))
     return text if secret is None else text.replace(SECRET_PLACEHOLDER, secret)
