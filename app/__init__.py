@@ -15,11 +15,13 @@ factory wires them all; nothing but app.dev imports app.dev.
 
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, Request, Response
 from flask.cli import FlaskGroup
-from flask.sessions import SessionInterface
+from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, config
@@ -32,6 +34,7 @@ from .ops import cli
 from .shopify import make_client
 from .shopify.tokens import LegacyToken, ManagedToken
 from .store import SchemaUpgradeRequired, open_store
+from .store.base import SqlStore
 from .web import admin, auth, errors, health, setup_page
 
 
@@ -39,14 +42,14 @@ class _NoSessions(SessionInterface):
     """No page of ours keeps a browser session (the admin uses HTTP basic auth
     and signed form tokens), so no request pays for opening a cookie session."""
 
-    def open_session(self, app, request):
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         return None  # Flask then uses its null session
 
-    def save_session(self, app, session, response):
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         pass
 
 
-def _finding_commands():
+def _finding_commands() -> bool:
     """Is the `flask` command loading the app only to list or look up its commands?
 
     It does for `--help`, and for a bare `flask --help` in any folder, since the
@@ -56,7 +59,7 @@ def _finding_commands():
     return context is not None and isinstance(context.command, FlaskGroup)
 
 
-def _unconfigured(error):
+def _unconfigured(error: config.ConfigError) -> Flask:
     """An app with only the commands, for a configuration that does not load:
     `--help` works, and each command reports every problem (app/ops/cli.py)."""
     app = Flask(__name__)
@@ -65,7 +68,7 @@ def _unconfigured(error):
     return app
 
 
-def _tokens(settings, store):
+def _tokens(settings: Mapping[str, Any], store: SqlStore) -> LegacyToken | ManagedToken:
     """The shop's token: kept fresh from the Dev Dashboard app's credentials, or
     a legacy admin-created app's as it is."""
     if not settings["SHOPIFY_CLIENT_ID"]:
@@ -76,7 +79,7 @@ def _tokens(settings, store):
                             code, detail, settings, now))
 
 
-def create_app(overrides=None):
+def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     """Build the app from the environment; `overrides` (environment-style
     names to strings) take precedence, for tests and the demo."""
     app = Flask(__name__, instance_relative_config=True,
@@ -96,7 +99,9 @@ def create_app(overrides=None):
     # shopper's address; with no proxy, those headers would be anybody's to forge.
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Wrapping wsgi_app is Flask's documented way to add middleware.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     settings = app.config
     store = open_store(settings["DATABASE_URL"])

@@ -7,13 +7,17 @@ setting and no internal detail; an error's `log` carries the precise reason
 for the merchant, to the log line only.
 """
 
+from collections.abc import Mapping
+
 
 class ApiError(Exception):
     """A request we refuse; `extra` names the field or line at fault, `headers`
     go on the answer (e.g. Retry-After), `log` is the reason for the log line
     when the shopper's `detail` leaves it out (never a secret)."""
 
-    def __init__(self, status, code, detail, headers=None, log=None, **extra):
+    def __init__(self, status: int, code: str, detail: str,
+                 headers: Mapping[str, str] | None = None, log: str | None = None,
+                 **extra: object) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code

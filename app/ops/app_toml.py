@@ -10,6 +10,7 @@ what the file asks for; the webhooks are those the receiver follows.
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..shopify.scopes import required_scopes
 from ..shopify.subscriptions import public_address
@@ -45,12 +46,12 @@ NEEDED = {"SHOPIFY_CLIENT_ID": "the app's client id in the Dev Dashboard",
           "PUBLIC_URL": "the receiver's public https address"}
 
 
-def missing_settings(settings: Mapping) -> list[str]:
+def missing_settings(settings: Mapping[str, Any]) -> list[str]:
     """The NEEDED settings that are unset, each named with what it is."""
     return [f"{name} ({what})" for name, what in NEEDED.items() if not settings.get(name)]
 
 
-def app_toml(settings: Mapping, name: str = DEFAULT_NAME) -> str:
+def app_toml(settings: Mapping[str, Any], name: str = DEFAULT_NAME) -> str:
     """The file for `settings` (which must have no missing_settings)."""
     public = settings["PUBLIC_URL"]
     return "\n".join([

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 
 from .. import config
-from ..shopify import is_web_url
+from ..shopify import ShopifyBackend, is_web_url
 from ..shopify.subscriptions import missing_topics, public_address, subscribe
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from ..shopify.webhooks import TOPICS
@@ -18,7 +18,7 @@ from . import app_toml, doctor
 
 
 @click.command("init-db")
-def init_db_command():
+def init_db_command() -> None:
     """Create or upgrade the event database's schema, and say what was done.
 
     A plugin command (see pyproject.toml): it must run where the app would not
@@ -36,7 +36,7 @@ def init_db_command():
         click.echo(f"init-db: {line}")
 
 
-def _configured():
+def _configured() -> None:
     """Stop a command of an app whose settings did not load, naming every problem."""
     error = current_app.extensions.get("config_error")
     if error:
@@ -44,8 +44,9 @@ def _configured():
         raise SystemExit(3)
 
 
-def _listed_webhooks(client):
+def _listed_webhooks(client: ShopifyBackend) -> list[dict[str, str | None]]:
     """The shop's webhook subscriptions, or stop saying why they could not be read."""
+    subscriptions: list[dict[str, str | None]] | None  # each {topic, address}
     try:
         answer, subscriptions = client.list_webhooks()
     except (CredentialsUnavailable, TokenUnavailable) as problem:
@@ -58,9 +59,9 @@ def _listed_webhooks(client):
     return subscriptions
 
 
-def register(app):
+def register(app: Flask) -> None:
     @app.cli.command("worker")
-    def worker_command():
+    def worker_command() -> None:
         """Run the delivery worker alone (web processes with RUN_WORKER=0)."""
         _configured()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -72,7 +73,7 @@ def register(app):
         click.echo("worker: stopped")
 
     @app.cli.command("prune")
-    def prune_command():
+    def prune_command() -> None:
         """Delete now the settled events older than RETENTION_DAYS, as the worker
         does when idle, and say how many."""
         _configured()
@@ -85,7 +86,7 @@ def register(app):
                    f" more than {days} days ago, and their {pruned.answers} Shopify answers")
 
     @app.cli.command("doctor")
-    def doctor_command():
+    def doctor_command() -> None:
         """Check settings, database and Shopify (shop, token, scope, API version)."""
         error = current_app.extensions.get("config_error")
         results = doctor.check_settings(error) if error else doctor.run(current_app)
@@ -97,7 +98,7 @@ def register(app):
     @app.cli.command("shopify-config")
     @click.option("--name", default=app_toml.DEFAULT_NAME, show_default=True,
                   help="the app's name in the Dev Dashboard and the shop's admin")
-    def shopify_config_command(name):
+    def shopify_config_command(name: str) -> None:
         """Print the shopify.app.toml of this receiver (client id, URLs, access
         scopes, webhooks), for the Dev Dashboard or `shopify app deploy`."""
         _configured()
@@ -107,13 +108,13 @@ def register(app):
         click.echo(app_toml.app_toml(current_app.config, name), nl=False)
 
     @app.cli.group("webhooks")
-    def webhooks_group():
+    def webhooks_group() -> None:
         """Shopify's webhooks about the draft orders this service makes."""
 
     @webhooks_group.command("register")
     @click.option("--url", help="the address Shopify should send them to "
                                 "(default: PUBLIC_URL + /webhooks/shopify)")
-    def webhooks_register_command(url):
+    def webhooks_register_command(url: str | None) -> None:
         """Subscribe the shop to draft_orders/update, draft_orders/delete and
         orders/create at the receiver's address; those already there are kept."""
         _configured()
@@ -146,7 +147,7 @@ def register(app):
             raise SystemExit(1)
 
     @webhooks_group.command("list")
-    def webhooks_list_command():
+    def webhooks_list_command() -> None:
         """List the shop's webhook subscriptions (every topic, every address)."""
         _configured()
         subscriptions = _listed_webhooks(current_app.extensions["shopify"])

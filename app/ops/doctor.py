@@ -10,15 +10,20 @@ printed. The calls go through the API the receiver is configured for
 (`SHOPIFY_API`), and the scopes asked for are those its features need.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-from ..config import BY_NAME, DEFAULT_API_VERSION, dev_dashboard
-from ..shopify import Answer
+from flask import Flask
+
+from ..config import BY_NAME, DEFAULT_API_VERSION, ConfigError, dev_dashboard
+from ..shopify import Answer, ShopifyBackend
 from ..shopify.oauth import CLIENT_CREDENTIALS, INSTALLED
 from ..shopify.scopes import required_scopes
 from ..shopify.subscriptions import missing_topics, public_address
-from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from ..shopify.tokens import CredentialsUnavailable, Tokens, TokenUnavailable
+from ..store.base import SqlStore
 from .app_toml import DECLARED_WEBHOOKS
 
 # WARN: worth fixing, but the receiver works; like PASS, it does not fail the run.
@@ -34,10 +39,10 @@ class Check:
     hint: str = ""
 
     @property
-    def failed(self):
+    def failed(self) -> bool:
         return self.status == FAIL
 
-    def line(self):
+    def line(self) -> str:
         if self.hint:
             return f"{self.status}  {self.name}: {self.what} — hint: {self.hint}"
         return f"{self.status}  {self.name}" + (f": {self.what}" if self.what else "")
@@ -49,16 +54,16 @@ class Probe:
     backend read in them (None when an answer holds no shop or no scope list)."""
 
     shop: Answer
-    shop_info: dict | None
+    shop_info: dict[str, str | None] | None  # name, domain, currency
     scopes: Answer
-    handles: list | None
+    handles: list[str] | None
 
 
-def _said(answer):
+def _said(answer: Answer) -> str:
     return f"GET {answer.url} answered {answer.status}"
 
 
-def check_settings(error):
+def check_settings(error: ConfigError) -> list[Check]:
     """A configuration that does not load: one FAIL a problem, its hint the
     setting's line of the settings table; the rest needs the settings."""
     return [
@@ -68,7 +73,7 @@ def check_settings(error):
     ]
 
 
-def check_configuration(config):
+def check_configuration(config: Mapping[str, Any]) -> Check:
     """create_app already refused a broken configuration; show what was loaded."""
     admin = "on" if config.get("ADMIN_PASSWORD") else "off (set ADMIN_PASSWORD)"
     worker = "in this process" if config["RUN_WORKER"] else "separate (flask worker)"
@@ -78,7 +83,7 @@ def check_configuration(config):
                  f"worker {worker}, admin {admin}")
 
 
-def check_database(store):
+def check_database(store: SqlStore) -> Check:
     try:
         missing = store.missing_tables()
     except Exception as error:
@@ -111,11 +116,11 @@ _GRANTS = {CLIENT_CREDENTIALS: "the client credentials grant",
            INSTALLED: "the OAuth install's expiring offline token"}
 
 
-def _utc(timestamp):
+def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def check_credentials(tokens, config):
+def check_credentials(tokens: Tokens, config: Mapping[str, Any]) -> Check:
     """Which credentials are in use and, for a Dev Dashboard app's, whether
     they get a token now (asking for one if none is stored), and until when."""
     if not dev_dashboard(config):
@@ -139,7 +144,7 @@ def check_credentials(tokens, config):
                                           f"{expires}; granted: {status.scope or 'not said'}")
 
 
-def check_shop_answers(probe):
+def check_shop_answers(probe: Probe) -> Check:
     if probe.shop.status is None:
         return Check("Shopify answers", FAIL, f"no answer from {probe.shop.url}: {probe.shop.body}",
                      "set SHOPIFY_SHOP to your-store.myshopify.com and check that this host "
@@ -150,7 +155,7 @@ def check_shop_answers(probe):
     return Check("Shopify answers", PASS, _said(probe.shop))
 
 
-def check_token(probe):
+def check_token(probe: Probe) -> Check:
     scopes = probe.scopes
     if scopes.status is None:
         return Check("access token is valid", SKIP, "Shopify did not answer")
@@ -165,7 +170,7 @@ def check_token(probe):
                  "your-store.myshopify.com domain")
 
 
-def _granted(scope, handles):
+def _granted(scope: str, handles: list[str]) -> bool:
     """A write scope grants its read scope too, as Shopify's do."""
     return scope in handles or scope.replace("read_", "write_", 1) in handles
 
@@ -240,7 +245,9 @@ def check_declared_webhooks() -> Check:
     return Check(WEBHOOKS_CHECK, SKIP, DECLARED_WEBHOOKS)
 
 
-def check_webhooks(probe, listed, address):
+def check_webhooks(probe: Probe,
+                   listed: tuple[Answer | None, list[dict[str, str | None]] | None],
+                   address: str | None) -> Check:
     """Shopify's webhooks reach the receiver: a subscription for each topic at
     `address` (PUBLIC_URL's; any /webhooks/shopify address while it is unset).
     `listed`: list_webhooks()'s (answer, subscriptions)."""
@@ -249,6 +256,8 @@ def check_webhooks(probe, listed, address):
         return Check(name, SKIP, "needs a valid access token")
     answer, subscriptions = listed
     if subscriptions is None:
+        # run() passes (None, None) only with no valid token: SKIP above.
+        assert answer is not None
         return Check(name, FAIL, f"{answer.method} {answer.url} answered "
                                  f"{answer.status or 'nothing'} without a list of webhooks",
                      "check the app's access scopes, then run `flask --app app webhooks list`")
@@ -260,11 +269,11 @@ def check_webhooks(probe, listed, address):
     return Check(name, PASS, f"at {address or 'an address ending in /webhooks/shopify'}")
 
 
-def probe_shopify(client):
+def probe_shopify(client: ShopifyBackend) -> Probe:
     return Probe(*client.read_shop_and_scopes())
 
 
-def run(app):
+def run(app: Flask) -> list[Check]:
     """Every check, in the order a merchant should fix them."""
     client = app.extensions["shopify"]
     results = [

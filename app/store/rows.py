@@ -1,5 +1,6 @@
 """What the store hands back, as types: the rows of each table as its methods
-return them (an event's, app/event.py, is every layer's), and the little of a database connection the statements use.
+return them (an event's, app/event.py, is every layer's), and the little of a
+database connection the statements use.
 
 Every row comes back as a plain dict (a TypedDict here names its keys), with
 the columns of app/store/migrations.py as the database gives them: INTEGER and

@@ -12,7 +12,9 @@ import hmac
 import json
 import math
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -24,10 +26,13 @@ from flask import (
     request,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from ..shopify import draft_order_admin_url, is_web_url
 from ..states import EventStatus
+from ..store.base import SqlStore
 from . import page_headers
 from .lockout import LoginThrottle
 
@@ -45,12 +50,12 @@ page_headers.protect(bp)
 
 
 @bp.record_once
-def _create_throttle(state):
+def _create_throttle(state: BlueprintSetupState) -> None:
     state.app.extensions["admin_logins"] = LoginThrottle(state.app.extensions["store"])
 
 
 @bp.before_request
-def require_password():
+def require_password() -> ResponseReturnValue | None:
     """404 while no password is set, so a default deployment exposes no carts.
     A request without credentials (a browser before its prompt) is no guess and
     is not counted; a locked-out address gets 429 even with the right password."""
@@ -75,30 +80,31 @@ def require_password():
     return None
 
 
-def _challenge():
+def _challenge() -> Response:
     return Response("Enter the admin password (any user name) to see the event log.\n",
                     401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
 
 
 @bp.context_processor
-def helpers():
+def helpers() -> dict[str, Callable[..., object]]:
     return {"utc": _utc, "draft_url": _draft_url, "is_web_url": is_web_url}
 
 
-def _utc(timestamp):
+def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _draft_url(event):
-    return draft_order_admin_url(current_app.config["SHOPIFY_BASE_URL"],
-                                 event["draft_order_id"])
+def _draft_url(event: Mapping[str, Any]) -> str:  # a store row, as the database gave it
+    url: str = draft_order_admin_url(current_app.config["SHOPIFY_BASE_URL"],
+                                     event["draft_order_id"])
+    return url
 
 
-def _pretty(value):
+def _pretty(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _nested_deeper_than(value, depth):
+def _nested_deeper_than(value: object, depth: int) -> bool:
     """Whether `value` nests lists or objects more than `depth` deep (no recursion:
     a stored body may nest a thousand deep)."""
     level = [value]
@@ -110,7 +116,7 @@ def _nested_deeper_than(value, depth):
     return True
 
 
-def _pretty_body(body, length=None):
+def _pretty_body(body: str, length: int | None = None) -> str:
     """A stored body (the shopper's cart, Shopify's answer; `length` characters in
     full when only its start was read) as a page shows it: re-indented when it is
     small, shallow JSON, else as stored; cut at SHOWN_CHARS.
@@ -132,28 +138,29 @@ def _pretty_body(body, length=None):
     return pretty if len(pretty) <= 2 * SHOWN_CHARS else body
 
 
-def _message(status, text):
+def _message(status: int, text: str) -> tuple[str, int]:
     return render_template("admin/message.html", message=text), status
 
 
-def _retry_tokens():
+def _retry_tokens() -> URLSafeTimedSerializer:
     # Its own salt: a shopper's status token (same key) can never pass for one.
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-retry")
 
 
-def retry_token(event_id):
+def retry_token(event_id: str) -> str:
     """The retry form's CSRF token: signed with SECRET_KEY, naming the event and the time."""
     return _retry_tokens().dumps(event_id)
 
 
-def _valid_retry_token(token, event_id):
+def _valid_retry_token(token: str, event_id: str) -> bool:
     try:
-        return _retry_tokens().loads(token, max_age=RETRY_TOKEN_MAX_AGE) == event_id
+        signed: object = _retry_tokens().loads(token, max_age=RETRY_TOKEN_MAX_AGE)
+        return signed == event_id
     except BadData:
         return False
 
 
-def _cross_site():
+def _cross_site() -> bool:
     """Whether the browser says the request comes from another site; absent headers
     (old browsers, scripts) leave the decision to the form token."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
@@ -164,7 +171,7 @@ def _cross_site():
 
 
 @bp.get("")
-def events():
+def events() -> ResponseReturnValue:
     store = current_app.extensions["store"]
     total = store.count_events()
     pages = max(math.ceil(total / PAGE_SIZE), 1)
@@ -175,7 +182,7 @@ def events():
 
 
 @bp.get("/events/<event_id>")
-def event(event_id):
+def event(event_id: str) -> ResponseReturnValue:
     store = current_app.extensions["store"]
     found = store.get(event_id)
     if found is None:
@@ -193,7 +200,7 @@ def event(event_id):
                            **_notifications(store, event_id))
 
 
-def _notifications(store, event_id):
+def _notifications(store: SqlStore, event_id: str) -> dict[str, object]:
     """What an event's page shows of the merchant's notifications about it
     (templates/admin/_notifications.html)."""
     shown, total = store.notifications(event_id, NOTIFICATIONS_SHOWN)
@@ -201,7 +208,7 @@ def _notifications(store, event_id):
 
 
 @bp.post("/events/<event_id>/retry")
-def retry(event_id):
+def retry(event_id: str) -> ResponseReturnValue:
     if _cross_site():
         return _message(403, "Refused: this request was sent from another site.")
     if not _valid_retry_token(request.form.get("csrf_token", ""), event_id):

@@ -16,9 +16,12 @@ authorization-code-grant).
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ..config import client_secrets, dev_dashboard
 from ..shopify import shop_domain
@@ -39,24 +42,24 @@ MAX_PARAM_CHARS = 1024
 class Refused(Exception):
     """A launch or callback we turn away, in words for the merchant's browser."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
 
 @bp.errorhandler(Refused)
-def refused(error: Refused):
+def refused(error: Refused) -> ResponseReturnValue:
     current_app.logger.warning("OAuth %s refused: %s", request.path, error.code)
     return _page("Not installed", error.message, code=error.code, status=error.status)
 
 
 def _page(title: str, message: str, ok: bool = False, code: str | None = None,
-          next_step: str | None = None, status: int = 200):
+          next_step: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template("auth/result.html", title=title, message=message, ok=ok, code=code,
                            next_step=next_step), status
 
 
-def _signed_query(settings) -> dict[str, str]:
+def _signed_query(settings: Mapping[str, Any]) -> dict[str, str]:
     """The query, if Shopify signed it for this shop just now; else Refused."""
     if not dev_dashboard(settings):
         raise Refused(404, "not_found", "This receiver is connected with a legacy access "
@@ -64,7 +67,7 @@ def _signed_query(settings) -> dict[str, str]:
     if not settings.get("PUBLIC_URL"):
         raise Refused(503, "public_url_unset", "Set PUBLIC_URL to this receiver's public "
                                                "address first: the install comes back to it.")
-    params = {}
+    params: dict[str, str] = {}
     for name, values in request.args.lists():
         if len(values) != 1 or len(name) > 64 or len(values[0]) > MAX_PARAM_CHARS:
             raise Refused(400, "query_invalid", "This address takes Shopify's signed query, "
@@ -76,7 +79,7 @@ def _signed_query(settings) -> dict[str, str]:
     if not fresh(params.get("timestamp"), time.time()):
         raise Refused(400, "timestamp_stale", "This link has expired: open the app again from "
                                               "the Dev Dashboard or the Shopify admin.")
-    shop = params.get("shop")
+    shop = params.get("shop", "")  # missing: "" fails valid_shop as None would
     configured = shop_domain(settings["SHOPIFY_BASE_URL"])
     if not valid_shop(shop) or (_names_a_shop(configured) and shop.lower() != configured):
         raise Refused(403, "shop_invalid", "This receiver serves another shop (SHOPIFY_SHOP).")
@@ -88,12 +91,13 @@ def _names_a_shop(domain: str) -> bool:
     return valid_shop(domain)
 
 
-def _callback_url(settings) -> str:
-    return settings["PUBLIC_URL"] + CALLBACK_PATH
+def _callback_url(settings: Mapping[str, Any]) -> str:
+    public: str = settings["PUBLIC_URL"]
+    return public + CALLBACK_PATH
 
 
 @bp.get("")
-def launch():
+def launch() -> ResponseReturnValue:
     """Shopify opens the app: send the merchant to approve it, with a state
     kept in the store and in this browser."""
     settings = current_app.config
@@ -112,7 +116,7 @@ def launch():
 
 
 @bp.get("/callback")
-def callback():
+def callback() -> ResponseReturnValue:
     """The merchant approved: check everything, then trade the code once."""
     settings = current_app.config
     params = _signed_query(settings)

@@ -7,13 +7,19 @@ setting and no internal detail; an error's `log` carries the precise reason
 for the merchant, to the log line only.
 """
 
-from flask import jsonify, request
+from collections.abc import Mapping
+
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ..intake.errors import ApiError
 
 
-def error_response(status, code, detail, headers=None, **extra):
+def error_response(status: int, code: str, detail: str | None,
+                   headers: Mapping[str, str] | None = None,
+                   **extra: object) -> tuple[Response, int, Mapping[str, str]]:
+    # detail is None only for an HTTPException raised without a description.
     return jsonify({"error": {"code": code, "detail": detail, **extra}}), status, headers or {}
 
 
@@ -24,11 +30,11 @@ _HTTP_CODES = {
 }
 
 
-def register(app):
+def register(app: Flask) -> None:
     """Answer every error in the contract's JSON shape, never with a traceback."""
 
     @app.errorhandler(ApiError)
-    def api_error(error):
+    def api_error(error: ApiError) -> ResponseReturnValue:
         if error.log:
             app.logger.warning("refused %s %s from %s: %d %s: %s", request.method, request.path,
                                request.remote_addr, error.status, error.code, error.log)
@@ -36,11 +42,14 @@ def register(app):
                               **error.extra)
 
     @app.errorhandler(HTTPException)
-    def http_error(error):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        # Flask hands a handler only exceptions with a code (handle_http_exception
+        # returns code-less proxy exceptions as they are).
+        assert error.code is not None
         code, detail = _HTTP_CODES.get(error.code, ("http_error", error.description))
         return error_response(error.code, code, detail)
 
     @app.errorhandler(Exception)
-    def unexpected(error):
+    def unexpected(error: Exception) -> ResponseReturnValue:
         app.logger.exception("unexpected error")
         return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -4,12 +4,13 @@ It never calls Shopify, so a Shopify outage does not get our dynos restarted.
 """
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     try:
         current_app.extensions["store"].ping()
     except Exception:

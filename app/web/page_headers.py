@@ -7,6 +7,8 @@ may be framed (clickjacking the retry button), cached (customer data,
 configuration) or sniffed into another type.
 """
 
+from flask import Blueprint, Response
+
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; "
@@ -19,10 +21,10 @@ HEADERS = {
 }
 
 
-def protect(blueprint):
+def protect(blueprint: Blueprint) -> None:
     """Put HEADERS on every answer of `blueprint`, refusals included."""
 
     @blueprint.after_request
-    def harden(response):
+    def harden(response: Response) -> Response:
         response.headers.update(HEADERS)
         return response

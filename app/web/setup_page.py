@@ -7,10 +7,13 @@ SECRET_KEY), only that they are set. Required settings need no row of their
 own: without them the app refuses to start.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import assets
 from ..config import database_kind, dev_dashboard
@@ -26,10 +29,11 @@ SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
 MODE_ASSIGN = 'assign draft_order_signature_mode = "{}"'
 
 
-def snippet(receiver_url, secret=None, signature_mode="mechanic"):
+def snippet(receiver_url: str, secret: str | None = None,
+            signature_mode: str = "mechanic") -> str:
     """templates/snippet.liquid with this app's address and signature mode
     filled in; the secret stays a placeholder unless given (only tests give one)."""
-    text = SNIPPET_PATH.read_text(encoding="utf-8")
+    text: str = SNIPPET_PATH.read_text(encoding="utf-8")
     text = text.replace(RECEIVER_PLACEHOLDER, receiver_url.rstrip("/"))
     text = text.replace(MODE_ASSIGN.format("mechanic"), MODE_ASSIGN.format(signature_mode))
     return text if secret is None else text.replace(SECRET_PLACEHOLDER, secret)
@@ -45,7 +49,7 @@ class SettingRow:
     hint: str = ""
 
 
-def _database(settings):
+def _database(settings: Mapping[str, Any]) -> SettingRow:
     if database_kind(settings["DATABASE_URL"]) == "postgresql":
         return SettingRow("Event database", f"PostgreSQL, {settings['DATABASE_SHOWN']}")
     path = Path(settings["DATABASE_SHOWN"]).resolve()
@@ -56,7 +60,7 @@ def _database(settings):
     return SettingRow("Event database", "SQLite, from DATABASE_URL")
 
 
-def _api(settings):
+def _api(settings: Mapping[str, Any]) -> SettingRow:
     if settings["SHOPIFY_API"] == "graphql":
         return SettingRow("Admin API", "GraphQL (SHOPIFY_API=graphql)")
     return SettingRow("Admin API", "REST (SHOPIFY_API=rest)", hint=(
@@ -65,7 +69,7 @@ def _api(settings):
         "set SHOPIFY_API=graphql."))
 
 
-def _cart_features(settings):
+def _cart_features(settings: Mapping[str, Any]) -> SettingRow:
     carried = [label for key, label in (("CART_CURRENCY", "the cart's currency"),
                                         ("CART_DISCOUNT_CODES", "its discount codes"),
                                         ("ACCEPT_AUTOMATIC_DISCOUNTS", "automatic discounts"))
@@ -74,14 +78,14 @@ def _cart_features(settings):
                       else "lines, note and attributes only (prices are always Shopify's)")
 
 
-def _b2b(settings):
+def _b2b(settings: Mapping[str, Any]) -> SettingRow:
     if not settings["B2B_ORDERS"]:
         return SettingRow("B2B orders", "off: the snippet's company lines are ignored")
     return SettingRow("B2B orders", "on: a company contact's cart is drafted for the signed "
                       "company location", hint="The token needs the company read scopes.")
 
 
-def _stock(settings):
+def _stock(settings: Mapping[str, Any]) -> SettingRow:
     minutes = settings["RESERVE_INVENTORY_MINUTES"]
     invalid, out_of_stock = settings["INVALID_ITEM_POLICY"], settings["OUT_OF_STOCK_POLICY"]
     check = "off" if (invalid, out_of_stock) == ("off", "allow") else \
@@ -90,7 +94,7 @@ def _stock(settings):
     return SettingRow("Stock", f"check before drafting {check}; inventory {hold}")
 
 
-def setting_rows(settings):
+def setting_rows(settings: Mapping[str, Any]) -> list[SettingRow]:
     """One row per setting a merchant should look at, secrets only as 'set'."""
     origins = settings["ALLOWED_ORIGINS"]
     guests = settings["GUEST_CARTS"] == "allow"
@@ -119,7 +123,7 @@ def setting_rows(settings):
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     receiver_url = request.url_root.rstrip("/")
     rows = setting_rows(current_app.config)
     shown = snippet(receiver_url, signature_mode=current_app.config["SIGNATURE_MODE"])
