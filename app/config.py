@@ -286,7 +286,7 @@ SETTINGS = (
     Setting("SHOPIFY_CLIENT_ID", "", _optional_token,
             "the Dev Dashboard app's client id (Dev Dashboard > the app > Settings); with "
             "`SHOPIFY_CLIENT_SECRET`, the way a shop is connected since 2026 (see "
-            "[Connect your shop](#connect-your-shop))", shown_default="unset"),
+            "docs/connect-your-shop.md)", shown_default="unset"),
     Setting("SHOPIFY_CLIENT_SECRET", "", _optional_token,
             "the Dev Dashboard app's client secret: gets and renews the access token, checks "
             "Shopify's webhooks and the OAuth install; never logged, never echoed",
@@ -309,7 +309,7 @@ SETTINGS = (
             "`sqlite:////absolute/path.sqlite3` to choose the SQLite file; "
             "`postgresql://user:password@host:5432/database` (or `postgres://…`, as Heroku, "
             "Render and Railway give it) for PostgreSQL, which several instances can share "
-            "(see Database below)",
+            "(see Database in docs/deploying.md)",
             shown_default="`events.sqlite3` in the Flask instance folder"),
     Setting("ALLOWED_ORIGINS", "*", _origins,
             "comma-separated storefront origins for CORS, e.g. "
@@ -318,7 +318,7 @@ SETTINGS = (
             "`allow` (as Mechanic does) or `reject` carts that carry no customer"),
     Setting("SIGNATURE_MODE", "mechanic", _choice("mechanic", "timestamped"),
             "`mechanic`: accept the Mechanic task's never-expiring signature; `timestamped`: "
-            "require the snippet's timestamped signature (see Signatures above)"),
+            "require the snippet's timestamped signature (see Signatures in docs/storefront.md)"),
     Setting("SIGNATURE_TOLERANCE", "3600", _whole,
             "seconds a timestamped signature stays valid after the page was rendered "
             "(an hour: a cart page can stay open a while)"),
@@ -356,7 +356,7 @@ SETTINGS = (
             shown_default="unset: no event log"),
     Setting("RETENTION_DAYS", "30", _count,
             "days a completed or failed event (and its Shopify answers) is kept after it "
-            "settled; `0` keeps every event (see Retention below)"),
+            "settled; `0` keeps every event (see Retention in docs/deploying.md)"),
     Setting("DEDUPE_WINDOW", "600", _count,
             "seconds during which the same submission sent again (same cart token, lines, note, "
             "attributes, customer, and carried currency, discount codes and company; for a "
@@ -376,7 +376,7 @@ SETTINGS = (
     Setting("SHOPIFY_API", "rest", _choice("rest", "graphql"),
             "`rest` (the REST Admin API, as ever) or `graphql` (the GraphQL Admin API, which "
             "every setting below needs when on; recommended for new installs, see "
-            "[REST or GraphQL](#rest-or-graphql))"),
+            "REST or GraphQL in docs/configuration.md)"),
     Setting("CART_CURRENCY", "", _auto_flag,
             "`1`: the draft order and its invoice are in the cart's currency "
             "(`cart.currency`, the shopper's presentment currency); `0`: the shop's currency",
@@ -535,7 +535,7 @@ def _credential_problems(settings: Settings) -> list[str]:
         return ["SHOPIFY_CLIENT_SECRET_PREVIOUS needs SHOPIFY_CLIENT_SECRET, the new secret"]
     if not (token or client_id):
         return ["SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the credentials of "
-                "the shop's Dev Dashboard app (see Connect your shop in the README); an app "
+                "the shop's Dev Dashboard app (see docs/connect-your-shop.md); an app "
                 "made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead"]
     return []
 

@@ -178,7 +178,7 @@ def test_start_up_names_every_missing_setting_in_one_line_each(tmp_path):
         *(f"configuration error: {name} is required but not set"
           for name in ("SHOPIFY_SHOP", "SHARED_SECRET")),
         "configuration error: SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the "
-        "credentials of the shop's Dev Dashboard app (see Connect your shop in the README); an "
+        "credentials of the shop's Dev Dashboard app (see docs/connect-your-shop.md); an "
         "app made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead"]
 
 

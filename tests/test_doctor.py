@@ -165,7 +165,7 @@ def test_unconfigured_doctor_reports_every_missing_or_malformed_setting(tmp_path
         "FAIL  configuration: SHARED_SECRET is required but not set",
         "FAIL  configuration: GUEST_CARTS must be one of allow, reject, got 'maybe'",
         "FAIL  configuration: SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required: the "
-        "credentials of the shop's Dev Dashboard app (see Connect your shop in the README); an "
+        "credentials of the shop's Dev Dashboard app (see docs/connect-your-shop.md); an "
         "app made in the Shopify admin before 2026 sets SHOPIFY_ACCESS_TOKEN instead",
         "SKIP  database and Shopify: need every setting above",
     ]
