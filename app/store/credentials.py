@@ -43,8 +43,7 @@ class CredentialStatements:
         """Take the renewal lease until `until` and return the row as it is, or
         None while another owner's lease runs."""
         with self._connect(write=True) as conn:
-            conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
-                         " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
+            _ensure_row(conn, client_id, now)
             row = conn.execute(
                 "UPDATE shopify_credentials SET renewing_owner = ?, renewing_until = ?"
                 " WHERE id = ? AND (renewing_until IS NULL OR renewing_until <= ?"
@@ -63,8 +62,7 @@ class CredentialStatements:
         cleared, unless its code is `unfixed` (one a new token does not mend)."""
         held = "" if owner is None else " AND renewing_owner = ?"
         with self._connect(write=True) as conn:
-            conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
-                         " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
+            _ensure_row(conn, client_id, now)
             row = conn.execute(
                 "UPDATE shopify_credentials SET client_id = ?, grant_kind = ?, access_token = ?,"
                 " scope = ?, issued_at = ?, expires_at = ?, refresh_token = ?,"
@@ -140,3 +138,9 @@ class CredentialStatements:
             return bool(conn.execute(
                 "DELETE FROM oauth_states WHERE state = ? AND created_at > ? AND created_at <= ?",
                 (state, now - max_age, now)).rowcount)
+
+
+def _ensure_row(conn: Connection, client_id: str, now: float) -> None:
+    """The one row, made empty the first time a process needs it."""
+    conn.execute("INSERT INTO shopify_credentials (id, client_id, updated_at)"
+                 " VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", (ROW, client_id, now))
