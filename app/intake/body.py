@@ -6,28 +6,31 @@ comes in (`json_body`), strictly: UTF-8, no NaN or infinity, no lone surrogate.
 import json
 import math
 import re
+from typing import Any, NoReturn
 
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import ApiError
 
+# `Any` here is JSON: the body as the storefront sent it.
+
 _ACCEPTED_TYPES = ("application/json", "text/plain", "")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-def _finite_float(text):
+def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):  # 1e400 would reach Shopify as "inf"
         raise ValueError(f"{text} is out of range")
     return number
 
 
-def body_bytes():
+def body_bytes() -> bytes:
     """The raw body, refusing one over MAX_BODY_BYTES even when it came chunked:
     Werkzeug then stops reading at the limit instead of refusing. (Shopify's
     webhooks are read by it too.)"""
@@ -38,7 +41,7 @@ def body_bytes():
     return raw
 
 
-def json_body():
+def json_body() -> tuple[str, int, dict[str, Any]]:
     """The body's text, its size in bytes, and the JSON object it holds, which
     carries a cart (text/plain too, which lets the storefront skip the CORS preflight)."""
     if request.mimetype not in _ACCEPTED_TYPES:

@@ -54,10 +54,9 @@ CURRENCY_CODES = frozenset("""
 
 
 def _invalid(code: str, detail: str, field: str, line: int | None = None) -> ApiError:
-    extra: dict[str, str | int] = {"field": field}
-    if line is not None:
-        extra["line"] = line
-    return ApiError(422, code, detail, **extra)
+    if line is None:
+        return ApiError(422, code, detail, field=field)
+    return ApiError(422, code, detail, field=field, line=line)
 
 
 def _is_int(value: object) -> TypeGuard[int]:

@@ -8,10 +8,12 @@ reaches Shopify.
 import time
 import uuid
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..store import stored_payload
+from ..store.base import SqlStore
 from . import cart, cors, limits, signature
 from .body import json_body
 from .errors import ApiError
@@ -21,12 +23,12 @@ bp = Blueprint("receiver", __name__)
 cors.enable(bp)
 
 
-def _tokens():
+def _tokens() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-status")
 
 
 @bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
-def receive_cart():
+def receive_cart() -> ResponseReturnValue:
     config, now = current_app.config, time.time()
     text, size, body = json_body()
     customer_id = signature.signed_customer_id(
@@ -49,8 +51,8 @@ def receive_cart():
     # What the event keeps is bounded; a payload too large for it is refused here.
     excerpt = cart.body_excerpt(text, size, len(stored.text.encode()), token)
 
-    store, client_ip, window = (current_app.extensions["store"], request.remote_addr,
-                                config["DEDUPE_WINDOW"])
+    store: SqlStore = current_app.extensions["store"]
+    client_ip, window = request.remote_addr, config["DEDUPE_WINDOW"]
     added = store.add(event_id, excerpt, stored, customer_id, now,
                       fingerprint=cart.fingerprint(payload, token, client_ip),
                       client_ip=client_ip, dedupe_since=now - window if window else None,
@@ -68,12 +70,13 @@ def receive_cart():
 
 
 @bp.route("/events/<token>", methods=["GET", "OPTIONS"])
-def event_status(token):
+def event_status(token: str) -> Response:
     try:
         event_id = _tokens().loads(token)
     except BadSignature:
         raise ApiError(404, "not_found", "There is no event at this address.") from None
-    event = current_app.extensions["store"].get(event_id)
+    store: SqlStore = current_app.extensions["store"]
+    event = store.get(event_id)
     if event is None:
         raise ApiError(404, "not_found", "There is no event at this address.")
     response = jsonify(status_document(event))

@@ -9,8 +9,9 @@ webhooks later (app/delivery/webhooks.py), without calling Shopify.
 
 import json
 import time
+from typing import Literal, overload
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..config import webhook_secrets
 from ..shopify import shop_domain
@@ -22,6 +23,7 @@ from ..shopify.webhooks import (
     receipt,
     signature_valid,
 )
+from ..store.base import SqlStore
 from .body import body_bytes
 from .errors import ApiError
 
@@ -31,7 +33,16 @@ MAX_KEPT_BODY = 64 * 1024  # characters of a body kept as sent; a longer one kee
 MAX_HEADER_CHARS = 255
 
 
-def _header(name, required=False):
+# A header's value, or None when it is absent; required=True: never None.
+@overload
+def _header(name: str, required: Literal[True]) -> str: ...
+
+
+@overload
+def _header(name: str, required: bool = False) -> str | None: ...
+
+
+def _header(name: str, required: bool = False) -> str | None:
     value = request.headers.get(name) or None
     if value is None and required or value is not None and len(value) > MAX_HEADER_CHARS:
         raise ApiError(400, "webhook_header_invalid",
@@ -40,7 +51,7 @@ def _header(name, required=False):
 
 
 @bp.post(PATH)
-def receive():
+def receive() -> Response:
     """Keep a webhook Shopify signed, answer at once, and wake the worker."""
     secrets = webhook_secrets(current_app.config)
     if not secrets:
@@ -59,7 +70,7 @@ def receive():
     body = raw.decode("utf-8", "replace")
     if len(body) > MAX_KEPT_BODY:
         body = json.dumps(essentials(payload) if isinstance(payload, dict) else {})
-    store = current_app.extensions["store"]
+    store: SqlStore = current_app.extensions["store"]
     if not store.add_webhook(webhook_id, _header("X-Shopify-Event-Id"), topic, sender,
                              time.time(), body, status, note):
         return jsonify(duplicate=True)

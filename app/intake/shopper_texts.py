@@ -5,6 +5,11 @@ merchant's /admin only: it can name settings and internals. The status
 document (app/intake/status.py) shows these sentences instead.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
+# `Any` here is JSON: a line object an event keeps.
+
 # What a shopper reads about a failed event, by its error code.
 _BUSY = "The store's order system did not answer in time; please try again later."
 _STORE_SIDE = "The problem is on the store's side; please contact the store."
@@ -28,11 +33,11 @@ SHOPPER_LINE_DETAILS = {
 }
 
 
-def shopper_error(code):
+def shopper_error(code: str) -> str:
     """The shopper's sentence for a failed event's error code."""
     return SHOPPER_ERROR_DETAILS.get(code, _STORE_SIDE)
 
 
-def shopper_line(line):
+def shopper_line(line: Mapping[str, Any]) -> dict[str, Any]:
     """A line object as a shopper reads it."""
     return {**line, "detail": SHOPPER_LINE_DETAILS.get(line["code"], line["detail"])}

@@ -3,6 +3,7 @@
 """
 
 from .. import lifecycle
+from ..event import Event
 from .shopper_texts import shopper_error, shopper_line
 
 # The invoice's statuses a shopper hears of (pending is no news yet).
@@ -11,7 +12,7 @@ SHOWN_INVOICE = ("sent", "skipped", "failed")
 PAID = ("paid", "partially_refunded")
 
 
-def status_document(event):
+def status_document(event: Event) -> dict[str, object]:
     """What a shopper may see of an event: its outcome, nothing of its payload,
     the cart lines left out of its draft order, and for a failure its code, a
     shopper's sentence (not the stored detail) and the cart lines it names.
@@ -20,7 +21,8 @@ def status_document(event):
     the backends, but for the lines Shopify refused. Events delivered before
     migrations 3 and 4 have these columns empty: no lines, no order, and their
     draft is shown as open."""
-    draft = order = None
+    draft: dict[str, object] | None = None
+    order: dict[str, object] | None = None
     invoice = event.get("invoice_status")
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
@@ -30,12 +32,13 @@ def status_document(event):
     if event.get("order_id") is not None:
         order = {"name": event.get("order_name"),
                  "paid": event.get("order_financial_status") in PAID}
-    error = None
+    error: dict[str, object] | None = None
     if event["error_code"]:
         error = {"code": event["error_code"],
                  "detail": shopper_error(event["error_code"])}
-        if event.get("error_lines"):
-            error["lines"] = [shopper_line(line) for line in event["error_lines"]]
+        lines = event.get("error_lines")
+        if lines:
+            error["lines"] = [shopper_line(line) for line in lines]
     prepared = event.get("prepared") or {}
     return {"id": event["id"], "status": event["status"], "draft_order": draft, "error": error,
             "dropped_lines": prepared.get("dropped", []), "order": order}

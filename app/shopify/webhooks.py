@@ -16,9 +16,11 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 from .. import lifecycle
+from ..event import Event
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from .answers import draft_seen, read_order
 
@@ -33,8 +35,10 @@ MAX_MARKER_CHARS = 255  # an event id is 36
 NOT_OURS = "not a draft order this service created"
 FROM_DRAFT = "shopify_draft_order"  # an order's source_name when a draft became it
 
+# `Any` here is JSON: a webhook's body, as Shopify sent it.
 
-def signature_valid(raw, secrets, given):
+
+def signature_valid(raw: bytes, secrets: Iterable[str], given: str | None) -> bool:
     """Whether `given` (the X-Shopify-Hmac-Sha256 header, or None) signs `raw`
     with any of `secrets` (two during a rotation of the client secret)."""
     if not given:
@@ -47,11 +51,11 @@ def signature_valid(raw, secrets, given):
 class Report(NamedTuple):
     """What a webhook says, and how to find the event it is about."""
 
-    find: tuple  # ("draft_order_id", id) or ("id", event id)
+    find: tuple[str, object]  # ("draft_order_id", id) or ("id", event id)
     seen: lifecycle.DraftSeen
 
 
-def _marker(order):
+def _marker(order: Mapping[str, Any]) -> str | None:
     """The event id an order's note attributes carry (a draft's attributes pass to its order)."""
     attributes = order.get("note_attributes")
     for pair in attributes if isinstance(attributes, list) else ():
@@ -62,7 +66,7 @@ def _marker(order):
     return None
 
 
-def read_report(topic, payload):
+def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, str]:
     """The Report a webhook's payload makes, or (None, why it makes none)."""
     if not isinstance(payload, dict):
         return None, "the body is not a JSON object"
@@ -93,7 +97,7 @@ def read_report(topic, payload):
     return Report(("draft_order_id", draft_id), seen), None
 
 
-def essentials(payload):
+def essentials(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Of a body too long to keep, the fields `read_report` reads."""
     kept = {key: payload[key] for key in ("id", "status", "updated_at", "order_id", "name",
                                           "financial_status", "source_name") if key in payload}
@@ -103,7 +107,8 @@ def essentials(payload):
     return kept
 
 
-def receipt(topic, sender, shop, payload):
+def receipt(topic: str, sender: str | None, shop: str,
+            payload: Any) -> tuple[str, str | None]:
     """(status, note) a webhook is kept with: pending, or ignored and why.
     `sender`: X-Shopify-Shop-Domain; `shop`: the configured shop's host, which
     must send it when it is a Shopify shop (a local simulator is any host)."""
@@ -115,7 +120,7 @@ def receipt(topic, sender, shop, payload):
     return (PENDING, None) if report is not None else (IGNORED, why)
 
 
-def parse_body(raw):
+def parse_body(raw: bytes) -> Any:
     """A webhook's raw body as JSON, or None when it is none."""
     try:
         return json.loads(raw.decode("utf-8"))
@@ -123,7 +128,8 @@ def parse_body(raw):
         return None
 
 
-def judge(event, report, now, days):
+def judge(event: Event | None, report: Report, now: float,
+          days: int) -> tuple[str, str | None, dict[str, object] | None]:
     """(status, note, event columns to change) for a webhook about `event`
     (None: no event has its draft or marker)."""
     if event is None or event["draft_order_id"] is None:
