@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..shopify.scopes import required_scopes
-from ..shopify.subscriptions import public_address
+from ..shopify.webhooks import PATH as WEBHOOKS_PATH
 from ..shopify.webhooks import TOPICS
 from ..web.auth import APP_PATH, CALLBACK_PATH
 
@@ -73,6 +73,6 @@ def app_toml(settings: Mapping[str, Any], name: str = DEFAULT_NAME) -> str:
         "",
         "[[webhooks.subscriptions]]",
         f"topics = {_array(TOPICS)}",
-        f"uri = {toml_string(public_address(settings))}",
+        f"uri = {toml_string(public + WEBHOOKS_PATH)}",
         "",
     ])
