@@ -8,7 +8,7 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _folder(name):
+def _folder(name: str) -> Path:
     inside = _PACKAGE / name  # installed; checked first, as site-packages' parent is anybody's
     return inside if inside.is_dir() else _PACKAGE.parent / name
 

@@ -29,7 +29,7 @@ def database_kind(url: str) -> Literal["postgresql", "sqlite"] | None:
     return None
 
 
-def dev_dashboard(settings) -> bool:
+def dev_dashboard(settings: Mapping[str, object]) -> bool:
     """Whether Dev Dashboard credentials (a client id and secret) are in use,
     rather than a legacy admin-created app's access token."""
     return bool(settings.get("SHOPIFY_CLIENT_ID"))

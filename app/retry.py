@@ -8,6 +8,7 @@ of the app's.
 
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
 BACKOFF_BASE = 2.0    # seconds after the first failure
 BACKOFF_CAP = 300.0   # the longest delay
@@ -21,9 +22,19 @@ class Retries:
     backoff_cap: float = BACKOFF_CAP
 
 
-def backoff(failures, policy):
+class Backoff(Protocol):
+    """What `backoff` reads of a policy (Retries, the worker's Policy)."""
+
+    @property
+    def backoff_base(self) -> float: ...
+
+    @property
+    def backoff_cap(self) -> float: ...
+
+
+def backoff(failures: int, policy: Backoff) -> float:
     """Exponential delay after the n-th transient failure, with jitter so that a
     burst of failed events does not come back all at once. `policy`: anything
     with `backoff_base` and `backoff_cap` (Retries, the worker's Policy)."""
-    delay = min(policy.backoff_base * 2 ** (failures - 1), policy.backoff_cap)
+    delay: float = min(policy.backoff_base * 2 ** (failures - 1), policy.backoff_cap)
     return delay * (1 + random.random() / 4)

@@ -4,6 +4,11 @@ of app/delivery/worker.py's Worker, whose store, clock and wake-up it uses.
 """
 
 import logging
+import threading
+from collections.abc import Callable
+
+from ..shopify import ShopifyBackend
+from ..store.base import Pruned, SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -15,14 +20,21 @@ class Pruning:
     """Worker's pruning: needs `store`, `client`, `clock`, `retention_seconds`
     (0: keep every event), `_prune_at` and `_wake`."""
 
-    def prune(self, go_on=lambda: True):
+    store: SqlStore
+    client: ShopifyBackend
+    clock: Callable[[], float]
+    retention_seconds: float
+    _prune_at: float
+    _wake: threading.Event
+
+    def prune(self, go_on: Callable[[], bool] = lambda: True) -> Pruned | None:
         """Delete the settled events older than the retention period, batch by
         batch while `go_on()`; None when retention is off."""
         if not self.retention_seconds:
             return None
         return self.store.prune(self.clock() - self.retention_seconds, PRUNE_BATCH, go_on)
 
-    def _prune_when_idle(self, stop):
+    def _prune_when_idle(self, stop: threading.Event) -> None:
         """Prune at most every PRUNE_INTERVAL_SECONDS, giving way between batches
         as soon as an event arrives or falls due; a pass cut short resumes at
         the next idle moment."""
@@ -31,12 +43,13 @@ class Pruning:
             return
         self._prune_at = now + PRUNE_INTERVAL_SECONDS  # after an error too: no retry storm
         pruned = self.prune(lambda: not (stop.is_set() or self._wake.is_set() or self._due()))
+        assert pruned is not None  # retention is on
         if pruned.events:
             log.info("retention: deleted %d settled events and their %d answers",
                      pruned.events, pruned.answers)
         if not pruned.done:
             self._prune_at = now
 
-    def _due(self):
+    def _due(self) -> bool:
         due = self.store.next_due_at(post_window=self.client.timeout)
         return due is not None and due <= self.clock()

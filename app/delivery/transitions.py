@@ -6,11 +6,15 @@ follow. No I/O here: app/delivery/worker.py makes the calls and settles the
 changes in the store.
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ..lifecycle import FINAL, INVOICE_SENT, OPEN, changes_for, next_reconcile_at
+from ..event import Event
+from ..lifecycle import FINAL, INVOICE_SENT, OPEN, DraftSeen, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
-from ..shopify import UntrustedLocation
+from ..shopify import Outcome, UntrustedLocation
+from ..shopify.answers import DraftOrder, Line
 from ..states import EventStatus
 
 
@@ -35,7 +39,7 @@ class FollowUp:
     reconcile_days: int = 0              # 0: no re-reads
 
     @classmethod
-    def from_settings(cls, settings):
+    def from_settings(cls, settings: Mapping[str, Any]) -> "FollowUp":
         return cls(settings["SEND_INVOICE"], settings["INVOICE_SUBJECT"],
                    settings["INVOICE_MESSAGE"], settings["RECONCILE_DAYS"])
 
@@ -43,15 +47,21 @@ class FollowUp:
 GUEST_INVOICE = "guest cart: no email to send the invoice to"
 _INVOICE_KINDS = ("invoice", "invoice_check")
 
+# The event columns to change, as store.settle takes them (`**changes`): its
+# `answer` and `notifications` are passed before them, so mypy knows no column is one.
+Changes = dict[str, object]
+# (the counts to store, the delay, None) or (.., .., (code, detail)): `_retry`'s.
+Retry = tuple[Changes, float, tuple[str, str] | None]
 
-def _failed(code, detail, lines=()):
-    changes = {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
+
+def _failed(code: str | None, detail: str | None, lines: Iterable[Line] = ()) -> Changes:
+    changes: Changes = {"status": EventStatus.FAILED, "error_code": code, "error_detail": detail}
     if lines:
         changes["error_lines"] = list(lines)
     return changes
 
 
-def call_kind(event, needs_preparation=False):
+def call_kind(event: Event, needs_preparation: bool = False) -> str:
     """Which Shopify call the event needs next: poll, lookup, prepare or post;
     once its draft exists, the invoice (invoice_check first when a send may have
     left). `needs_preparation`: whether the backend reads something before
@@ -65,7 +75,8 @@ def call_kind(event, needs_preparation=False):
     return "prepare" if needs_preparation and event["prepared"] is None else "post"
 
 
-def next_state(event, outcome, now, policy, trusted_url, follow_up=FollowUp()):
+def next_state(event: Event, outcome: Outcome, now: float, policy: Policy,
+               trusted_url: Callable[[str], str], follow_up: FollowUp = FollowUp()) -> Changes:
     """The columns to change after `outcome`, as a pure function of the event."""
     kind = call_kind(event)
     if kind in _INVOICE_KINDS:
@@ -76,17 +87,17 @@ def next_state(event, outcome, now, policy, trusted_url, follow_up=FollowUp()):
     return changes
 
 
-def _completed(event, now, follow_up, **columns):
+def _completed(event: Event, now: float, follow_up: FollowUp, **columns: object) -> Changes:
     """The event settles with its draft, which is re-read from now on."""
     return {"status": EventStatus.COMPLETED,
             "reconcile_at": next_reconcile_at(event["created_at"], 0, now,
                                               follow_up.reconcile_days), **columns}
 
 
-def _created(event, draft, now, follow_up):
+def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -> Changes:
     """The draft exists: the event completes, unless its invoice is still to send
     (a guest cart's cannot be: no email)."""
-    changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
+    changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
                "draft_state": OPEN}
     if not follow_up.send_invoice:
@@ -99,13 +110,16 @@ def _created(event, draft, now, follow_up):
             "next_attempt_at": now}
 
 
-def _transition(event, outcome, now, policy, trusted_url, follow_up):
+def _transition(event: Event, outcome: Outcome, now: float, policy: Policy,
+                trusted_url: Callable[[str], str], follow_up: FollowUp) -> Changes:
     if outcome.kind == "created":
+        assert outcome.draft_order is not None  # a created draft's: answers.created_draft
         return _created(event, outcome.draft_order, now, follow_up)
     if outcome.kind == "rejected":
         return _failed(outcome.code, outcome.detail, outcome.lines)
 
-    changes = {"throttles": 0}  # 429s count only in a row
+    changes: Changes = {"throttles": 0}  # 429s count only in a row
+    deadline = event["poll_deadline"]
     if outcome.kind == "prepared":  # post at once, with what the reading found
         changes["prepared"] = outcome.prepared
         delay = 0.0
@@ -118,11 +132,13 @@ def _transition(event, outcome, now, policy, trusted_url, follow_up):
         changes["maybe_posted"] = 0
         delay = 0.0
     elif outcome.kind == "pending":
+        assert outcome.location is not None and outcome.retry_after is not None  # a 202's
         try:
             changes["poll_url"] = trusted_url(outcome.location)
         except UntrustedLocation as error:
             return _failed("untrusted_location", str(error))
-        changes["poll_deadline"] = event["poll_deadline"] or now + policy.poll_timeout
+        deadline = event["poll_deadline"] or now + policy.poll_timeout
+        changes["poll_deadline"] = deadline
         delay = outcome.retry_after
     else:  # throttled or unavailable
         counted, delay, given_up = _retry(event, outcome, policy)
@@ -132,7 +148,6 @@ def _transition(event, outcome, now, policy, trusted_url, follow_up):
         if outcome.kind == "unavailable" and call_kind(event) == "post":
             delay = max(delay, policy.lookup_lag)  # the draft may exist: the lookup comes next
 
-    deadline = changes.get("poll_deadline", event["poll_deadline"])
     if deadline is not None and now + delay > deadline:
         return _failed("poll_timeout",
                        f"Shopify did not finish the draft order within {policy.poll_timeout:g} "
@@ -141,24 +156,26 @@ def _transition(event, outcome, now, policy, trusted_url, follow_up):
     return changes
 
 
-def _retry(event, outcome, policy):
+def _retry(event: Event, outcome: Outcome, policy: Policy) -> Retry:
     """A throttled or unavailable call, tried again: (the counts to store, the
     delay, None), or (.., .., (code, detail)) once it has failed too often. 429s
     count only in a row (up to max_throttles); other failures up to max_attempts."""
     if outcome.kind == "throttled":
         throttles = event["throttles"] + 1
         if throttles >= policy.max_throttles:
-            return {}, None, ("shopify_throttled", f"Shopify answered 429 (rate limited) "
+            return {}, 0.0, ("shopify_throttled", f"Shopify answered 429 (rate limited) "
                                                    f"{policy.max_throttles} times.")
+        assert outcome.retry_after is not None  # a 429's (rest.py, graphql.py)
         return {"throttles": throttles}, outcome.retry_after, None
     failures = event["failures"] + 1
     if failures >= policy.max_attempts:
-        return {}, None, ("shopify_unavailable",
+        return {}, 0.0, ("shopify_unavailable",
                           f"{outcome.detail} Gave up after {failures} attempts.")
     return {"throttles": 0, "failures": failures}, backoff(failures, policy), None
 
 
-def _invoice_transition(event, outcome, now, policy, follow_up):
+def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Policy,
+                        follow_up: FollowUp) -> Changes:
     """After the invoice's send, or the re-read of a draft whose invoice may
     have been sent: whichever way it ends, the event completes (its draft
     exists); only transient failures try again."""
@@ -166,6 +183,7 @@ def _invoice_transition(event, outcome, now, policy, follow_up):
         return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
                           draft_state=INVOICE_SENT)
     if outcome.kind == "seen":
+        assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
     if outcome.kind == "rejected":
         return _completed(event, now, follow_up, invoice_status="failed",
@@ -180,7 +198,7 @@ def _invoice_transition(event, outcome, now, policy, follow_up):
     return changes
 
 
-def _invoice_seen(event, seen, now, follow_up):
+def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp) -> Changes:
     """A flagged event's re-read: the invoice went out (never send it twice), the
     draft ended without one, or it surely did not go: send it now."""
     news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
@@ -198,15 +216,18 @@ def _invoice_seen(event, seen, now, follow_up):
     return {"invoice_maybe_sent": 0, "next_attempt_at": now}
 
 
-def reconcile_state(event, outcome, now, days):
+def reconcile_state(event: Event, outcome: Outcome, now: float, days: int) -> Changes:
     """The columns a re-read of a completed event's draft changes: its news
     (lifecycle.changes_for), one more look, and when the next look is due (none
     once the draft is final). A read that failed only moves the next look on."""
     if outcome.kind != "seen":
         return {"reconcile_at": next_reconcile_at(event["created_at"], event["reconcile_count"],
                                                   now, days)}
+    assert outcome.seen is not None  # a re-read's (kind "seen")
     looks = event["reconcile_count"] + 1
-    news = changes_for({**event, "reconcile_count": looks}, outcome.seen, now, days) or {}
+    looked = event.copy()
+    looked["reconcile_count"] = looks
+    news = changes_for(looked, outcome.seen, now, days) or {}
     if "reconcile_at" not in news:  # no news, or only an order's name
         final = news.get("draft_state", event["draft_state"]) in FINAL
         news["reconcile_at"] = None if final else next_reconcile_at(event["created_at"], looks,

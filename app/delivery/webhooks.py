@@ -7,18 +7,20 @@ at each pass. What each means is app/shopify/webhooks.py's (`read_report`,
 import logging
 from functools import partial
 
+from ..event import Event
 from ..shopify.webhooks import IGNORED, judge, parse_body, read_report
+from ..store.base import Judgement, SqlStore
 
 log = logging.getLogger(__name__)
 
 APPLY_BATCH = 100  # webhooks applied per pass of the worker
 
 
-def _ignored(why, event):
+def _ignored(why: str, event: Event | None) -> Judgement:
     return IGNORED, why, None
 
 
-def apply_pending(store, now, days, batch=APPLY_BATCH):
+def apply_pending(store: SqlStore, now: float, days: int, batch: int = APPLY_BATCH) -> int:
     """Apply the pending webhooks, oldest first, each in its own transaction;
     return how many were applied or ignored. `days`: RECONCILE_DAYS.
 

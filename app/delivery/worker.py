@@ -36,11 +36,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
-from ..shopify import Outcome
+from ..event import Event
+from ..notifications.sender import Notifier
+from ..shopify import Answer, Outcome, ShopifyBackend
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from ..store.base import SqlStore
 from .maintenance import Pruning
-from .transitions import FollowUp, call_kind, next_state, reconcile_state
+from .transitions import Changes, FollowUp, Policy, call_kind, next_state, reconcile_state
 from .webhooks import apply_pending
 
 log = logging.getLogger(__name__)
@@ -49,9 +54,19 @@ IDLE_POLL_SECONDS = 0.5
 LOOKUP_MARGIN_SECONDS = 300  # clock skew between us and Shopify's updated_at
 
 
+class Mark(Protocol):
+    """The store's flag set right before a call that may change the shop leaves
+    (SqlStore.mark_posting, mark_invoicing): False when the lease is lost."""
+
+    def __call__(self, event_id: str, owner: str, now: float, lease_seconds: float,
+                 answer_by: float) -> bool: ...
+
+
 class Worker(Pruning):
-    def __init__(self, store, client, policy, lease_seconds, clock=time.time,
-                 retention_seconds=0, follow_up=FollowUp(), notifier=None):
+    def __init__(self, store: SqlStore, client: ShopifyBackend, policy: Policy,
+                 lease_seconds: float, clock: Callable[[], float] = time.time,
+                 retention_seconds: float = 0, follow_up: FollowUp = FollowUp(),
+                 notifier: Notifier | None = None) -> None:
         self.store = store
         self.client = client
         self.policy = policy
@@ -62,14 +77,14 @@ class Worker(Pruning):
         self._prune_at = 0.0
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
-        self._held = None  # the id of the event being delivered, for the heartbeat
+        self._held: str | None = None  # the id of the event being delivered, for the heartbeat
         self.notifier = notifier  # notifications.sender: tells the merchant, in its own thread
 
-    def notify(self):
+    def notify(self) -> None:
         """Called by the receiver after a commit, so pickup needs no polling."""
         self._wake.set()
 
-    def run_once(self):
+    def run_once(self) -> bool:
         """Deliver one due event, or else re-read one draft due for it; return
         False when neither is due."""
         if self.client.tokens.waiting_until() > self.clock():
@@ -85,7 +100,9 @@ class Worker(Pruning):
         self._hold(event, self._reconcile, self._reconcile_failed, self._reconcile_waits)
         return True
 
-    def _hold(self, event, work, failed, waits):
+    def _hold(self, event: Event, work: Callable[[Event], None],
+              failed: Callable[[Event, Outcome], None],
+              waits: Callable[[Event, CredentialsUnavailable], None]) -> None:
         """Do `work(event)` under the heartbeat. A token endpoint that failed, or
         anything unforeseen (an answer we cannot store, a database error), counts
         as a failed call: `failed(event, outcome)` settles the event now instead
@@ -106,31 +123,32 @@ class Worker(Pruning):
         finally:
             self._held = None
 
-    def _delivery_failed(self, event, outcome):
+    def _delivery_failed(self, event: Event, outcome: Outcome) -> None:
         """Rescheduled like a failed call, flagged as it was; fails once out of attempts."""
         now = self.clock()
         changes = self._next_state(event, outcome, now)
-        self.store.settle(event["id"], self.owner, now, attempts=event["attempts"] + 1,
+        self.store.settle(event["id"], self.owner, now, None, attempts=event["attempts"] + 1,
                           notifications=self._notifications(event, changes, now), **changes)
 
-    def _delivery_waits(self, event, problem):
+    def _delivery_waits(self, event: Event, problem: CredentialsUnavailable) -> None:
         """Due again at once, its attempts untouched, the reason shown in /admin:
         run_once claims nothing until the token can be had."""
         self.store.settle(event["id"], self.owner, self.clock(), error_code=problem.code,
                           error_detail=problem.detail, next_attempt_at=self.clock())
 
-    def _reconcile_waits(self, event, problem):
+    def _reconcile_waits(self, event: Event, problem: CredentialsUnavailable) -> None:
         self.store.settle(event["id"], self.owner, self.clock())
 
-    def _next_state(self, event, outcome, now):
+    def _next_state(self, event: Event, outcome: Outcome, now: float) -> Changes:
         return next_state(event, outcome, now, self.policy, self.client.trusted_url,
                           self.follow_up)
 
-    def _deliver(self, event):
+    def _deliver(self, event: Event) -> None:
         answer, outcome = self._call(event)
         if answer is None:
             log.info("event %s: lease lost before calling", event["id"])
             return
+        assert outcome is not None  # (None, None) come together
         now = self.clock()
         changes = self._next_state(event, outcome, now)
         settled = self.store.settle(event["id"], self.owner, now, answer.record(),
@@ -140,23 +158,28 @@ class Worker(Pruning):
         log.info("event %s: %s %s -> %s (%s)", event["id"], answer.method, answer.status,
                  changes.get("status", "rescheduled"), outcome.kind if settled else "lease lost")
 
-    def _notifications(self, event, changes, now):
+    def _notifications(self, event: Event, changes: Mapping[str, object],
+                       now: float) -> Sequence[dict[str, str]]:
         """The merchant's notifications a settle with `changes` queues, in its transaction."""
         return self.notifier.messages(event, changes, now) if self.notifier else ()
 
-    def _call(self, event):
+    def _call(self, event: Event) -> tuple[Answer | None, Outcome | None]:
         """Make the event's one Shopify call: (answer, outcome), or (None, None)
         when the lease ran out (e.g. while pacing) before a POST could leave."""
         client, follow_up = self.client, self.follow_up
         kind = call_kind(event, client.needs_preparation(event["payload"]))
+        draft_id, poll_url = event["draft_order_id"], event["poll_url"]
         if kind == "invoice_check":
-            return client.read_draft(event["draft_order_id"])
+            assert draft_id is not None  # the invoice kinds are a draft's
+            return client.read_draft(draft_id)
         if kind == "invoice":
-            return client.send_invoice(event["draft_order_id"], follow_up.invoice_subject,
+            assert draft_id is not None
+            return client.send_invoice(draft_id, follow_up.invoice_subject,
                                        follow_up.invoice_message,
                                        self._ready(event, self.store.mark_invoicing))
         if kind == "poll":
-            return client.poll(event["poll_url"])
+            assert poll_url is not None  # call_kind's "poll" is a poll_url's
+            return client.poll(poll_url)
         if kind == "lookup":
             return client.lookup(event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
         if kind == "prepare":
@@ -164,38 +187,39 @@ class Worker(Pruning):
         return client.create(event["payload"], event["prepared"],
                              self._ready(event, self.store.mark_posting))
 
-    def _ready(self, event, mark):
+    def _ready(self, event: Event, mark: Mark) -> Callable[[], bool]:
         """The `ready()` a backend asks right before a call that may change the
         shop leaves: `mark` (mark_posting, mark_invoicing) flags the event, or
         says the lease is lost and the call must not leave."""
-        def ready():
+        def ready() -> bool:
             now = self.clock()
             return mark(event["id"], self.owner, now, self.lease_seconds,
                         answer_by=now + self.client.timeout)
         return ready
 
-    def _claim_reconcile(self):
+    def _claim_reconcile(self) -> Event | None:
         """A completed event whose draft is due for a re-read, when re-reads are
         on and the pacer has room for one (creation keeps the rest)."""
         if not self.follow_up.reconcile_days or not self.client.pacer.has_room():
             return None
         return self.store.claim_reconcile(self.owner, self.clock(), self.lease_seconds)
 
-    def _reconcile(self, event):
+    def _reconcile(self, event: Event) -> None:
+        assert event["draft_order_id"] is not None  # a completed event's draft
         answer, outcome = self.client.read_draft(event["draft_order_id"],
                                                  with_order=event["order_name"] is None)
         now = self.clock()
         changes = reconcile_state(event, outcome, now, self.follow_up.reconcile_days)
-        self.store.settle(event["id"], self.owner, now, answer.record(), **changes)
+        self.store.settle(event["id"], self.owner, now, answer.record(), (), **changes)
         log.info("event %s: re-read draft %s: %s -> %s", event["id"], event["draft_order_id"],
                  outcome.kind, changes.get("draft_state", event["draft_state"]))
 
-    def _reconcile_failed(self, event, outcome):
+    def _reconcile_failed(self, event: Event, outcome: Outcome) -> None:
         now = self.clock()
-        self.store.settle(event["id"], self.owner, now,
+        self.store.settle(event["id"], self.owner, now, None, (),
                           **reconcile_state(event, outcome, now, self.follow_up.reconcile_days))
 
-    def run_forever(self, stop):
+    def run_forever(self, stop: threading.Event) -> None:
         """Drain due events, then wait for a notification or the next due time;
         a heartbeat thread renews the lease meanwhile."""
         threading.Thread(target=self._heartbeat, args=(stop,), name="draft-order-lease",
@@ -220,11 +244,11 @@ class Worker(Pruning):
             wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
             self._wake.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
 
-    def apply_webhooks(self):
+    def apply_webhooks(self) -> int:
         """Apply the Shopify webhooks kept since the last pass: no Shopify call."""
         return apply_pending(self.store, self.clock(), self.follow_up.reconcile_days)
 
-    def _heartbeat(self, stop):
+    def _heartbeat(self, stop: threading.Event) -> None:
         """Renew the held event's lease every third of LEASE_SECONDS, so that two
         renewals may be late before another worker could take the event over."""
         while not stop.wait(self.lease_seconds / 3):
@@ -238,7 +262,7 @@ class Worker(Pruning):
             except Exception:
                 log.exception("event %s: could not renew the lease", event_id)
 
-    def start(self):
+    def start(self) -> threading.Event:
         """Run in a daemon thread of this process (RUN_WORKER=1)."""
         stop = threading.Event()
         thread = threading.Thread(target=self.run_forever, args=(stop,),

@@ -9,8 +9,10 @@ Slack's is), and the SMTP password is removed from any error kept.
 import json
 import smtplib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -28,7 +30,7 @@ class SendError(Exception):
     """A send that did not go through, in words safe to keep and show."""
 
 
-def _safe(text, *secrets):
+def _safe(text: str, *secrets: str) -> str:
     """An error as kept: one line, bounded, with any secret in it removed."""
     for secret in secrets:
         if secret:
@@ -37,7 +39,7 @@ def _safe(text, *secrets):
     return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 1] + "…"
 
 
-def send_webhook(url, body, timeout=TIMEOUT_SECONDS):
+def send_webhook(url: str, body: str, timeout: float = TIMEOUT_SECONDS) -> None:
     """POST the message's JSON `body` to `url`; any 2xx means sent. Redirects
     are not followed, and at most ANSWER_BYTES of a refusal are read, all
     within `timeout` (an answer fed a byte at a time is cut off then). The
@@ -60,12 +62,15 @@ def send_webhook(url, body, timeout=TIMEOUT_SECONDS):
                           url, urlsplit(url).path))
 
 
-def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
+def send_email(smtp_url: str, to: str, body: str, timeout: float = TIMEOUT_SECONDS) -> None:
     """Email the message `body` (its JSON) to `to` through `smtp_url`: smtps://
     over TLS, or smtp:// upgraded with STARTTLS when the server offers it (a
     password goes in the clear to no server but this machine's). From: the SMTP
     user when it is an address, else `to`."""
     parts = urlsplit(smtp_url)
+    host = parts.hostname
+    if not host:  # config.py's _smtp_url requires one
+        raise SendError("the SMTP URL names no host")
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password or "")
     message = _email(json.loads(body), sender=user if user and "@" in user else to, to=to)
@@ -73,6 +78,7 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
     # smtplib's timeout bounds each read, so a server answering a byte at a time
     # could hold the notifier for ever: the whole conversation gets `timeout`.
     deadline = Deadline(timeout)
+    server: smtplib.SMTP
     try:
         if parts.scheme == "smtps":
             server = smtplib.SMTP_SSL(timeout=timeout, context=context)
@@ -80,7 +86,7 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
             server = smtplib.SMTP(timeout=timeout)
         with deadline, server:
             deadline.watch(server)  # shuts down its socket, once connected, at the deadline
-            server.connect(parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25))
+            server.connect(host, parts.port or (465 if parts.scheme == "smtps" else 25))
             if parts.scheme == "smtp":
                 server.ehlo()
                 if server.has_extn("starttls"):
@@ -98,7 +104,8 @@ def send_email(smtp_url, to, body, timeout=TIMEOUT_SECONDS):
         raise SendError(_safe(f"{type(error).__name__}: {error}", password)) from None
 
 
-def _email(document, sender, to):
+def _email(document: Mapping[str, Any], sender: str, to: str) -> EmailMessage:
+    """The email of a message's document (messages.py's JSON: Any)."""
     subject = plain(document["text"])
     draft, error = document["draft_order"], document["error"]
     lines = [subject, ""]

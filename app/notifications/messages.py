@@ -9,7 +9,10 @@ No message carries a secret: each is built from the event's own columns
 import html
 import json
 import unicodedata
+from collections.abc import Mapping
+from typing import Any, cast
 
+from ..event import Event
 from ..shopify import draft_order_admin_url, is_web_url
 from ..states import EventStatus
 
@@ -19,8 +22,11 @@ EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed",
 WEBHOOK, EMAIL = "webhook", "email"
 DETAIL_CHARS = 300    # of a failure's detail in the one-line text
 
+# A message's document (the webhook's body, the email's source) is JSON: Any.
+# Settings are read as config.load built them (one type a setting): Any.
 
-def channels(settings):
+
+def channels(settings: Mapping[str, object]) -> list[str]:
     """The channels the merchant configured: webhook (NOTIFY_WEBHOOK_URL),
     email (SMTP_URL and NOTIFY_EMAIL)."""
     found = []
@@ -31,7 +37,8 @@ def channels(settings):
     return found
 
 
-def messages(event, changes, settings, now):
+def messages(event: Event, changes: Mapping[str, object], settings: Mapping[str, Any],
+             now: float) -> list[dict[str, str]]:
     """The notifications a settle of `event` with `changes` queues: one per
     configured channel when the changes bring the event's first draft order,
     or fail it; none otherwise (a re-read or a Shopify webhook changing the
@@ -44,10 +51,11 @@ def messages(event, changes, settings, now):
     return [{"kind": kind, "channel": channel, "body": body} for channel in found]
 
 
-def credentials_messages(code, detail, settings, now):
+def credentials_messages(code: str, detail: str, settings: Mapping[str, Any],
+                         now: float) -> tuple[dict[str, str], ...]:
     """What the merchant is told, once, when the app's credentials get no token
     (app/shopify/tokens.py): carts wait until the setup is fixed."""
-    document = {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
+    document: dict[str, Any] = {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
                 "draft_order": None, "error": {"code": code, "detail": detail}, "lines": 0,
                 "customer_id": None}
     body = json.dumps({"text": _slack_escaped(_one_line(_text(document))), **document},
@@ -56,7 +64,7 @@ def credentials_messages(code, detail, settings, now):
                  for channel in channels(settings))
 
 
-def _kind(event, changes):
+def _kind(event: Event, changes: Mapping[str, object]) -> str | None:
     if changes.get("status") == EventStatus.FAILED:
         return FAILED
     if changes.get("draft_order_id") is not None and event.get("draft_order_id") is None:
@@ -64,23 +72,25 @@ def _kind(event, changes):
     return None
 
 
-def _document(kind, event, changes, settings, now):
-    draft = error = None
+def _document(kind: str, event: Event, changes: Mapping[str, object],
+              settings: Mapping[str, Any], now: float) -> dict[str, Any]:
+    draft: dict[str, object] | None = None
+    error: dict[str, object] | None = None
     if kind == DRAFT_CREATED:
-        draft_id = changes["draft_order_id"]
+        draft_id = cast(int, changes["draft_order_id"])  # a created draft's: next_state's
         invoice_url = changes.get("invoice_url")
         draft = {"id": draft_id, "name": changes.get("draft_order_name"),
                  "invoice_url": invoice_url if is_web_url(invoice_url) else None,
                  "admin_url": draft_order_admin_url(settings["SHOPIFY_BASE_URL"], draft_id)}
     else:
         error = {"code": changes.get("error_code"), "detail": changes.get("error_detail")}
-    document = {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
+    document: dict[str, Any] = {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
                 "draft_order": draft, "error": error, "lines": event["line_count"],
                 "customer_id": event["customer_id"]}
     return {"text": _slack_escaped(_one_line(_text(document))), **document}
 
 
-def _one_line(text):
+def _one_line(text: str) -> str:
     """`text` on one line, without the control and format characters (NUL,
     escape sequences, bidi overrides) a detail Shopify echoes may carry: it
     becomes a Slack message and an email's Subject."""
@@ -88,7 +98,7 @@ def _one_line(text):
                             for char in text).split())
 
 
-def _text(document):
+def _text(document: Mapping[str, Any]) -> str:
     """The message in words (made one line): a Slack message, an email's subject."""
     draft, error = document["draft_order"], document["error"]
     if draft is not None:
@@ -106,12 +116,12 @@ def _text(document):
     return f"Cart event {document['event_id']} failed: {error['code']} — {detail}"
 
 
-def _slack_escaped(text):
+def _slack_escaped(text: str) -> str:
     """`text` with Slack's three control characters escaped, so that no detail
     Shopify echoes can become a link or an @channel; `plain` undoes it."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def plain(text):
+def plain(text: str) -> str:
     """A message's text as written, for an email's subject."""
     return html.unescape(text)

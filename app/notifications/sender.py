@@ -12,8 +12,13 @@ time; one whose process dies mid-send is sent again once that lease ends
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from ..event import Event
 from ..retry import Retries, backoff
+from ..store.base import SqlStore
+from ..store.rows import Notification
 from . import channels, messages
 
 log = logging.getLogger(__name__)
@@ -25,13 +30,15 @@ POLICY = Retries(max_attempts=5)
 
 
 class Notifier:
-    def __init__(self, store, settings, clock=time.time, policy=POLICY):
+    def __init__(self, store: SqlStore, settings: Mapping[str, Any],
+                 clock: Callable[[], float] = time.time, policy: Retries = POLICY):
         self.store = store
         self.settings = settings
         self.clock = clock
         self.policy = policy
 
-    def messages(self, event, changes, now):
+    def messages(self, event: Event, changes: Mapping[str, object],
+                 now: float) -> list[dict[str, str]]:
         """What the worker's settle of `event` with `changes` queues (messages.py); none,
         rather than no settle, should building them ever fail."""
         try:
@@ -41,7 +48,7 @@ class Notifier:
                           event["id"])
             return []
 
-    def run_once(self):
+    def run_once(self) -> bool:
         """Send one due notification and record how it went; False when none is due."""
         claimed = self.store.claim_notification(self.clock(), LEASE_SECONDS)
         if claimed is None:
@@ -54,14 +61,14 @@ class Notifier:
             self.store.finish_notification(claimed, "sent")
         return True
 
-    def _send(self, claimed):
+    def _send(self, claimed: Notification) -> None:
         settings = self.settings
         if claimed["channel"] == messages.WEBHOOK:
             channels.send_webhook(settings["NOTIFY_WEBHOOK_URL"], claimed["body"])
         else:
             channels.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], claimed["body"])
 
-    def _failed(self, claimed, error):
+    def _failed(self, claimed: Notification, error: Exception) -> None:
         """Reschedule the notification, or give it up after its last attempt."""
         # A SendError's words are safe to keep; anything else is named by its type only.
         reason = str(error) if isinstance(error, channels.SendError) else type(error).__name__
@@ -75,7 +82,7 @@ class Notifier:
                                            next_attempt_at=self.clock()
                                            + backoff(attempts, self.policy))
 
-    def run_forever(self, stop):
+    def run_forever(self, stop: threading.Event) -> None:
         """Send what is due, then wait for the next due time (at most a second:
         other processes' workers queue notifications too)."""
         while not stop.is_set():
@@ -89,7 +96,7 @@ class Notifier:
             wait = IDLE_POLL_SECONDS if due is None else due - self.clock()
             stop.wait(min(max(wait, 0.001), IDLE_POLL_SECONDS))
 
-    def start(self, stop):
+    def start(self, stop: threading.Event) -> threading.Thread | None:
         """Run in a daemon thread until `stop` is set, when a channel is configured."""
         if not messages.channels(self.settings):
             return None

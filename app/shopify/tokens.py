@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeGuard
 
@@ -105,11 +105,12 @@ Notifications = Callable[[str, str, float], tuple[dict[str, str], ...]]
 
 class CredentialsStore(Protocol):
     """What ManagedToken asks of the event store (app/store/credentials.py).
-    A row is the database's, one value per column: Any."""
+    A row is the database's, one value per column: Any (a Mapping, so the
+    store's own TypedDict row, store/rows.py's Credentials, is one)."""
 
-    def credentials(self) -> dict[str, Any] | None: ...
+    def credentials(self) -> Mapping[str, Any] | None: ...
     def begin_renewal(self, client_id: str, owner: str, now: float,
-                      until: float) -> dict[str, Any] | None: ...
+                      until: float) -> Mapping[str, Any] | None: ...
     def save_token(self, owner: str | None, client_id: str, grant_kind: str, access_token: str,
                    scope: str, issued_at: float, expires_at: float | None,
                    refresh_token: str | None, refresh_expires_at: float | None, now: float,
@@ -420,7 +421,7 @@ class ManagedToken:
         except (InvalidToken, ValueError):
             return None
 
-    def _readable(self, row: dict[str, Any] | None) -> _Held | None:
+    def _readable(self, row: Mapping[str, Any] | None) -> _Held | None:
         """The stored token for this app, decrypted; None when there is none, it
         is another app's, or no key of ours opens it (a secret rotated away)."""
         if row is None or row["client_id"] != self.client_id or not row["access_token"]:
