@@ -32,6 +32,7 @@ def apply_pending(store: SqlStore, now: float, days: int, batch: int = APPLY_BAT
         report, why = read_report(row["topic"], parse_body(row["body"].encode()))
         try:
             if report is None:  # kept by a release that read webhooks otherwise
+                assert why is not None  # read_report gives one or the other
                 done += store.apply_webhook(row["id"], now, None, partial(_ignored, why))
             else:
                 done += store.apply_webhook(row["id"], now, report.find,
