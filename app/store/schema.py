@@ -1,13 +1,15 @@
 """The schema: `schema_migrations`, the table recording which migrations
 (migrations.py) were applied, and the statements that apply them; the one
-module that creates or alters tables.
+module that creates or alters tables. schema_migrations' own CREATE TABLE is
+migrations.py's (SCHEMA_MIGRATIONS_TABLE), so that `schema_sql()` there writes
+it into schema.sql, the schema as the migrations leave it, with the rest.
 """
 
 import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
+from .migrations import MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, Migration, SchemaUpgradeRequired
 from .rows import Connection
 from .shared import Statements
 
@@ -37,8 +39,7 @@ class SchemaStatements(Statements):
         with self._migrating() as conn:
             present = self._tables(conn)
             if "schema_migrations" not in present:
-                conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
-                             " applied_at DOUBLE PRECISION NOT NULL)")
+                conn.execute(SCHEMA_MIGRATIONS_TABLE)
                 if "events" in present:
                     # Made by the release before migrations existed: that schema is 1.
                     self._record(conn, 1)
