@@ -5,6 +5,15 @@ through one interface (`base.SqlStore`) with two backends: a SQLite file, the
 zero-set-up default, and PostgreSQL, which several processes on several
 machines can share. `open_store(DATABASE_URL)` picks one.
 
+The modules: migrations.py (the schema, as an ordered list of changes),
+base.py (SqlStore, composing the statements), one module of statements per
+table, each a mixin of shared.py's `Statements` (schema.py: schema_migrations
+and applying migrations; events.py: events and answers; webhooks.py:
+shopify_webhooks; notifications.py: notifications, the outbox; logins.py:
+login_failures and login_lockouts; credentials.py: shopify_credentials and
+oauth_states; retention.py: deleting old events across them), rows.py (the
+rows they return, as types), and the backends, sqlite.py and postgres.py.
+
 May import: the base modules (config, states, ids, lifecycle, retry) only.
 """
 

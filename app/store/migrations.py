@@ -9,9 +9,17 @@ other waits for the merchant's `flask --app app init-db`.
 
 Statements are written once for SQLite and PostgreSQL: `{serial}` stands for
 the one column type the two spell differently.
+
+The schema they leave, one CREATE TABLE per table with every column, is
+app/store/schema.sql, written by `schema_sql()` (tests/test_store_schema.py
+holds the two equal). After adding a migration, regenerate it with:
+
+    python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,10 @@ class SchemaUpgradeRequired(Exception):
             f"the event database needs migration {migration.version} ({migration.description}),"
             " which is not applied at start-up: run `flask --app app init-db`")
 
+
+# Made before any migration, by schema.py's `migrate`: which migrations were applied.
+SCHEMA_MIGRATIONS_TABLE = ("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                           " applied_at DOUBLE PRECISION NOT NULL)")
 
 MIGRATIONS = (
     Migration(1, "events and answers tables", (
@@ -159,3 +171,105 @@ MIGRATIONS = (
         "CREATE INDEX oauth_states_created ON oauth_states (created_at)",
     )),
 )
+
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+
+_CREATE_TABLE = re.compile(r"CREATE TABLE (\w+) \((.*)\)", re.DOTALL)
+_CREATE_INDEX = re.compile(r"CREATE (UNIQUE )?INDEX (\w+) ON (\w+) \((.*)\)", re.DOTALL)
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+) (.*)", re.DOTALL)
+_TABLE_CONSTRAINT = ("PRIMARY KEY", "UNIQUE", "FOREIGN KEY", "CHECK", "CONSTRAINT")
+
+
+@dataclass
+class _Table:
+    name: str
+    created_by: int
+    columns: dict[str, str] = field(default_factory=dict)  # name: its type and constraints
+    constraints: list[str] = field(default_factory=list)
+    added_by: dict[str, int] = field(default_factory=dict)  # a column an ALTER added: its version
+    indexes: list[str] = field(default_factory=list)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _split(body: str) -> list[str]:
+    """A CREATE TABLE's body split at its top-level commas."""
+    parts: list[str] = []
+    depth = start = 0
+    for i, char in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+    parts.append(body[start:])
+    return [_words(part) for part in parts if part.strip()]
+
+
+def _fold(migrations: tuple[Migration, ...]) -> dict[str, _Table]:
+    """The tables (with their indexes) that `migrations` leave, in the order
+    they were made: the statements this project's migrations use, read with
+    a few patterns; any other statement is an error, to be taught here."""
+    statements = [(0, SCHEMA_MIGRATIONS_TABLE)]
+    statements += [(m.version, s) for m in migrations for s in m.statements]
+    tables: dict[str, _Table] = {}
+    for version, statement in statements:
+        text = statement.strip()
+        if match := _CREATE_TABLE.fullmatch(text):
+            table = tables[match[1]] = _Table(match[1], version)
+            for part in _split(match[2]):
+                if part.upper().startswith(_TABLE_CONSTRAINT):
+                    table.constraints.append(part)
+                else:
+                    name, _, rest = part.partition(" ")
+                    table.columns[name] = rest
+        elif match := _ADD_COLUMN.fullmatch(text):
+            table = tables[match[1]]
+            table.columns[match[2]] = _words(match[3])
+            table.added_by[match[2]] = version
+        elif match := _CREATE_INDEX.fullmatch(text):
+            unique = "UNIQUE " if match[1] else ""
+            tables[match[3]].indexes.append(
+                f"CREATE {unique}INDEX {match[2]} ON {match[3]} ({_words(match[4])});")
+        else:
+            raise ValueError(f"schema_sql() cannot read migration {version}'s {text[:60]!r}:"
+                             " teach app/store/migrations.py's _fold this statement")
+    return tables
+
+
+def schema_sql(migrations: tuple[Migration, ...] = MIGRATIONS) -> str:
+    """The schema as `migrations` leave it, written for reading: each table's
+    CREATE TABLE with every column (those an ALTER added marked with its
+    migration), then its indexes. What app/store/schema.sql holds."""
+    last = max((m.version for m in migrations), default=0)
+    lines = [
+        f"-- The event store's schema as migrations 1 to {last} leave it, for reading;",
+        "-- the database is made by app/store/migrations.py, never from this file.",
+        "-- Generated: after adding a migration, regenerate it with",
+        '--   python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"',
+        "-- {serial} is an auto-numbered primary key, which each backend spells its own",
+        "-- way (SqliteStore.SERIAL, PostgresStore.SERIAL).",
+    ]
+    for table in _fold(migrations).values():
+        made = ("made before the migrations, by app/store/schema.py" if not table.created_by
+                else f"migration {table.created_by}")
+        lines += ["", f"-- {table.name}: {made}"]
+        lines.append(f"CREATE TABLE {table.name} (")
+        width = max(len(name) for name in table.columns)
+        entries = [(f"{name.ljust(width)} {rest}", table.added_by.get(name))
+                   for name, rest in table.columns.items()]
+        entries += [(constraint, None) for constraint in table.constraints]
+        for i, (entry, added_by) in enumerate(entries):
+            comma = "," if i < len(entries) - 1 else ""
+            note = "" if added_by is None else f"  -- migration {added_by}"
+            lines.append(f"    {entry}{comma}{note}")
+        lines.append(");")
+        lines += table.indexes
+    return "\n".join(lines) + "\n"
+
+
+def write_schema_sql() -> None:
+    """Write `schema_sql()` to app/store/schema.sql."""
+    SCHEMA_SQL.write_text(schema_sql(), encoding="utf-8")
