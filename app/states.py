@@ -33,8 +33,6 @@ class DraftState(StrEnum):
     DELETED = "deleted"
 
 
-FINAL = (DraftState.COMPLETED, DraftState.DELETED)  # no report changes these
-
 
 class InvoiceStatus(StrEnum):
     """The invoice email of an event's draft (events.invoice_status), when

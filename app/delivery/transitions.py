@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..event import Event
-from ..lifecycle import FINAL, INVOICE_SENT, OPEN, DraftSeen, changes_for, next_reconcile_at
+from ..lifecycle import FINAL, DraftSeen, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from ..shopify import Outcome, UntrustedLocation
 from ..shopify.answers import DraftOrder, Line
-from ..states import EventStatus
+from ..states import DraftState, EventStatus
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
     (a guest cart's cannot be: no email)."""
     changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
-               "draft_state": OPEN}
+               "draft_state": DraftState.OPEN}
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
     if "customer" not in event["payload"]["draft_order"]:
@@ -181,7 +181,7 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     exists); only transient failures try again."""
     if outcome.kind == "sent":
         return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
-                          draft_state=INVOICE_SENT)
+                          draft_state=DraftState.INVOICE_SENT)
     if outcome.kind == "seen":
         assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
@@ -204,7 +204,7 @@ def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp
     news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
     if seen.invoice_sent:
         return {**_completed(event, now, follow_up, invoice_status="sent",
-                             invoice_detail=None, draft_state=INVOICE_SENT), **news}
+                             invoice_detail=None, draft_state=DraftState.INVOICE_SENT), **news}
     if seen.state in FINAL:
         return {**_completed(event, now, follow_up, invoice_status="skipped",
                              invoice_detail=f"the draft order was {seen.state} before its "

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from ..ids import MAX_BIGINT, positive_id
-from ..lifecycle import COMPLETED, DELETED, INVOICE_SENT, OPEN, DraftSeen
+from ..lifecycle import DraftSeen
+from ..states import DraftState
 from .addresses import is_web_url
 
 MAX_RETRY_AFTER = 300.0
@@ -177,12 +178,13 @@ def draft_seen(status: Any, updated_at: Any, invoice_sent_at: Any,
     """A draft order as one read found it, or None when the read makes no sense.
     `status`: open | invoice_sent | completed, in either API's case; `order`:
     (id, name, financial status) as found, or None when the draft has none."""
-    state = status.lower() if isinstance(status, str) else None
-    if state not in (OPEN, INVOICE_SENT, COMPLETED):
+    read = status.lower() if isinstance(status, str) else None
+    if read not in (DraftState.OPEN, DraftState.INVOICE_SENT, DraftState.COMPLETED):
         return None
-    invoice_sent = invoice_sent_at is not None or state == INVOICE_SENT
-    if state == OPEN and invoice_sent:
-        state = INVOICE_SENT
+    state = DraftState(read)
+    invoice_sent = invoice_sent_at is not None or state == DraftState.INVOICE_SENT
+    if state == DraftState.OPEN and invoice_sent:
+        state = DraftState.INVOICE_SENT
     order_id = name = financial = None
     if order is not None:
         order_id, name, financial = read_order(*order) or (None, None, None)
@@ -206,4 +208,4 @@ def read_order(raw_id: Any, raw_name: Any,
     return order_id, name, financial
 
 
-DRAFT_DELETED = DraftSeen(DELETED, None)
+DRAFT_DELETED = DraftSeen(DraftState.DELETED, None)

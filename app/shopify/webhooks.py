@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from .. import lifecycle
 from ..event import Event
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
+from ..states import DraftState
 from .answers import draft_seen, read_order
 
 PATH = "/webhooks/shopify"
@@ -78,7 +79,7 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
             return None, "an order not made from a draft order"
         if event_id is None or order is None:
             return None, NOT_OURS
-        return Report(("id", event_id), lifecycle.DraftSeen(lifecycle.COMPLETED, None,
+        return Report(("id", event_id), lifecycle.DraftSeen(DraftState.COMPLETED, None,
                                                              *order)), None
     draft_id = positive_id(payload.get("id"), MAX_BIGINT)
     if draft_id is None:
@@ -86,8 +87,8 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
     if topic == DRAFT_DELETE:
         if "status" in payload:  # the topic is not signed: this is a draft's body, not {"id"}
             return None, "the body is a draft order's, not a deletion's"
-        return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(lifecycle.DELETED, None)), \
-            None
+        return Report(("draft_order_id", draft_id),
+                      lifecycle.DraftSeen(DraftState.DELETED, None)), None
     order_id = payload.get("order_id")
     seen = draft_seen(payload.get("status"), payload.get("updated_at"),
                       payload.get("invoice_sent_at"),
