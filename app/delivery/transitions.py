@@ -15,7 +15,7 @@ from ..lifecycle import FINAL, DraftSeen, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from ..shopify import Outcome, UntrustedLocation
 from ..shopify.answers import DraftOrder, Line
-from ..states import DraftState, EventStatus
+from ..states import DraftState, EventStatus, InvoiceStatus
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,10 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
     if "customer" not in event["payload"]["draft_order"]:
-        return _completed(event, now, follow_up, invoice_status="skipped",
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SKIPPED,
                           invoice_detail=GUEST_INVOICE, **changes)
     # Still active: the invoice is the next call, with attempts of its own.
-    return {**changes, "invoice_status": "pending", "failures": 0, "throttles": 0,
+    return {**changes, "invoice_status": InvoiceStatus.PENDING, "failures": 0, "throttles": 0,
             "next_attempt_at": now}
 
 
@@ -180,17 +180,17 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     have been sent: whichever way it ends, the event completes (its draft
     exists); only transient failures try again."""
     if outcome.kind == "sent":
-        return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
-                          draft_state=DraftState.INVOICE_SENT)
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
+                          invoice_detail=None, draft_state=DraftState.INVOICE_SENT)
     if outcome.kind == "seen":
         assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
     if outcome.kind == "rejected":
-        return _completed(event, now, follow_up, invoice_status="failed",
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.FAILED,
                           invoice_detail=outcome.detail)
     changes, delay, given_up = _retry(event, outcome, policy)
     if given_up is not None:
-        return _completed(event, now, follow_up, invoice_status="failed",
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.FAILED,
                           invoice_detail=given_up[1])
     if outcome.nothing_created and call_kind(event) == "invoice":
         changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
@@ -203,10 +203,10 @@ def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp
     draft ended without one, or it surely did not go: send it now."""
     news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
     if seen.invoice_sent:
-        return {**_completed(event, now, follow_up, invoice_status="sent",
+        return {**_completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
                              invoice_detail=None, draft_state=DraftState.INVOICE_SENT), **news}
     if seen.state in FINAL:
-        return {**_completed(event, now, follow_up, invoice_status="skipped",
+        return {**_completed(event, now, follow_up, invoice_status=InvoiceStatus.SKIPPED,
                              invoice_detail=f"the draft order was {seen.state} before its "
                                             f"invoice was sent"), **news}
     if event["next_attempt_at"] > event["updated_at"]:

@@ -3,11 +3,11 @@
 """
 
 from ..event import Event
-from ..states import DraftState
+from ..states import DraftState, InvoiceStatus
 from .shopper_texts import shopper_error, shopper_line
 
 # The invoice's statuses a shopper hears of (pending is no news yet).
-SHOWN_INVOICE = ("sent", "skipped", "failed")
+SHOWN_INVOICE = (InvoiceStatus.SENT, InvoiceStatus.SKIPPED, InvoiceStatus.FAILED)
 # The order's financial statuses that mean the customer paid (and kept it).
 PAID = ("paid", "partially_refunded")
 
