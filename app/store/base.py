@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, cast
 
 from ..event import Event
-from ..states import ACTIVE, SETTLED, EventStatus
+from ..states import ACTIVE, SETTLED, EventStatus, WebhookStatus
 from .credentials import CredentialStatements
 from .migrations import MIGRATIONS, Migration, SchemaUpgradeRequired
 from .rows import (
@@ -59,7 +59,9 @@ _FAILED = _literals(EventStatus.FAILED)
 _COMPLETED = _literals(EventStatus.COMPLETED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
-_PENDING = _literals("pending")  # a Shopify webhook not yet applied, a notification not sent
+# A Shopify webhook not yet applied, a notification not sent: both enums' PENDING
+# is this one word (tests/test_states.py checks).
+_PENDING = _literals(WebhookStatus.PENDING)
 
 # How a Shopify webhook's event is found: by its id, or by its draft order's.
 _WEBHOOK_KEYS = ("id", "draft_order_id")
