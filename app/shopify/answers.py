@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from ..ids import MAX_BIGINT, positive_id
 from ..lifecycle import DraftSeen
-from ..states import DraftState
+from ..states import DraftState, OutcomeKind
 from .addresses import is_web_url
 
 MAX_RETRY_AFTER = 300.0
@@ -78,9 +78,10 @@ class Outcome:
 
     kind: prepared | created | absent | pending | throttled | unavailable | rejected,
     and for a draft that exists: sent (its invoice) | seen (its state, in `seen`)
+    (app/states.py's OutcomeKind)
     """
 
-    kind: str
+    kind: OutcomeKind
     retry_after: float | None = None
     location: str | None = None
     draft_order: DraftOrder | None = None
@@ -97,13 +98,13 @@ def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = Fa
     positive integer (GraphQL quotes its `legacyResourceId`, REST does not)."""
     draft_id = positive_id(raw_id, MAX_BIGINT, quoted=quoted)
     if draft_id is None:
-        return Outcome("rejected", code="shopify_unexpected_answer",
+        return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                        detail="Shopify's draft order has no valid id.")
     if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
         name = None
     if not (is_web_url(invoice_url) and len(invoice_url) <= MAX_URL_CHARS):
         invoice_url = None
-    return Outcome("created", draft_order={"id": draft_id, "name": name,
+    return Outcome(OutcomeKind.CREATED, draft_order={"id": draft_id, "name": name,
                                            "invoice_url": invoice_url})
 
 
