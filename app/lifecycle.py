@@ -11,10 +11,9 @@ RECONCILE_DAYS after the event arrived.
 from dataclasses import dataclass
 
 from .event import Event
+from .states import DraftState
 
-OPEN, INVOICE_SENT, COMPLETED, DELETED = "open", "invoice_sent", "completed", "deleted"
-STATES = (OPEN, INVOICE_SENT, COMPLETED, DELETED)
-FINAL = (COMPLETED, DELETED)
+FINAL = (DraftState.COMPLETED, DraftState.DELETED)  # no report changes these
 
 # Seconds after the previous look (the creation, then each re-read) until the next.
 RECONCILE_DELAYS = (60, 600, 3600, 86400)
@@ -28,7 +27,7 @@ MAX_AHEAD_SECONDS = DAY
 class DraftSeen:
     """What Shopify says of a draft order at one moment."""
 
-    state: str                     # one of STATES
+    state: DraftState
     updated_at: float | None       # Shopify's updated_at, epoch seconds; None: always news
     order_id: int | None = None
     order_name: str | None = None
@@ -56,14 +55,14 @@ def changes_for(event: Event, seen: DraftSeen, now: float,
     for the order the draft became, when that is known."""
     current, last = event["draft_state"], event["draft_updated_at"]
     if current in FINAL:
-        if current == COMPLETED and seen.order_name and not event["order_name"] \
+        if current == DraftState.COMPLETED and seen.order_name and not event["order_name"] \
                 and event["order_id"] in (None, seen.order_id):
             return _order(seen)
         return None
     if seen.updated_at is not None and (last is not None and seen.updated_at <= last
                                         or seen.updated_at > now + MAX_AHEAD_SECONDS):
         return None
-    changes = {"draft_state": COMPLETED if seen.order_id is not None else seen.state,
+    changes = {"draft_state": DraftState.COMPLETED if seen.order_id is not None else seen.state,
                **_order(seen)}
     if seen.updated_at is not None:
         changes["draft_updated_at"] = seen.updated_at

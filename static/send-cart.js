@@ -44,7 +44,7 @@
   var MAX_POLL_MISSES = 5; // consecutive unanswered polls before giving up
   var FOLLOW_EVERY_MS = 5000; // reading an existing draft's state: no hurry
   var FOLLOW_LIMIT_MS = 10 * 60 * 1000;
-  // The draft states (app/lifecycle.py) in which news may still come.
+  // The draft states (app/states.py's DraftState, not final) in which news may still come.
   var DRAFT_STILL_OPEN = ["open", "invoice_sent"];
   // An event's settled statuses: app/states.py's EventStatus values, which
   // tests/test_event_status.py checks these are.

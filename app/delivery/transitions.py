@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..event import Event
-from ..lifecycle import FINAL, INVOICE_SENT, OPEN, DraftSeen, changes_for, next_reconcile_at
+from ..lifecycle import FINAL, DraftSeen, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from ..shopify import Outcome, UntrustedLocation
 from ..shopify.answers import DraftOrder, Line
-from ..states import EventStatus
+from ..states import CallKind, DraftState, EventStatus, InvoiceStatus, OutcomeKind
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class FollowUp:
 
 
 GUEST_INVOICE = "guest cart: no email to send the invoice to"
-_INVOICE_KINDS = ("invoice", "invoice_check")
+_INVOICE_KINDS = (CallKind.INVOICE, CallKind.INVOICE_CHECK)
 
 # The event columns to change, as store.settle takes them (`**changes`): its
 # `answer` and `notifications` are passed before them, so mypy knows no column is one.
@@ -61,18 +61,19 @@ def _failed(code: str | None, detail: str | None, lines: Iterable[Line] = ()) ->
     return changes
 
 
-def call_kind(event: Event, needs_preparation: bool = False) -> str:
+def call_kind(event: Event, needs_preparation: bool = False) -> CallKind:
     """Which Shopify call the event needs next: poll, lookup, prepare or post;
     once its draft exists, the invoice (invoice_check first when a send may have
     left). `needs_preparation`: whether the backend reads something before
     drafting this payload; once prepared, the findings are kept with the event."""
     if event["draft_order_id"] is not None:
-        return "invoice_check" if event["invoice_maybe_sent"] else "invoice"
+        return CallKind.INVOICE_CHECK if event["invoice_maybe_sent"] else CallKind.INVOICE
     if event["poll_url"]:
-        return "poll"
+        return CallKind.POLL
     if event["maybe_posted"]:
-        return "lookup"
-    return "prepare" if needs_preparation and event["prepared"] is None else "post"
+        return CallKind.LOOKUP
+    return CallKind.PREPARE if needs_preparation and event["prepared"] is None \
+        else CallKind.POST
 
 
 def next_state(event: Event, outcome: Outcome, now: float, policy: Policy,
@@ -82,7 +83,7 @@ def next_state(event: Event, outcome: Outcome, now: float, policy: Policy,
     if kind in _INVOICE_KINDS:
         return _invoice_transition(event, outcome, now, policy, follow_up)
     changes = _transition(event, outcome, now, policy, trusted_url, follow_up)
-    if outcome.nothing_created and kind == "post":  # or a preparation
+    if outcome.nothing_created and kind == CallKind.POST:  # or a preparation
         changes["maybe_posted"] = 0  # no lookup needed before the next POST
     return changes
 
@@ -99,39 +100,39 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
     (a guest cart's cannot be: no email)."""
     changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
-               "draft_state": OPEN}
+               "draft_state": DraftState.OPEN}
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
     if "customer" not in event["payload"]["draft_order"]:
-        return _completed(event, now, follow_up, invoice_status="skipped",
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SKIPPED,
                           invoice_detail=GUEST_INVOICE, **changes)
     # Still active: the invoice is the next call, with attempts of its own.
-    return {**changes, "invoice_status": "pending", "failures": 0, "throttles": 0,
+    return {**changes, "invoice_status": InvoiceStatus.PENDING, "failures": 0, "throttles": 0,
             "next_attempt_at": now}
 
 
 def _transition(event: Event, outcome: Outcome, now: float, policy: Policy,
                 trusted_url: Callable[[str], str], follow_up: FollowUp) -> Changes:
-    if outcome.kind == "created":
+    if outcome.kind == OutcomeKind.CREATED:
         assert outcome.draft_order is not None  # a created draft's: answers.created_draft
         return _created(event, outcome.draft_order, now, follow_up)
-    if outcome.kind == "rejected":
+    if outcome.kind == OutcomeKind.REJECTED:
         return _failed(outcome.code, outcome.detail, outcome.lines)
 
     changes: Changes = {"throttles": 0}  # 429s count only in a row
     deadline = event["poll_deadline"]
-    if outcome.kind == "prepared":  # post at once, with what the reading found
+    if outcome.kind == OutcomeKind.PREPARED:  # post at once, with what the reading found
         changes["prepared"] = outcome.prepared
         delay = 0.0
-    elif outcome.kind == "absent" and event["next_attempt_at"] > event["updated_at"]:
+    elif outcome.kind == OutcomeKind.ABSENT and event["next_attempt_at"] > event["updated_at"]:
         # Taken over from a worker that died with its POST out: the list was read
         # (after the claim, which stamps updated_at) before that POST's answer was
         # due, so the draft may still be in the making. Look again once it is due.
         delay = event["next_attempt_at"] - now
-    elif outcome.kind == "absent":  # the lookup found no draft: safe to post
+    elif outcome.kind == OutcomeKind.ABSENT:  # the lookup found no draft: safe to post
         changes["maybe_posted"] = 0
         delay = 0.0
-    elif outcome.kind == "pending":
+    elif outcome.kind == OutcomeKind.PENDING:
         assert outcome.location is not None and outcome.retry_after is not None  # a 202's
         try:
             changes["poll_url"] = trusted_url(outcome.location)
@@ -145,7 +146,7 @@ def _transition(event: Event, outcome: Outcome, now: float, policy: Policy,
         if given_up is not None:
             return _failed(*given_up)
         changes.update(counted)
-        if outcome.kind == "unavailable" and call_kind(event) == "post":
+        if outcome.kind == OutcomeKind.UNAVAILABLE and call_kind(event) == CallKind.POST:
             delay = max(delay, policy.lookup_lag)  # the draft may exist: the lookup comes next
 
     if deadline is not None and now + delay > deadline:
@@ -160,7 +161,7 @@ def _retry(event: Event, outcome: Outcome, policy: Policy) -> Retry:
     """A throttled or unavailable call, tried again: (the counts to store, the
     delay, None), or (.., .., (code, detail)) once it has failed too often. 429s
     count only in a row (up to max_throttles); other failures up to max_attempts."""
-    if outcome.kind == "throttled":
+    if outcome.kind == OutcomeKind.THROTTLED:
         throttles = event["throttles"] + 1
         if throttles >= policy.max_throttles:
             return {}, 0.0, ("shopify_throttled", f"Shopify answered 429 (rate limited) "
@@ -179,20 +180,20 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     """After the invoice's send, or the re-read of a draft whose invoice may
     have been sent: whichever way it ends, the event completes (its draft
     exists); only transient failures try again."""
-    if outcome.kind == "sent":
-        return _completed(event, now, follow_up, invoice_status="sent", invoice_detail=None,
-                          draft_state=INVOICE_SENT)
-    if outcome.kind == "seen":
+    if outcome.kind == OutcomeKind.SENT:
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
+                          invoice_detail=None, draft_state=DraftState.INVOICE_SENT)
+    if outcome.kind == OutcomeKind.SEEN:
         assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
-    if outcome.kind == "rejected":
-        return _completed(event, now, follow_up, invoice_status="failed",
+    if outcome.kind == OutcomeKind.REJECTED:
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.FAILED,
                           invoice_detail=outcome.detail)
     changes, delay, given_up = _retry(event, outcome, policy)
     if given_up is not None:
-        return _completed(event, now, follow_up, invoice_status="failed",
+        return _completed(event, now, follow_up, invoice_status=InvoiceStatus.FAILED,
                           invoice_detail=given_up[1])
-    if outcome.nothing_created and call_kind(event) == "invoice":
+    if outcome.nothing_created and call_kind(event) == CallKind.INVOICE:
         changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
     changes["next_attempt_at"] = now + delay
     return changes
@@ -203,10 +204,10 @@ def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp
     draft ended without one, or it surely did not go: send it now."""
     news = changes_for(event, seen, now, follow_up.reconcile_days) or {}
     if seen.invoice_sent:
-        return {**_completed(event, now, follow_up, invoice_status="sent",
-                             invoice_detail=None, draft_state=INVOICE_SENT), **news}
+        return {**_completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
+                             invoice_detail=None, draft_state=DraftState.INVOICE_SENT), **news}
     if seen.state in FINAL:
-        return {**_completed(event, now, follow_up, invoice_status="skipped",
+        return {**_completed(event, now, follow_up, invoice_status=InvoiceStatus.SKIPPED,
                              invoice_detail=f"the draft order was {seen.state} before its "
                                             f"invoice was sent"), **news}
     if event["next_attempt_at"] > event["updated_at"]:
@@ -220,7 +221,7 @@ def reconcile_state(event: Event, outcome: Outcome, now: float, days: int) -> Ch
     """The columns a re-read of a completed event's draft changes: its news
     (lifecycle.changes_for), one more look, and when the next look is due (none
     once the draft is final). A read that failed only moves the next look on."""
-    if outcome.kind != "seen":
+    if outcome.kind != OutcomeKind.SEEN:
         return {"reconcile_at": next_reconcile_at(event["created_at"], event["reconcile_count"],
                                                   now, days)}
     assert outcome.seen is not None  # a re-read's (kind "seen")

@@ -8,7 +8,8 @@ import logging
 from functools import partial
 
 from ..event import Event
-from ..shopify.webhooks import IGNORED, judge, parse_body, read_report
+from ..shopify.webhooks import judge, parse_body, read_report
+from ..states import WebhookStatus
 from ..store.base import Judgement, SqlStore
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ APPLY_BATCH = 100  # webhooks applied per pass of the worker
 
 
 def _ignored(why: str, event: Event | None) -> Judgement:
-    return IGNORED, why, None
+    return WebhookStatus.IGNORED, why, None
 
 
 def apply_pending(store: SqlStore, now: float, days: int, batch: int = APPLY_BATCH) -> int:

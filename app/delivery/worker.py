@@ -43,6 +43,7 @@ from ..event import Event
 from ..notifications.sender import Notifier
 from ..shopify import Answer, Outcome, ShopifyBackend
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
+from ..states import CallKind, OutcomeKind
 from ..store.base import SqlStore
 from .maintenance import Pruning
 from .transitions import Changes, FollowUp, Policy, call_kind, next_state, reconcile_state
@@ -113,13 +114,14 @@ class Worker(Pruning):
             work(event)
         except TokenUnavailable as error:
             log.warning("event %s: no access token: %s", event["id"], error)
-            failed(event, Outcome("unavailable", detail=str(error), nothing_created=True))
+            failed(event, Outcome(OutcomeKind.UNAVAILABLE, detail=str(error), nothing_created=True))
         except CredentialsUnavailable as problem:
             waits(event, problem)
         except Exception as error:
             log.exception("event %s: %s failed", event["id"], work.__name__.strip("_"))
-            failed(event, Outcome("unavailable", detail=f"The answer could not be handled "
-                                                        f"({type(error).__name__})."))
+            failed(event, Outcome(OutcomeKind.UNAVAILABLE,
+                                  detail=f"The answer could not be handled "
+                                         f"({type(error).__name__})."))
         finally:
             self._held = None
 
@@ -169,20 +171,20 @@ class Worker(Pruning):
         client, follow_up = self.client, self.follow_up
         kind = call_kind(event, client.needs_preparation(event["payload"]))
         draft_id, poll_url = event["draft_order_id"], event["poll_url"]
-        if kind == "invoice_check":
+        if kind == CallKind.INVOICE_CHECK:
             assert draft_id is not None  # the invoice kinds are a draft's
             return client.read_draft(draft_id)
-        if kind == "invoice":
+        if kind == CallKind.INVOICE:
             assert draft_id is not None
             return client.send_invoice(draft_id, follow_up.invoice_subject,
                                        follow_up.invoice_message,
                                        self._ready(event, self.store.mark_invoicing))
-        if kind == "poll":
-            assert poll_url is not None  # call_kind's "poll" is a poll_url's
+        if kind == CallKind.POLL:
+            assert poll_url is not None  # call_kind's POLL is a poll_url's
             return client.poll(poll_url)
-        if kind == "lookup":
+        if kind == CallKind.LOOKUP:
             return client.lookup(event["id"], event["created_at"] - LOOKUP_MARGIN_SECONDS)
-        if kind == "prepare":
+        if kind == CallKind.PREPARE:
             return client.prepare(event["payload"])
         return client.create(event["payload"], event["prepared"],
                              self._ready(event, self.store.mark_posting))

@@ -17,12 +17,12 @@ from ..config import webhook_secrets
 from ..shopify import shop_domain
 from ..shopify.webhooks import (
     PATH,
-    PENDING,
     essentials,
     parse_body,
     receipt,
     signature_valid,
 )
+from ..states import WebhookStatus
 from ..store.base import SqlStore
 from .body import body_bytes
 from .errors import ApiError
@@ -74,6 +74,6 @@ def receive() -> Response:
     if not store.add_webhook(webhook_id, _header("X-Shopify-Event-Id"), topic, sender,
                              time.time(), body, status, note):
         return jsonify(duplicate=True)
-    if status == PENDING:
+    if status == WebhookStatus.PENDING:
         current_app.extensions["worker"].notify()
     return jsonify(received=True)

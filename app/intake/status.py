@@ -2,12 +2,12 @@
 `GET /events/<token>` (app/intake/routes.py).
 """
 
-from .. import lifecycle
 from ..event import Event
+from ..states import DraftState, InvoiceStatus
 from .shopper_texts import shopper_error, shopper_line
 
 # The invoice's statuses a shopper hears of (pending is no news yet).
-SHOWN_INVOICE = ("sent", "skipped", "failed")
+SHOWN_INVOICE = (InvoiceStatus.SENT, InvoiceStatus.SKIPPED, InvoiceStatus.FAILED)
 # The order's financial statuses that mean the customer paid (and kept it).
 PAID = ("paid", "partially_refunded")
 
@@ -27,7 +27,7 @@ def status_document(event: Event) -> dict[str, object]:
     if event["draft_order_id"] is not None:
         draft = {"id": event["draft_order_id"], "name": event["draft_order_name"],
                  "invoice_url": event["invoice_url"],
-                 "state": event.get("draft_state") or lifecycle.OPEN,
+                 "state": event.get("draft_state") or DraftState.OPEN,
                  "invoice": invoice if invoice in SHOWN_INVOICE else None}
     if event.get("order_id") is not None:
         order = {"name": event.get("order_name"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..event import Event
 from ..retry import Retries, backoff
+from ..states import NotificationStatus
 from ..store.base import SqlStore
 from ..store.rows import Notification
 from . import channels, messages
@@ -58,7 +59,7 @@ class Notifier:
         except Exception as error:
             self._failed(claimed, error)
         else:
-            self.store.finish_notification(claimed, "sent")
+            self.store.finish_notification(claimed, NotificationStatus.SENT)
         return True
 
     def _send(self, claimed: Notification) -> None:
@@ -76,10 +77,11 @@ class Notifier:
         log.warning("event %s: %s notification, attempt %d: %s", claimed["event_id"],
                     claimed["channel"], attempts, reason)
         if attempts >= self.policy.max_attempts:
-            self.store.finish_notification(claimed, "failed", last_error=reason)
+            self.store.finish_notification(claimed, NotificationStatus.FAILED,
+                                           last_error=reason)
         else:
-            self.store.finish_notification(claimed, "pending", last_error=reason,
-                                           next_attempt_at=self.clock()
+            self.store.finish_notification(claimed, NotificationStatus.PENDING,
+                                           last_error=reason, next_attempt_at=self.clock()
                                            + backoff(attempts, self.policy))
 
     def run_forever(self, stop: threading.Event) -> None:

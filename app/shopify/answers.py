@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from ..ids import MAX_BIGINT, positive_id
-from ..lifecycle import COMPLETED, DELETED, INVOICE_SENT, OPEN, DraftSeen
+from ..lifecycle import DraftSeen
+from ..states import DraftState, OutcomeKind
 from .addresses import is_web_url
 
 MAX_RETRY_AFTER = 300.0
@@ -77,9 +78,10 @@ class Outcome:
 
     kind: prepared | created | absent | pending | throttled | unavailable | rejected,
     and for a draft that exists: sent (its invoice) | seen (its state, in `seen`)
+    (app/states.py's OutcomeKind)
     """
 
-    kind: str
+    kind: OutcomeKind
     retry_after: float | None = None
     location: str | None = None
     draft_order: DraftOrder | None = None
@@ -96,13 +98,13 @@ def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = Fa
     positive integer (GraphQL quotes its `legacyResourceId`, REST does not)."""
     draft_id = positive_id(raw_id, MAX_BIGINT, quoted=quoted)
     if draft_id is None:
-        return Outcome("rejected", code="shopify_unexpected_answer",
+        return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                        detail="Shopify's draft order has no valid id.")
     if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
         name = None
     if not (is_web_url(invoice_url) and len(invoice_url) <= MAX_URL_CHARS):
         invoice_url = None
-    return Outcome("created", draft_order={"id": draft_id, "name": name,
+    return Outcome(OutcomeKind.CREATED, draft_order={"id": draft_id, "name": name,
                                            "invoice_url": invoice_url})
 
 
@@ -177,12 +179,13 @@ def draft_seen(status: Any, updated_at: Any, invoice_sent_at: Any,
     """A draft order as one read found it, or None when the read makes no sense.
     `status`: open | invoice_sent | completed, in either API's case; `order`:
     (id, name, financial status) as found, or None when the draft has none."""
-    state = status.lower() if isinstance(status, str) else None
-    if state not in (OPEN, INVOICE_SENT, COMPLETED):
+    read = status.lower() if isinstance(status, str) else None
+    if read not in (DraftState.OPEN, DraftState.INVOICE_SENT, DraftState.COMPLETED):
         return None
-    invoice_sent = invoice_sent_at is not None or state == INVOICE_SENT
-    if state == OPEN and invoice_sent:
-        state = INVOICE_SENT
+    state = DraftState(read)
+    invoice_sent = invoice_sent_at is not None or state == DraftState.INVOICE_SENT
+    if state == DraftState.OPEN and invoice_sent:
+        state = DraftState.INVOICE_SENT
     order_id = name = financial = None
     if order is not None:
         order_id, name, financial = read_order(*order) or (None, None, None)
@@ -206,4 +209,4 @@ def read_order(raw_id: Any, raw_name: Any,
     return order_id, name, financial
 
 
-DRAFT_DELETED = DraftSeen(DELETED, None)
+DRAFT_DELETED = DraftSeen(DraftState.DELETED, None)

@@ -23,6 +23,7 @@ import requests
 
 from ..config import BY_NAME, stock_check
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
+from ..states import OutcomeKind
 from .addresses import admin_api_url
 from .answers import (
     DRAFT_DELETED,
@@ -256,7 +257,7 @@ def _read(answer: Answer,
     if answer.status != 200:
         if answer.status is None or answer.status >= 400:
             return None, classify_status(answer, needed)
-        return None, Outcome("rejected", code="shopify_unexpected_answer",
+        return None, Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                              detail=f"Shopify answered {answer.status} to a GraphQL request.")
     parsed = answer.json
     if not isinstance(parsed, dict):
@@ -283,20 +284,20 @@ def _error_outcome(parsed: dict[str, Any], errors: list[dict[str, Any]], data: A
                    needed: tuple[str, ...]) -> Outcome:
     seconds = throttled_seconds(parsed)
     if seconds is not None:
-        return Outcome("throttled", retry_after=seconds, nothing_created=True)
+        return Outcome(OutcomeKind.THROTTLED, retry_after=seconds, nothing_created=True)
     denied = [error for error in errors if _code(error) == "ACCESS_DENIED"]
     if denied:  # named by us: Shopify's message may name no scope
-        return Outcome("rejected", code="shopify_access_denied", nothing_created=True,
+        return Outcome(OutcomeKind.REJECTED, code="shopify_access_denied", nothing_created=True,
                        detail=lacking(needed, _denial_said(denied[0])))
     messages = "; ".join(_text(error.get("message"), MAX_DETAIL_CHARS, "(no message)")
                          for error in errors)
     # Without data the document never ran (a syntax or validation error).
-    return Outcome("rejected", code="shopify_graphql_error", nothing_created=data is None,
+    return Outcome(OutcomeKind.REJECTED, code="shopify_graphql_error", nothing_created=data is None,
                    detail=f"Shopify refused the request: {messages[:MAX_DETAIL_CHARS]}")
 
 
 def _unreadable(what: str) -> Outcome:
-    return Outcome("unavailable", detail=f"Shopify's answer held no readable {what}.")
+    return Outcome(OutcomeKind.UNAVAILABLE, detail=f"Shopify's answer held no readable {what}.")
 
 
 def _created(draft: dict[str, Any]) -> Outcome:
@@ -344,7 +345,7 @@ def user_errors_outcome(errors: list[Any], payload: Mapping[str, Any],
                            "code": "rejected_by_shopify", "detail": message}
     detail = "Shopify rejected the draft order"
     detail += f": {'; '.join(others)}" if others else "; the lines say why."
-    return Outcome("rejected", code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
+    return Outcome(OutcomeKind.REJECTED, code="shopify_rejected", detail=detail[:MAX_DETAIL_CHARS],
                    lines=tuple(lines.values()), nothing_created=True)
 
 
@@ -399,7 +400,7 @@ def classify_lookup(answer: Answer, event_id: str) -> Outcome:
             return _created(node)
     # Only the event's drafts carry its tag: one unread may be the event's.
     return _unreadable("custom attributes of a tagged draft") if None in carried \
-        else Outcome("absent")
+        else Outcome(OutcomeKind.ABSENT)
 
 
 def classify_invoice(answer: Answer) -> Outcome:
@@ -413,9 +414,9 @@ def classify_invoice(answer: Answer) -> Outcome:
     if isinstance(errors, list) and errors:
         messages = "; ".join(_text(error.get("message") if isinstance(error, dict) else None,
                                    MAX_DETAIL_CHARS, "(no message)") for error in errors)
-        return Outcome("rejected", code="invoice_rejected", nothing_created=True,
+        return Outcome(OutcomeKind.REJECTED, code="invoice_rejected", nothing_created=True,
                        detail=f"Shopify did not send the invoice: {messages}"[:MAX_DETAIL_CHARS])
-    return Outcome("sent")
+    return Outcome(OutcomeKind.SENT)
 
 
 def classify_draft(answer: Answer) -> Outcome:
@@ -427,7 +428,7 @@ def classify_draft(answer: Answer) -> Outcome:
         return _unreadable("draft order")
     draft = data["draftOrder"]
     if draft is None:
-        return Outcome("seen", seen=DRAFT_DELETED)
+        return Outcome(OutcomeKind.SEEN, seen=DRAFT_DELETED)
     if not isinstance(draft, dict):
         return _unreadable("draft order")
     order = draft.get("order")
@@ -437,7 +438,7 @@ def classify_draft(answer: Answer) -> Outcome:
                       None if order is None else (order.get("legacyResourceId"),
                                                   order.get("name"),
                                                   order.get("displayFinancialStatus")))
-    return _unreadable("draft order") if seen is None else Outcome("seen", seen=seen)
+    return _unreadable("draft order") if seen is None else Outcome(OutcomeKind.SEEN, seen=seen)
 
 
 # --- Preparing: the stock and availability policy, and the B2B company contact. ---
@@ -543,8 +544,8 @@ def purchasing_company(data: dict[str, Any],
 
 
 def _blocked(lines: list[Line], detail: str) -> Outcome:
-    return Outcome("rejected", code="items_unavailable", detail=detail, lines=tuple(lines),
-                   nothing_created=True)
+    return Outcome(OutcomeKind.REJECTED, code="items_unavailable", detail=detail,
+                   lines=tuple(lines), nothing_created=True)
 
 
 def classify_preparation(answer: Answer, payload: Mapping[str, Any],
@@ -572,11 +573,11 @@ def classify_preparation(answer: Answer, payload: Mapping[str, Any],
     if company is not None:
         found = purchasing_company(data, company)
         if found is None:
-            return Outcome("rejected", code="b2b_contact_not_found", nothing_created=True,
+            return Outcome(OutcomeKind.REJECTED, code="b2b_contact_not_found", nothing_created=True,
                            detail="The customer is no contact of the signed company location's "
                                   "company in Shopify.")
         prepared["purchasing_company"] = found
-    return Outcome("prepared", prepared=prepared)
+    return Outcome(OutcomeKind.PREPARED, prepared=prepared)
 
 
 class GraphQLClient:

@@ -18,6 +18,7 @@ import requests
 from requests.utils import parse_header_links
 
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
+from ..states import OutcomeKind
 from .addresses import admin_api_url, admin_url
 from .answers import (
     DRAFT_DELETED,
@@ -137,7 +138,7 @@ class RestClient:
         needs the read_orders scope)."""
         answer = self.get(self.api_url(f"draft_orders/{draft_id}.json"))
         if answer.status == 404:
-            return answer, Outcome("seen", seen=DRAFT_DELETED)
+            return answer, Outcome(OutcomeKind.SEEN, seen=DRAFT_DELETED)
         if answer.status != 200:
             return answer, classify(answer)
         draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
@@ -156,7 +157,7 @@ class RestClient:
             order = read
         seen = draft_seen(draft.get("status"), draft.get("updated_at"),
                           draft.get("invoice_sent_at"), order)
-        return answer, _unreadable_draft() if seen is None else Outcome("seen", seen=seen)
+        return answer, _unreadable_draft() if seen is None else Outcome(OutcomeKind.SEEN, seen=seen)
 
     def _order(self, order_id: int) -> tuple[Answer, tuple[int, Any, Any] | Outcome]:
         """(answer, (id, name, financial status)) of the order a draft became, its
@@ -169,7 +170,7 @@ class RestClient:
                 return answer, _unreadable_draft()
             return answer, (order_id, found.get("name"), found.get("financial_status"))
         outcome = classify(answer)
-        refused = outcome.kind == "rejected" and outcome.nothing_created  # a 4xx
+        refused = outcome.kind == OutcomeKind.REJECTED and outcome.nothing_created  # a 4xx
         return answer, (order_id, None, None) if refused else outcome
 
     def read_shop_and_scopes(self) -> tuple[Answer, dict[str, str | None] | None,
@@ -241,7 +242,8 @@ def _retry_after(answer: Answer, default: float) -> float:
 
 
 def _unreadable_draft() -> Outcome:
-    return Outcome("unavailable", detail="Shopify's draft order (or its order) was unreadable.")
+    return Outcome(OutcomeKind.UNAVAILABLE,
+                   detail="Shopify's draft order (or its order) was unreadable.")
 
 
 def _errors_text(parsed: Any) -> str:
@@ -280,30 +282,33 @@ def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
     method and URL make, app/shopify/scopes.py)."""
     status = answer.status
     if status is None:
-        return Outcome("unavailable", detail=f"Shopify did not answer: {answer.body}")
+        return Outcome(OutcomeKind.UNAVAILABLE, detail=f"Shopify did not answer: {answer.body}")
     if status in (200, 201):
         draft = answer.json.get("draft_order") if isinstance(answer.json, dict) else None
         if not isinstance(draft, dict):
-            return Outcome("rejected", code="shopify_unexpected_answer",
+            return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                            detail=f"Shopify answered {status} without a draft order.")
         return _created(draft)
     if status == 202:
         location = answer.headers.get("Location")
         if not location:
-            return Outcome("rejected", code="shopify_unexpected_answer",
+            return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                            detail="Shopify answered 202 without a Location to poll.")
-        return Outcome("pending", location=location, retry_after=_retry_after(answer, 1.0))
+        return Outcome(OutcomeKind.PENDING, location=location,
+                       retry_after=_retry_after(answer, 1.0))
     if status == 429:
-        return Outcome("throttled", retry_after=_retry_after(answer, 2.0), nothing_created=True)
+        return Outcome(OutcomeKind.THROTTLED, retry_after=_retry_after(answer, 2.0),
+                       nothing_created=True)
     if status >= 500:
-        return Outcome("unavailable", detail=f"Shopify answered {status}.")
+        return Outcome(OutcomeKind.UNAVAILABLE, detail=f"Shopify answered {status}.")
     code, detail = _REJECTIONS.get(status, (f"shopify_{status}", f"Shopify answered {status}."))
     if status == 403:
         needed = rest_scopes(answer.method, answer.url) if needed is None else needed
         detail = lacking(needed, _errors_text(answer.json))
     elif detail is not None:  # as every other rejection's is
         detail = _with_errors(detail, answer.json)
-    return Outcome("rejected", code=code, detail=detail, nothing_created=400 <= status < 500)
+    return Outcome(OutcomeKind.REJECTED, code=code, detail=detail,
+                   nothing_created=400 <= status < 500)
 
 
 def _with_errors(detail: str, parsed: Any) -> str:
@@ -315,12 +320,12 @@ def classify_invoice(answer: Answer) -> Outcome:
     """Read send_invoice's answer: sent (201 or 200), refused (422: e.g. the
     customer has no email), or as any other call's answer."""
     if answer.status in (200, 201):
-        return Outcome("sent")
+        return Outcome(OutcomeKind.SENT)
     if answer.status == 422:
-        return Outcome("rejected", code="invoice_rejected", nothing_created=True,
+        return Outcome(OutcomeKind.REJECTED, code="invoice_rejected", nothing_created=True,
                        detail=_with_errors("Shopify did not send the invoice.", answer.json))
     if answer.status is not None and answer.status < 400:
-        return Outcome("rejected", code="shopify_unexpected_answer",
+        return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                        detail=f"Shopify answered {answer.status} to sending the invoice.")
     return classify(answer)
 
@@ -331,7 +336,8 @@ def classify_lookup(answer: Answer, draft: dict[str, Any] | None) -> Outcome:
         return _created(draft)
     if answer.status == 200 and _listed(answer) is None:
         # Only a list proves there is no draft; a garbled page may pass.
-        return Outcome("unavailable", detail="Shopify's list of draft orders was unreadable.")
+        return Outcome(OutcomeKind.UNAVAILABLE,
+                       detail="Shopify's list of draft orders was unreadable.")
     if answer.status == 200:
-        return Outcome("absent")
+        return Outcome(OutcomeKind.ABSENT)
     return classify(answer)

@@ -22,13 +22,13 @@ from typing import Any, NamedTuple
 from .. import lifecycle
 from ..event import Event
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
+from ..states import DraftState, WebhookStatus
 from .answers import draft_seen, read_order
 
 PATH = "/webhooks/shopify"
 DRAFT_UPDATE, DRAFT_DELETE, ORDER_CREATE = \
     "draft_orders/update", "draft_orders/delete", "orders/create"
 TOPICS = (DRAFT_UPDATE, DRAFT_DELETE, ORDER_CREATE)
-PENDING, APPLIED, IGNORED = "pending", "applied", "ignored"
 
 MAX_MARKER_CHARS = 255  # an event id is 36
 
@@ -78,7 +78,7 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
             return None, "an order not made from a draft order"
         if event_id is None or order is None:
             return None, NOT_OURS
-        return Report(("id", event_id), lifecycle.DraftSeen(lifecycle.COMPLETED, None,
+        return Report(("id", event_id), lifecycle.DraftSeen(DraftState.COMPLETED, None,
                                                              *order)), None
     draft_id = positive_id(payload.get("id"), MAX_BIGINT)
     if draft_id is None:
@@ -86,8 +86,8 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
     if topic == DRAFT_DELETE:
         if "status" in payload:  # the topic is not signed: this is a draft's body, not {"id"}
             return None, "the body is a draft order's, not a deletion's"
-        return Report(("draft_order_id", draft_id), lifecycle.DraftSeen(lifecycle.DELETED, None)), \
-            None
+        return Report(("draft_order_id", draft_id),
+                      lifecycle.DraftSeen(DraftState.DELETED, None)), None
     order_id = payload.get("order_id")
     seen = draft_seen(payload.get("status"), payload.get("updated_at"),
                       payload.get("invoice_sent_at"),
@@ -108,16 +108,18 @@ def essentials(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def receipt(topic: str, sender: str | None, shop: str,
-            payload: Any) -> tuple[str, str | None]:
+            payload: Any) -> tuple[WebhookStatus, str | None]:
     """(status, note) a webhook is kept with: pending, or ignored and why.
     `sender`: X-Shopify-Shop-Domain; `shop`: the configured shop's host, which
     must send it when it is a Shopify shop (a local simulator is any host)."""
     if topic not in TOPICS:
-        return IGNORED, "a topic this service does not follow"
+        return WebhookStatus.IGNORED, "a topic this service does not follow"
     if shop.endswith(".myshopify.com") and (sender or "").lower() != shop:
-        return IGNORED, "sent for another shop"
+        return WebhookStatus.IGNORED, "sent for another shop"
     report, why = read_report(topic, payload)
-    return (PENDING, None) if report is not None else (IGNORED, why)
+    if report is None:
+        return WebhookStatus.IGNORED, why
+    return WebhookStatus.PENDING, None
 
 
 def parse_body(raw: bytes) -> Any:
@@ -129,15 +131,16 @@ def parse_body(raw: bytes) -> Any:
 
 
 def judge(event: Event | None, report: Report, now: float,
-          days: int) -> tuple[str, str | None, dict[str, object] | None]:
+          days: int) -> tuple[WebhookStatus, str | None, dict[str, object] | None]:
     """(status, note, event columns to change) for a webhook about `event`
     (None: no event has its draft or marker)."""
     if event is None or event["draft_order_id"] is None:
-        return IGNORED, NOT_OURS, None
+        return WebhookStatus.IGNORED, NOT_OURS, None
     changes = lifecycle.changes_for(event, report.seen, now, days)
     if changes is None:
         if event["draft_state"] in lifecycle.FINAL:
-            return IGNORED, "already final", None
+            return WebhookStatus.IGNORED, "already final", None
         ahead = (report.seen.updated_at or 0) > now + lifecycle.MAX_AHEAD_SECONDS
-        return IGNORED, "dated ahead of this server's clock" if ahead else "out of order", None
-    return APPLIED, None, changes
+        return (WebhookStatus.IGNORED,
+                "dated ahead of this server's clock" if ahead else "out of order", None)
+    return WebhookStatus.APPLIED, None, changes

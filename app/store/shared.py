@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..event import Event
-from ..states import ACTIVE, SETTLED, EventStatus
+from ..states import ACTIVE, SETTLED, EventStatus, WebhookStatus
 from .rows import Connection
 
 # `Any` below is JSON (a payload) or a row as the database driver hands it over.
@@ -47,7 +47,9 @@ _FAILED = _literals(EventStatus.FAILED)
 _COMPLETED = _literals(EventStatus.COMPLETED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
-_PENDING = _literals("pending")  # a Shopify webhook not yet applied, a notification not sent
+# A Shopify webhook not yet applied, a notification not sent: both enums' PENDING
+# is this one word (tests/test_states.py checks).
+_PENDING = _literals(WebhookStatus.PENDING)
 
 
 def _lock_ids(keys: Iterable[str]) -> list[int]:
