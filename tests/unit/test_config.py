@@ -18,7 +18,7 @@ from app.config import (
     stock_check,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 
 REQUIRED = {"SHOPIFY_SHOP": "my-store.myshopify.com", "SHOPIFY_ACCESS_TOKEN": "shpat_x",

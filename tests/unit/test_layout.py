@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-APP = Path(__file__).resolve().parent.parent / "app"
+APP = Path(__file__).resolve().parent.parent.parent / "app"
 
 BASE = {"config", "states", "ids", "lifecycle", "retry", "assets", "event"}
 ENTRY = {"serve", "wsgi"}
@@ -60,7 +60,7 @@ def layer(name):
         return "entry"
     if top in PACKAGES:
         return top
-    raise AssertionError(f"{name}: app/{top} belongs to no layer; add it to tests/test_layout.py")
+    raise AssertionError(f"{name}: app/{top} belongs to no layer; add it to tests/unit/test_layout.py")
 
 
 def is_module(name, root=APP):

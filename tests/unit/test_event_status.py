@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.states import ACTIVE, SETTLED, EventStatus
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 SEND_CART = (ROOT / "static" / "send-cart.js").read_text(encoding="utf-8")
 
 

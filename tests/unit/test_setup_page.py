@@ -120,7 +120,7 @@ def test_snippet_loads_the_script_from_the_receiver():
 
 
 def test_the_storefront_doc_shows_the_snippet_verbatim():
-    storefront = Path(__file__).resolve().parent.parent / "docs" / "storefront.md"
+    storefront = Path(__file__).resolve().parent.parent.parent / "docs" / "storefront.md"
     assert SNIPPET_PATH.read_text(encoding="utf-8") in storefront.read_text(encoding="utf-8")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from app.store import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = {path.name: path.read_text(encoding="utf-8")
         for path in sorted((ROOT / "docs").glob("*.md"))}

@@ -19,7 +19,7 @@ from app.shopify.scopes import (
 )
 from app.shopify.webhooks import TOPICS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DEFAULT_MARKER = "<!-- required scopes: default settings -->"
 

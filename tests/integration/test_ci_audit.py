@@ -11,7 +11,7 @@ from servers import free_port, serve
 
 pytest.importorskip("pip_audit")
 
-SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "audit_dependencies.py"
+SCRIPT = Path(__file__).resolve().parent.parent.parent / ".ci" / "audit_dependencies.py"
 spec = importlib.util.spec_from_file_location("audit_dependencies", SCRIPT)
 audit_dependencies = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(audit_dependencies)
