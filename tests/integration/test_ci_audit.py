@@ -44,6 +44,7 @@ def test_the_audited_set_is_the_projects_run_time_closure():
     assert not {"pip", "setuptools", "pytest", "cart-draft-orders"} & set(pinned)
 
 
+@pytest.mark.slow
 def test_a_known_vulnerability_fails_the_audit(osv):
     status, lines = audit_dependencies.audit({"flask": "3.0.0", "click": "8.1.7"}, osv)
 
@@ -51,12 +52,14 @@ def test_a_known_vulnerability_fails_the_audit(osv):
     assert lines == ["dependency audit: flask 3.0.0: GHSA-test-0000-0000 (fixed in 3.1.1)"]
 
 
+@pytest.mark.slow
 def test_no_known_vulnerability_passes_the_audit(osv):
     status, lines = audit_dependencies.audit({"flask": "3.1.3", "click": "8.1.7"}, osv)
 
     assert (status, lines) == (0, ["dependency audit: 2 packages, no known vulnerabilities"])
 
 
+@pytest.mark.slow
 def test_an_unreachable_database_is_a_visible_skip_not_a_failure():
     closed = f"http://127.0.0.1:{free_port()}/v1/query"
     service = (("--vulnerability-service", "osv", "--osv-url", closed),)

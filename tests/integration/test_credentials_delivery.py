@@ -198,6 +198,7 @@ def test_a_refused_fresh_token_tells_the_merchant_once_and_is_never_sent_again(
         assert conn.execute("SELECT COUNT(*) AS n FROM notifications").fetchone()["n"] == 1
 
 
+@pytest.mark.slow
 def test_a_worker_waiting_on_the_setup_idles_instead_of_spinning(app, client, shopify, store):
     import threading
     refused(shopify)

@@ -45,6 +45,7 @@ def test_a_postgres_url_the_store_would_not_read_is_refused_naming_DATABASE_URL(
         database_settings(url, "/instance")
 
 
+@pytest.mark.slow
 def test_init_db_needs_only_DATABASE_URL_and_says_what_it_did(database_url, tmp_path):
     environ = {name: value for name, value in os.environ.items()
                if not name.startswith(("SHOPIFY_", "SHARED_", "DATABASE_"))}

@@ -67,6 +67,7 @@ def test_a_next_page_link_to_another_host_is_not_followed(client, worker, shopif
     assert len(shopify.calls) == 2
 
 
+@pytest.mark.slow
 def test_a_429_needs_no_lookup_before_the_next_post(client, worker, shopify, clock):
     shopify.post(CREATE, status=429, headers={"Retry-After": "1"})
     submit(client)

@@ -22,6 +22,8 @@ from app.shopify import RestClient
 from app.shopify.pacing import CallPacer
 from app.shopify.rest import MAX_LOOKUP_PAGES
 
+pytestmark = pytest.mark.slow  # workers against a faulty simulator: about a second a test
+
 TOKEN = "shpat_fault_tests"
 # Answers take milliseconds; a generous timeout keeps a loaded machine from adding
 # timeouts of its own. The tests about slowness set their own.

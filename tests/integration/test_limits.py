@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from helpers import cart_body
 
 pytest_plugins = ["postgres"]
@@ -91,6 +92,7 @@ def send_at_once(app, count, customer_id=None):
     return sorted(codes)
 
 
+@pytest.mark.slow
 def test_concurrent_carts_from_one_address_are_held_to_the_limit_exactly(make_app,
                                                                         database_url):
     app = make_app(DATABASE_URL=database_url, RATE_LIMIT_PER_IP="30",
@@ -99,6 +101,7 @@ def test_concurrent_carts_from_one_address_are_held_to_the_limit_exactly(make_ap
     assert app.extensions["store"].count_events() == 30
 
 
+@pytest.mark.slow
 def test_concurrent_carts_of_one_customer_are_held_to_the_limit_exactly(make_app, database_url):
     app = make_app(DATABASE_URL=database_url, RATE_LIMIT_PER_IP="0",
                    RATE_LIMIT_PER_CUSTOMER="10")

@@ -41,6 +41,7 @@ def test_web_processes_sharing_a_database_share_one_count(store, database_url):
     assert first.locked("a") and second.locked("a")
 
 
+@pytest.mark.slow
 def test_failures_older_than_the_window_are_deleted_by_later_attempts(store):
     clock = Clock(at=1000.0)
     throttle = LoginThrottle(store, clock=clock)
@@ -65,6 +66,7 @@ def test_ended_lockouts_are_deleted_by_later_attempts(store):
     assert rows(store, "login_lockouts") == 0 and not throttle.locked("a")
 
 
+@pytest.mark.slow
 def test_concurrent_guesses_from_one_address_get_no_more_than_ten_tries(store):
     throttle = LoginThrottle(store, clock=Clock(at=1000.0))
     allowed = []

@@ -329,6 +329,7 @@ def test_a_webhook_answering_a_byte_at_a_time_is_given_up_at_the_timeout():
     assert said == "the webhook did not answer within 0.5 s"
 
 
+@pytest.mark.slow
 def test_a_slow_webhook_never_delays_the_workers_deliveries(hooked, shopify):
     hook = Hook(hold=True)
     app = hooked(hook)

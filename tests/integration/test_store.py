@@ -188,6 +188,7 @@ def test_add_counts_a_rate_limit_by_customer(store):
                      limits=(RateLimit("customer_id", 5, 1, 0.0),)).new
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("column,value", [("client_ip", "203.0.113.9"), ("customer_id", 5)])
 def test_concurrent_adds_stay_exactly_within_a_rate_limit(store, column, value):
     """The count and the insert are one atomic step: 100 submissions at once

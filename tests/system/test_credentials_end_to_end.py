@@ -10,6 +10,8 @@ import requests
 from helpers import SECRET, cart_body
 from servers import procfile_receiver
 
+pytestmark = pytest.mark.slow  # the Procfile's receiver: seconds a test
+
 CLIENT_ID, CLIENT_SECRET = "e2e_client_id", "e2e_client_secret"
 
 

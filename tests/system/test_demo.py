@@ -89,6 +89,7 @@ def test_demo_on_a_busy_port_names_that_port_and_the_port_option(tmp_path):
     assert "is in use by another program" not in finished.stderr  # Werkzeug's own message
 
 
+@pytest.mark.slow
 def test_demo_stopped_by_sigterm_removes_its_temporary_folder(tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -114,6 +115,7 @@ def send_to_completion(running, body):
     return accepted.json()
 
 
+@pytest.mark.slow
 def test_demo_output_to_a_file_or_pipe_carries_no_colour_codes(tmp_path):
     # Werkzeug colours a request's line by its status; colorama, where installed,
     # would strip the codes off a stream that is no terminal, so it is hidden here.

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import psycopg
+import pytest
 import requests
 from helpers import SECRET, cart_body
 from servers import procfile_receiver
@@ -19,6 +20,8 @@ from servers import procfile_receiver
 from app.ids import EVENT_MARKER
 
 pytest_plugins = ["postgres"]
+
+pytestmark = pytest.mark.slow  # five processes on PostgreSQL
 
 TOKEN = "shpat_scale_test"
 SUBMISSIONS = 500

@@ -72,6 +72,7 @@ def wait_for(condition, seconds=15):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_web_process_and_all_its_serving_processes(tmp_path):
     with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET) as receiver:
         children = child_pids(receiver.process.pid)
@@ -80,6 +81,7 @@ def test_sigterm_stops_the_web_process_and_all_its_serving_processes(tmp_path):
     assert children and not any(os.path.exists(f"/proc/{pid}") for pid in children)
 
 
+@pytest.mark.slow
 def test_web_concurrency_processes_serve_the_one_port(tmp_path):
     with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET,
                            WEB_CONCURRENCY="3") as receiver:
@@ -87,6 +89,7 @@ def test_web_concurrency_processes_serve_the_one_port(tmp_path):
         assert all(requests.get(f"{receiver.url}/healthz", timeout=10).ok for _ in range(20))
 
 
+@pytest.mark.slow
 def test_a_killed_serving_process_is_replaced_at_once(tmp_path):
     with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET,
                            WEB_CONCURRENCY="2") as receiver:
@@ -99,6 +102,7 @@ def test_a_killed_serving_process_is_replaced_at_once(tmp_path):
         assert requests.get(f"{receiver.url}/healthz", timeout=10).ok
 
 
+@pytest.mark.slow
 def test_a_serving_process_that_cannot_start_stops_the_service(tmp_path):
     """A configuration error would fail every replacement too: exit 3, no restart loop."""
     environ = {k: v for k, v in os.environ.items()

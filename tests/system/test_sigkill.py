@@ -23,6 +23,8 @@ from servers import procfile_receiver
 
 from app.ids import EVENT_MARKER
 
+pytestmark = pytest.mark.slow  # worker and web processes killed: seconds a test
+
 TOKEN = "shpat_sigkill_tests"
 FAST = {"SHOPIFY_TIMEOUT": "0.5", "LEASE_SECONDS": "2"}
 DEFAULTS = {}  # LEASE_SECONDS and SHOPIFY_TIMEOUT as a merchant gets them

@@ -18,6 +18,8 @@ from helpers import cart_body, settings
 from servers import serve
 from test_sigkill import event_row, sigkill, start_worker, wait_until  # noqa: F401
 
+pytestmark = pytest.mark.slow  # worker processes killed: seconds a test
+
 TOKEN = "shpat_sigkill_invoice"
 HOLD_SECONDS = 5.0  # the send's answer, held back after the invoice went out
 DRAFT = {"id": 7, "name": "#D7", "invoice_url": "https://shop.example/1/invoices/a"}

@@ -92,6 +92,7 @@ def submit(url, number):
     return requests.post(f"{url}/webhooks/cart", json=body, timeout=10)
 
 
+@pytest.mark.slow
 def test_healthz_answers_promptly_while_sixty_connections_trickle(web):
     with Trickle(web.url) as trickle:
         time.sleep(EVERY)
@@ -102,6 +103,7 @@ def test_healthz_answers_promptly_while_sixty_connections_trickle(web):
         assert len(trickle.sockets) == TRICKLERS  # all still trickling meanwhile
 
 
+@pytest.mark.slow
 def test_signed_submission_answers_promptly_while_sixty_connections_trickle(web):
     with Trickle(web.url) as trickle:
         time.sleep(EVERY)
@@ -122,6 +124,7 @@ SLOW_STARTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start, more", SLOW_STARTS.values(), ids=SLOW_STARTS.keys())
 def test_connection_that_never_completes_its_request_is_closed_after_request_timeout(
         web, start, more):
@@ -145,6 +148,7 @@ def test_connection_that_never_completes_its_request_is_closed_after_request_tim
     assert REQUEST_TIMEOUT - 1 <= closed_after <= REQUEST_TIMEOUT + 3, closed_after
 
 
+@pytest.mark.slow
 def test_delivery_worker_still_delivers_after_a_trickle_outlasting_the_request_timeout(
         web, shop):
     with Trickle(web.url, limit=REQUEST_TIMEOUT + 3):

@@ -17,6 +17,8 @@ from app.store import open_store
 
 pytest_plugins = ["postgres"]
 
+pytestmark = pytest.mark.slow  # rounds of processes starting together: seconds a test
+
 PROCESSES = 12
 ROUND_TIMEOUT = 30
 

@@ -74,6 +74,7 @@ def ask(database_url, endpoint, timeout=5):
                             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
+@pytest.mark.slow
 def test_two_processes_renewing_at_once_make_one_token_request(migrated, endpoint):
     endpoint.delay = 1.0  # both ask while the first request is still out
     processes = [ask(migrated, endpoint) for _ in range(2)]
@@ -83,6 +84,7 @@ def test_two_processes_renewing_at_once_make_one_token_request(migrated, endpoin
     assert endpoint.requests == 1
 
 
+@pytest.mark.slow
 def test_a_process_killed_mid_renewal_leaves_a_working_token(migrated, endpoint):
     endpoint.delay = 30.0  # the answer never comes in the first process's life
     doomed = ask(migrated, endpoint, timeout=2)

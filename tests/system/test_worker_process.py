@@ -7,7 +7,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 from helpers import settings, submit
+
+pytestmark = pytest.mark.slow  # a worker process
 
 
 def test_separate_worker_process_delivers_queued_events_and_stops_on_sigterm(

@@ -335,6 +335,7 @@ def signed_carts(draw, max_lines=8, noise=True):
 BODY_KEYS = ["cart", "customerId", "customerIdSignature", "customerIdSignedAt"]
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(body=JSON | st.dictionaries(st.sampled_from(BODY_KEYS) | ANY_TEXT, JSON, max_size=4))
 def test_any_json_value_is_answered_by_the_contract(receiver, body):
@@ -349,6 +350,7 @@ FUZZ_CART = st.dictionaries(
     JSON | st.lists(FUZZ_LINE | JSON, max_size=3), max_size=4)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(body=st.dictionaries(st.sampled_from(BODY_KEYS), FUZZ_CART | JSON | st.integers(1, 3),
                             max_size=4))
@@ -467,6 +469,7 @@ WRONG_FIELDS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", list(WRONG_FIELDS))
 @hypothesis_settings(PROPERTY, max_examples=50)
 @given(data=st.data())
@@ -480,6 +483,7 @@ def test_wrong_value_in_a_field_is_refused_naming_it_and_writing_nothing(receive
 # --- Valid signed carts -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @hypothesis_settings(PROPERTY, max_examples=150)
 @given(cart=signed_carts())
 def test_valid_cart_is_stored_as_the_draft_order_it_maps_to(receiver, cart):

@@ -88,6 +88,7 @@ def test_a_refused_invoice_completes_the_event_with_the_invoice_failed(client, w
     assert event["error_code"] is None
 
 
+@pytest.mark.slow
 def test_a_throttled_invoice_is_sent_after_retry_after_without_a_re_read(client, worker,
                                                                          shopify, clock, store):
     event_id = created(shopify, client)

@@ -60,7 +60,8 @@ def layer(name):
         return "entry"
     if top in PACKAGES:
         return top
-    raise AssertionError(f"{name}: app/{top} belongs to no layer; add it to tests/unit/test_layout.py")
+    raise AssertionError(f"{name}: app/{top} belongs to no layer; "
+                         "add it to tests/unit/test_layout.py")
 
 
 def is_module(name, root=APP):

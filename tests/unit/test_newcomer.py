@@ -45,6 +45,7 @@ def test_the_http_contract_shows_the_health_check_s_body(client):
     assert f"`200 {body}`" in DOCS["http-contract.md"]
 
 
+@pytest.mark.slow
 def test_browser_tests_without_chromium_are_skipped_with_the_line_to_run(tmp_path):
     pytest.importorskip("selenium")
     result = subprocess.run(

@@ -118,6 +118,7 @@ def test_polling_that_never_ends_fails_after_the_limit(client, worker, shopify, 
     assert 8 <= polls <= 11  # 600 s of polling at 60 s intervals
 
 
+@pytest.mark.slow
 def test_429_waits_retry_after_and_tries_again(client, worker, shopify, clock):
     shopify.post(CREATE, status=429, headers={"Retry-After": "2.0"},
                  json={"errors": "Exceeded 2 calls per second for api client."})
