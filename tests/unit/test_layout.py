@@ -115,6 +115,7 @@ def test_every_package_says_what_it_holds_and_may_import():
         assert doc, f"{init.relative_to(APP.parent)} has no docstring"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source, wrong", [
     ("from ..delivery.worker import Worker\n", "app.delivery.worker (delivery)"),
     ("def late():\n    from ..web import admin\n", "app.web.admin (web)"),
