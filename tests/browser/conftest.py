@@ -8,6 +8,7 @@ simulator and storefront, and a fresh page.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from servers import procfile_receiver, serve, shopify_simulator
@@ -19,6 +20,7 @@ from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")  # tests set a missing one
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -32,6 +34,15 @@ ERROR_HOOK = """<script>
   addEventListener("error", function (e) { __pageErrors.push(String(e.message)); });
   addEventListener("unhandledrejection", function (e) { __pageErrors.push(String(e.reason)); });
 </script>"""
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items):
+    """Every test here is `slow`: each drives Chromium against a receiver process,
+    a second or more, and the first pays seconds of starting both."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
