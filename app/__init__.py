@@ -6,7 +6,7 @@ A cart flows one way: `intake` (request, signature, cart validation) ->
 merchant, `web` holds the merchant's pages, `ops` the commands.
 
 Imports point down the layers, each package's __init__ saying what it may
-import (tests/test_layout.py holds them to it): the base modules (config,
+import (tests/unit/test_layout.py holds them to it): the base modules (config,
 states, ids, lifecycle, retry); then `store` and `shopify`, each importing the
 base only; `intake` and `notifications` (base, store, shopify); `delivery`
 (and notifications); `web` (anything but ops); `ops` (anything but dev). This

@@ -3,8 +3,8 @@ nothing of the app's), so every layer can use them.
 
 The store writes them into SQL, the worker and the webhooks move things with
 them, the admin pages and the shopper's status document show them, and
-static/send-cart.js knows a few (tests/test_event_status.py and
-tests/test_states.py check its copies). Each is a StrEnum, like rq's
+static/send-cart.js knows a few (tests/unit/test_event_status.py and
+tests/unit/test_states.py check its copies). Each is a StrEnum, like rq's
 JobStatus: each member is the very string stored in the database and sent in
 JSON, so rows written before they were enums still compare equal.
 """

@@ -122,3 +122,13 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'events.sqlite3'}"
     return request.getfixturevalue("postgres_url")
+
+
+def pytest_collection_modifyitems(items):
+    """A test on PostgreSQL is slow (a database made and dropped for each one):
+    the fast loop (`-m "not slow"`) runs the SQLite variants, CI runs both."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if on_postgres or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -11,7 +11,7 @@ Statements are written once for SQLite and PostgreSQL: `{serial}` stands for
 the one column type the two spell differently.
 
 The schema they leave, one CREATE TABLE per table with every column, is
-app/store/schema.sql, written by `schema_sql()` (tests/test_store_schema.py
+app/store/schema.sql, written by `schema_sql()` (tests/integration/test_store_schema.py
 holds the two equal). After adding a migration, regenerate it with:
 
     python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"

@@ -48,7 +48,7 @@ _COMPLETED = _literals(EventStatus.COMPLETED)
 _ACTIVE = _literals(*ACTIVE)
 _SETTLED = _literals(*SETTLED)
 # A Shopify webhook not yet applied, a notification not sent: both enums' PENDING
-# is this one word (tests/test_states.py checks).
+# is this one word (tests/unit/test_states.py checks).
 _PENDING = _literals(WebhookStatus.PENDING)
 
 

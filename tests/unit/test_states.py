@@ -21,7 +21,7 @@ from app.states import (
     WebhookStatus,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 SEND_CART = (ROOT / "static" / "send-cart.js").read_text(encoding="utf-8")
 
