@@ -44,24 +44,25 @@ def messages(event: Event, changes: Mapping[str, object], settings: Mapping[str,
     or fail it; none otherwise (a re-read or a Shopify webhook changing the
     draft's state, a retry being scheduled)."""
     kind = _kind(event, changes)
-    found = channels(settings)
-    if kind is None or not found:
+    if kind is None or not channels(settings):
         return []
-    body = json.dumps(_document(kind, event, changes, settings, now), ensure_ascii=False)
-    return [{"kind": kind, "channel": channel, "body": body} for channel in found]
+    return _rows(kind, _document(kind, event, changes, settings, now), settings)
 
 
 def credentials_messages(code: str, detail: str, settings: Mapping[str, Any],
                          now: float) -> tuple[dict[str, str], ...]:
     """What the merchant is told, once, when the app's credentials get no token
     (app/shopify/tokens.py): carts wait until the setup is fixed."""
-    document: dict[str, Any] = {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
-                "draft_order": None, "error": {"code": code, "detail": detail}, "lines": 0,
-                "customer_id": None}
+    return tuple(_rows(WAITING, {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
+                                 "draft_order": None, "error": {"code": code, "detail": detail},
+                                 "lines": 0, "customer_id": None}, settings))
+
+
+def _rows(kind: str, document: dict[str, Any], settings: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One outbox row a configured channel, each with the document and its text."""
     body = json.dumps({"text": _slack_escaped(_one_line(_text(document))), **document},
                       ensure_ascii=False)
-    return tuple({"kind": WAITING, "channel": channel, "body": body}
-                 for channel in channels(settings))
+    return [{"kind": kind, "channel": channel, "body": body} for channel in channels(settings)]
 
 
 def _kind(event: Event, changes: Mapping[str, object]) -> str | None:
@@ -84,10 +85,9 @@ def _document(kind: str, event: Event, changes: Mapping[str, object],
                  "admin_url": draft_order_admin_url(settings["SHOPIFY_BASE_URL"], draft_id)}
     else:
         error = {"code": changes.get("error_code"), "detail": changes.get("error_detail")}
-    document: dict[str, Any] = {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
-                "draft_order": draft, "error": error, "lines": event["line_count"],
-                "customer_id": event["customer_id"]}
-    return {"text": _slack_escaped(_one_line(_text(document))), **document}
+    return {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
+            "draft_order": draft, "error": error, "lines": event["line_count"],
+            "customer_id": event["customer_id"]}
 
 
 def _one_line(text: str) -> str:

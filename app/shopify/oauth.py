@@ -35,6 +35,7 @@ MAX_TOKEN_CHARS = 512
 MAX_LIFE_SECONDS = 366 * 86400  # a longer life is no answer we believe
 MIN_LIFE_SECONDS = 1.0  # a shorter one would be spent before its first use
 MAX_ERROR_CHARS = 200
+MAX_SCOPE_CHARS = 1000  # some forty scopes
 
 CLIENT_CREDENTIALS, INSTALLED = "client_credentials", "installed"
 
@@ -183,7 +184,9 @@ def read_grant(status: int | None, parsed: object, issued_at: float) -> Grant | 
             return Refusal("token_answer_unreadable",
                            "Shopify's token endpoint answered 200 without a readable token.",
                            setup=False)
-        return Grant(token, scope[:1000] if isinstance(scope, str) else "", issued_at,
+        scope = scope if isinstance(scope, str) and len(scope) <= MAX_SCOPE_CHARS \
+            and scope.isprintable() else ""  # doctor and /admin show it
+        return Grant(token, scope, issued_at,
                      None if life is None else issued_at + life,
                      refresh,
                      None if refresh is None or refresh_life is None else issued_at + refresh_life)

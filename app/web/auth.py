@@ -37,6 +37,7 @@ protect(bp)
 STATE_COOKIE = "shopify_oauth_state"
 STATE_MAX_AGE = 600  # seconds from the launch to the callback: the merchant reads a page
 MAX_PARAM_CHARS = 1024
+MAX_PARAMS = 16  # Shopify sends six or so; more is no query of Shopify's
 
 
 class Refused(Exception):
@@ -67,12 +68,13 @@ def _signed_query(settings: Mapping[str, Any]) -> dict[str, str]:
     if not settings.get("PUBLIC_URL"):
         raise Refused(503, "public_url_unset", "Set PUBLIC_URL to this receiver's public "
                                                "address first: the install comes back to it.")
-    params: dict[str, str] = {}
-    for name, values in request.args.lists():
-        if len(values) != 1 or len(name) > 64 or len(values[0]) > MAX_PARAM_CHARS:
-            raise Refused(400, "query_invalid", "This address takes Shopify's signed query, "
-                                                "each parameter once.")
-        params[name] = values[0]
+    given = list(request.args.lists())
+    if len(given) > MAX_PARAMS or any(
+            len(values) != 1 or len(name) > 64 or len(values[0]) > MAX_PARAM_CHARS
+            for name, values in given):
+        raise Refused(400, "query_invalid", "This address takes Shopify's signed query, "
+                                            "each parameter once.")
+    params = {name: values[0] for name, values in given}
     if not signed(params, client_secrets(settings)):
         raise Refused(401, "hmac_invalid", "Shopify's signature (hmac) does not match: open the "
                                            "app from the Dev Dashboard or the Shopify admin.")
@@ -81,14 +83,11 @@ def _signed_query(settings: Mapping[str, Any]) -> dict[str, str]:
                                               "the Dev Dashboard or the Shopify admin.")
     shop = params.get("shop", "")  # missing: "" fails valid_shop as None would
     configured = shop_domain(settings["SHOPIFY_BASE_URL"])
-    if not valid_shop(shop) or (_names_a_shop(configured) and shop.lower() != configured):
+    # When SHOPIFY_SHOP is a base URL (a simulator, a test server), any
+    # myshopify.com shop is taken; when it names a shop, only that one.
+    if not valid_shop(shop) or (valid_shop(configured) and shop.lower() != configured):
         raise Refused(403, "shop_invalid", "This receiver serves another shop (SHOPIFY_SHOP).")
     return params
-
-
-def _names_a_shop(domain: str) -> bool:
-    """SHOPIFY_SHOP is a myshopify.com domain, not a base URL (a simulator, a test server)."""
-    return valid_shop(domain)
 
 
 def _callback_url(settings: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ fail) with the reason in /admin and the merchant told once, and the carts go
 as soon as a restarted service can get a token."""
 
 import base64
+import json
 from urllib.parse import parse_qs
 
 import pytest
@@ -214,3 +215,22 @@ def test_a_worker_waiting_on_the_setup_idles_instead_of_spinning(app, client, sh
     stop.set()
     thread.join(5)
     assert len(looks) < 10  # idle polls, not a loop a thousand times a second
+
+
+def test_admin_says_at_the_top_that_carts_wait_and_why(client, worker, shopify):
+    refused(shopify)
+    submit(client)
+    worker.run_once()
+    page = admin_page(client)
+    assert "Carts are waiting" in page
+    assert "install the app through PUBLIC_URL/auth/shopify" in page
+
+
+def test_the_merchant_s_message_says_carts_wait_and_why(app):
+    from app.notifications.messages import credentials_messages
+    [row] = credentials_messages("shop_not_permitted", "Install it.", app.config, 0.0)
+    body = json.loads(row["body"])
+    assert (row["kind"], row["channel"]) == ("credentials_problem", "webhook")
+    assert body["event"] == "shop.credentials_problem" and body["event_id"] is None
+    assert body["error"] == {"code": "shop_not_permitted", "detail": "Install it."}
+    assert body["text"].startswith("Carts are waiting")

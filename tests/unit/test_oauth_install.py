@@ -231,3 +231,9 @@ def test_a_non_ascii_hmac_is_refused_not_an_error(client):
     for path in ("/auth/shopify", "/auth/shopify/callback"):
         answer = client.get(path, query_string={**signed(), "hmac": "é"})
         assert answer.status_code == 401
+
+
+def test_a_query_of_more_parameters_than_shopify_sends_is_refused(client, shopify):
+    extra = {f"x{n}": "1" for n in range(20)}
+    answer = client.get("/auth/shopify", query_string=signed(**extra))
+    assert answer.status_code == 400

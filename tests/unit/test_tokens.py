@@ -301,3 +301,10 @@ def test_a_problem_met_after_an_install_took_the_lease_is_not_recorded(shopify, 
     assert store.credentials()["problem_code"] is None
     with store._connect() as conn:
         assert conn.execute("SELECT COUNT(*) AS n FROM notifications").fetchone()["n"] == 0
+
+
+def test_a_scope_that_is_no_short_printable_text_is_not_kept(shopify, store, clock):
+    granted(shopify, "shpat_x", scope="write_draft_orders\x1b[31m")
+    tokens = managed(store, clock)
+    tokens.current()
+    assert tokens.status().scope == ""
