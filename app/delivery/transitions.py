@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..event import Event
-from ..lifecycle import FINAL, DraftSeen, changes_for, next_reconcile_at
+from ..lifecycle import FINAL, MAX_AHEAD_SECONDS, DraftSeen, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from ..shopify import Outcome, UntrustedLocation
 from ..shopify.answers import DraftOrder, Line
@@ -100,7 +100,8 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
     (a guest cart's cannot be: no email)."""
     changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
-               "draft_state": DraftState.OPEN}
+               "draft_state": DraftState.OPEN,
+               "draft_updated_at": _shopify_stamp(event, draft.get("updated_at"), now)}
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
     if "customer" not in event["payload"]["draft_order"]:
@@ -182,7 +183,8 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     exists); only transient failures try again."""
     if outcome.kind == OutcomeKind.SENT:
         return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
-                          invoice_detail=None, draft_state=DraftState.INVOICE_SENT)
+                          invoice_detail=None, draft_state=DraftState.INVOICE_SENT,
+                          draft_updated_at=_stamp(event, outcome.updated_at, now))
     if outcome.kind == OutcomeKind.SEEN:
         assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
@@ -197,6 +199,25 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
         changes["invoice_maybe_sent"] = 0  # surely not sent: no re-read needed first
     changes["next_attempt_at"] = now + delay
     return changes
+
+
+def _shopify_stamp(event: Event, shopify_at: float | None, now: float) -> float | None:
+    """When the worker's own change to the draft happened, as its
+    draft_updated_at: Shopify's updated_at in the answer (None when it gives
+    none, or one dated ahead of this clock beyond belief), never earlier than
+    the last report applied. A draft_orders/update dated before it is then no
+    news (lifecycle.changes_for), so a late one cannot undo the worker's change."""
+    last = event["draft_updated_at"]
+    if shopify_at is None or shopify_at > now + MAX_AHEAD_SECONDS:
+        return last
+    return shopify_at if last is None else max(last, shopify_at)
+
+
+def _stamp(event: Event, shopify_at: float | None, now: float) -> float:
+    """`_shopify_stamp`, or this clock when Shopify's answer gives no time: a change
+    the worker must not see undone (its invoice) is always dated."""
+    at = _shopify_stamp(event, shopify_at, now)
+    return now if at is None or shopify_at is None and at < now else at
 
 
 def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp) -> Changes:

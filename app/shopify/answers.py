@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from ..ids import MAX_BIGINT, positive_id
 from ..lifecycle import DraftSeen
@@ -54,6 +54,9 @@ class DraftOrder(TypedDict):
     id: int
     name: str | None
     invoice_url: str | None
+    # Shopify's updated_at in the answer that made it (epoch seconds), when it says:
+    # the draft's state is known as of then, so an older report is no news.
+    updated_at: NotRequired[float | None]
 
 
 class Line(TypedDict):
@@ -91,11 +94,16 @@ class Outcome:
     lines: tuple[Line, ...] = ()  # a rejection's line objects: {line, variant_id, code, detail}
     prepared: Prepared | None = None  # a preparation's findings, stored with the event
     seen: DraftSeen | None = None  # what a re-read found of the draft (kind "seen")
+    # A sent invoice's: Shopify's updated_at of the draft after the send, when the
+    # answer says (GraphQL's does, REST's does not: the worker's clock is taken then).
+    updated_at: float | None = None
 
 
-def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = False) -> Outcome:
+def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = False,
+                  updated_at: Any = None) -> Outcome:
     """The draft order as the event keeps it, or a rejection when its id is no
-    positive integer (GraphQL quotes its `legacyResourceId`, REST does not)."""
+    positive integer (GraphQL quotes its `legacyResourceId`, REST does not).
+    `updated_at`: Shopify's, as the answer gives it (None when it gives none)."""
     draft_id = positive_id(raw_id, MAX_BIGINT, quoted=quoted)
     if draft_id is None:
         return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
@@ -104,8 +112,11 @@ def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = Fa
         name = None
     if not (is_web_url(invoice_url) and len(invoice_url) <= MAX_URL_CHARS):
         invoice_url = None
-    return Outcome(OutcomeKind.CREATED, draft_order={"id": draft_id, "name": name,
-                                           "invoice_url": invoice_url})
+    draft: DraftOrder = {"id": draft_id, "name": name, "invoice_url": invoice_url}
+    stamp = timestamp(updated_at)
+    if stamp is not None:
+        draft["updated_at"] = stamp
+    return Outcome(OutcomeKind.CREATED, draft_order=draft)
 
 
 def _short_text(raw: Any, limit: int = MAX_NAME_CHARS) -> str | None:

@@ -37,6 +37,7 @@ from .answers import (
     scope_handles,
     shop_found,
     subscription,
+    timestamp,
 )
 from .http import Transport
 from .pacing import CostPacer, cost_points, throttle_status
@@ -70,7 +71,7 @@ GID = "gid://shopify/{}/{}"
 CREATE = """
 mutation DraftOrderCreate($input: DraftOrderInput!) {
   draftOrderCreate(input: $input) {
-    draftOrder { legacyResourceId name invoiceUrl }
+    draftOrder { legacyResourceId name invoiceUrl updatedAt }
     userErrors { field message }
   }
 }"""
@@ -78,14 +79,17 @@ mutation DraftOrderCreate($input: DraftOrderInput!) {
 LOOKUP = """
 query DraftOrderByMarker($query: String!) {
   draftOrders(first: 5, query: $query) {
-    nodes { legacyResourceId name invoiceUrl customAttributes { key value } }
+    nodes { legacyResourceId name invoiceUrl updatedAt customAttributes { key value } }
   }
 }"""
 
+# The payload's draftOrder is "the draft order an invoice email is sent for"; its
+# updatedAt dates the send, so an older draft_orders/update is known stale
+# (https://shopify.dev/docs/api/admin-graphql/2025-10/payloads/draftorderinvoicesendpayload).
 INVOICE = """
 mutation DraftOrderInvoiceSend($id: ID!, $email: EmailInput) {
   draftOrderInvoiceSend(id: $id, email: $email) {
-    draftOrder { id invoiceSentAt }
+    draftOrder { id invoiceSentAt updatedAt }
     userErrors { field message }
   }
 }"""
@@ -302,7 +306,7 @@ def _unreadable(what: str) -> Outcome:
 
 def _created(draft: dict[str, Any]) -> Outcome:
     return created_draft(draft.get("legacyResourceId"), draft.get("name"),
-                         draft.get("invoiceUrl"), quoted=True)
+                         draft.get("invoiceUrl"), quoted=True, updated_at=draft.get("updatedAt"))
 
 
 def _posted_lines(payload: Mapping[str, Any], prepared: Mapping[str, Any] | None) -> list[int]:
@@ -416,7 +420,9 @@ def classify_invoice(answer: Answer) -> Outcome:
                                    MAX_DETAIL_CHARS, "(no message)") for error in errors)
         return Outcome(OutcomeKind.REJECTED, code="invoice_rejected", nothing_created=True,
                        detail=f"Shopify did not send the invoice: {messages}"[:MAX_DETAIL_CHARS])
-    return Outcome(OutcomeKind.SENT)
+    draft = result.get("draftOrder")
+    return Outcome(OutcomeKind.SENT, updated_at=timestamp(draft.get("updatedAt"))
+                   if isinstance(draft, dict) else None)
 
 
 def classify_draft(answer: Answer) -> Outcome:

@@ -273,7 +273,8 @@ def _carries(draft: Any, attribute: dict[str, str]) -> bool:
 
 
 def _created(draft: dict[str, Any]) -> Outcome:
-    return created_draft(draft.get("id"), draft.get("name"), draft.get("invoice_url"))
+    return created_draft(draft.get("id"), draft.get("name"), draft.get("invoice_url"),
+                         updated_at=draft.get("updated_at"))
 
 
 def classify(answer: Answer, needed: tuple[str, ...] | None = None) -> Outcome:
