@@ -3,11 +3,15 @@ as the event log keeps it (`Answer`), and what it means (`Outcome`).
 
 Everything in an answer is untrusted: a draft order's id must be a positive
 integer, and a name or invoice URL that is no short string or web address is
-dropped rather than stored.
+dropped rather than stored. A draft's or an order's name is kept only when it
+has the shape Shopify's names have (`draft_name`, `order_name`): read here, once,
+so the store, the status document and the merchant's messages never hold a name
+that could forge a line of an email or a Slack mention.
 """
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +28,22 @@ MAX_URL_CHARS = 2048
 MAX_TIMESTAMP_CHARS = 40  # "2026-12-01T23:41:57.123456-05:00" and then some
 MAX_FINANCIAL_STATUS_CHARS = 40
 REDACTED = "[redacted]"
+
+# A draft order's name: "#D" and its number, unique within the store ("For
+# example, #D1223": the DraftOrder object's `name`,
+# https://shopify.dev/docs/api/admin-graphql/latest/objects/DraftOrder); the
+# REST resource's example is "#1001":
+# https://shopify.dev/docs/api/admin-rest/2024-10/resources/draftorder
+DRAFT_NAME = re.compile(r"#D?[0-9]{1,19}")
+# An order's name is its number with the shop's own prefix and/or suffix ("#" by
+# default, e.g. "#1001"; https://community.shopify.com/c/shopify-apis-and-sdks/
+# max-length-for-fields-order-id-and-order-number-of-order-object/m-p/1322429),
+# so it may vary: kept when it is short words of letters, digits (any script),
+# "#", "-", "_", "." and "/", between single spaces. No control character, line
+# break, "<", ">", "&", "@", "!" or ":" passes: a forged Slack mention or email
+# header needs one.
+ORDER_NAME = re.compile(r"[\w#./-]+(?: [\w#./-]+)*")
+MAX_ORDER_NAME_CHARS = 64
 
 # What Shopify answers (`Answer.json`, and the raw values the readers below
 # take from it) is JSON from outside: Any, until these functions have checked it.
@@ -108,8 +128,7 @@ def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = Fa
     if draft_id is None:
         return Outcome(OutcomeKind.REJECTED, code="shopify_unexpected_answer",
                        detail="Shopify's draft order has no valid id.")
-    if not (isinstance(name, str) and len(name) <= MAX_NAME_CHARS):
-        name = None
+    name = draft_name(name)
     if not (is_web_url(invoice_url) and len(invoice_url) <= MAX_URL_CHARS):
         invoice_url = None
     draft: DraftOrder = {"id": draft_id, "name": name, "invoice_url": invoice_url}
@@ -117,6 +136,19 @@ def created_draft(raw_id: Any, name: Any, invoice_url: Any, *, quoted: bool = Fa
     if stamp is not None:
         draft["updated_at"] = stamp
     return Outcome(OutcomeKind.CREATED, draft_order=draft)
+
+
+def draft_name(raw: Any) -> str | None:
+    """A draft order's name as Shopify gives it (`#D12`), or None when it has
+    not that shape."""
+    return raw if isinstance(raw, str) and DRAFT_NAME.fullmatch(raw) else None
+
+
+def order_name(raw: Any) -> str | None:
+    """An order's name (`#1001`, `SO-1001-EU`), or None unless it is short
+    printable words (ORDER_NAME)."""
+    return raw if isinstance(raw, str) and 0 < len(raw) <= MAX_ORDER_NAME_CHARS \
+        and ORDER_NAME.fullmatch(raw) else None
 
 
 def _short_text(raw: Any, limit: int = MAX_NAME_CHARS) -> str | None:
@@ -213,8 +245,7 @@ def read_order(raw_id: Any, raw_name: Any,
     order_id = positive_id(raw_id, MAX_BIGINT)
     if order_id is None:
         return None
-    name = raw_name if isinstance(raw_name, str) and 0 < len(raw_name) <= MAX_NAME_CHARS \
-        else None
+    name = order_name(raw_name)
     financial = raw_financial_status.lower() if isinstance(raw_financial_status, str) \
         and 0 < len(raw_financial_status) <= MAX_FINANCIAL_STATUS_CHARS else None
     return order_id, name, financial
