@@ -441,6 +441,10 @@ SETTINGS = (
             "tell the merchant by email too", shown_default="unset"),
     Setting("NOTIFY_EMAIL", "", _email,
             "the address those emails go to (needs `SMTP_URL`)", shown_default="unset"),
+    Setting("NOTIFY_MAX_PER_MINUTE", "6", _count,
+            "messages sent per channel in any 60 seconds; past it they are folded into one "
+            "digest that says how many and links `/admin` (see merchant.md); `0` turns the "
+            "bound off"),
     Setting("PORT", "8000", _whole,
             "the port to listen on, on all interfaces (the platform sets it)", scope=SERVER),
     Setting("WEB_CONCURRENCY", "2", _whole,

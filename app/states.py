@@ -58,6 +58,7 @@ class NotificationStatus(StrEnum):
     PENDING = "pending"        # not sent yet (again, after a failed attempt)
     SENT = "sent"
     FAILED = "failed"          # given up on after the last attempt
+    FOLDED = "folded"          # not sent: over its channel's bound, counted in a digest
 
 
 class CallKind(StrEnum):

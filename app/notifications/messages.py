@@ -60,9 +60,13 @@ def credentials_messages(code: str, detail: str, settings: Mapping[str, Any],
 
 def _rows(kind: str, document: dict[str, Any], settings: Mapping[str, Any]) -> list[dict[str, str]]:
     """One outbox row a configured channel, each with the document and its text."""
-    body = json.dumps({"text": _slack_escaped(_one_line(_text(document))), **document},
-                      ensure_ascii=False)
+    body = message_body(_text(document), document)
     return [{"kind": kind, "channel": channel, "body": body} for channel in channels(settings)]
+
+
+def message_body(text: str, document: Mapping[str, Any]) -> str:
+    """What a channel sends: `text` made one line and Slack-escaped, then the document."""
+    return json.dumps({"text": _slack_escaped(_one_line(text)), **document}, ensure_ascii=False)
 
 
 def _kind(event: Event, changes: Mapping[str, object]) -> str | None:

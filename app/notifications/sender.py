@@ -7,6 +7,8 @@ LEASE_SECONDS before it is sent, so two notifiers never send it at the same
 time; one whose process dies mid-send is sent again once that lease ends
 (at least once, then). A failed send is retried with app/retry.py's backoff
 (2 s, 4 s, ... up to 5 minutes), and kept as failed after the fifth attempt.
+Each channel sends at most NOTIFY_MAX_PER_MINUTE in any minute; the store folds
+the rest into one digest a channel (app/store/notifications.py, digest.py).
 """
 
 import logging
@@ -19,8 +21,10 @@ from ..event import Event
 from ..retry import Retries, backoff
 from ..states import NotificationStatus
 from ..store.base import SqlStore
+from ..store.notifications import DIGEST
 from ..store.rows import Notification
 from . import channels, messages
+from .digest import digest_body
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,8 @@ class Notifier:
 
     def run_once(self) -> bool:
         """Send one due notification and record how it went; False when none is due."""
-        claimed = self.store.claim_notification(self.clock(), LEASE_SECONDS)
+        claimed = self.store.claim_notification(
+            self.clock(), LEASE_SECONDS, self.settings.get("NOTIFY_MAX_PER_MINUTE") or 0)
         if claimed is None:
             return False
         try:
@@ -63,11 +68,13 @@ class Notifier:
         return True
 
     def _send(self, claimed: Notification) -> None:
-        settings = self.settings
+        settings, body = self.settings, claimed["body"]
+        if claimed["kind"] == DIGEST:  # worded now: its count is final once claimed
+            body = digest_body(*self.store.folded(claimed["id"]), settings, self.clock())
         if claimed["channel"] == messages.WEBHOOK:
-            channels.send_webhook(settings["NOTIFY_WEBHOOK_URL"], claimed["body"])
+            channels.send_webhook(settings["NOTIFY_WEBHOOK_URL"], body)
         else:
-            channels.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], claimed["body"])
+            channels.send_email(settings["SMTP_URL"], settings["NOTIFY_EMAIL"], body)
 
     def _failed(self, claimed: Notification, error: Exception) -> None:
         """Reschedule the notification, or give it up after its last attempt."""

@@ -170,6 +170,13 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX oauth_states_created ON oauth_states (created_at)",
     )),
+    Migration(6, "the merchant's notifications bounded per channel and minute: when each "
+                 "was first sent, and the digest a folded one is counted in", (
+        "ALTER TABLE notifications ADD COLUMN claimed_at DOUBLE PRECISION",
+        "ALTER TABLE notifications ADD COLUMN folded_into BIGINT",
+        "CREATE INDEX notifications_channel_claimed ON notifications (channel, claimed_at)",
+        "CREATE INDEX notifications_folded ON notifications (folded_into)",
+    )),
 )
 
 

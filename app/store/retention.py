@@ -5,7 +5,7 @@ module of its own rather than a part of any one table's.
 """
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .shared import _PENDING, _SETTLED, Statements
 
@@ -21,6 +21,9 @@ class Pruned(NamedTuple):
 class RetentionStatements(Statements):
     """Mixed into SqlStore."""
 
+    if TYPE_CHECKING:  # notifications.py's, declared for the type checker only
+        def _prune_digests(self, before: float, batch: int) -> None: ...
+
     # --- Retention (the idle worker and `flask --app app prune`). ---
 
     def prune(self, before: float, batch: int,
@@ -33,6 +36,7 @@ class RetentionStatements(Statements):
         never deleted."""
         events = answers = 0
         self._prune_unmatched_webhooks(before, batch)
+        self._prune_digests(before, batch)  # notifications.py's
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
             events, answers = events + removed, answers + removed_answers

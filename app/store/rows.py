@@ -106,8 +106,10 @@ class NotificationShown(TypedDict):
 class Notification(NotificationShown):
     """A notification, every column (`claim_notification`)."""
 
-    event_id: str       # "" for the shop's own (the credentials')
-    body: str
+    event_id: str       # "" for the shop's own (the credentials', a digest)
+    body: str           # "" for a digest: its words are made when it is sent
+    claimed_at: float | None   # its first claim: when it was first sent (migration 6)
+    folded_into: int | None    # a folded one's digest (migration 6)
 
 
 class Credentials(TypedDict):

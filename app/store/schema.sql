@@ -1,4 +1,4 @@
--- The event store's schema as migrations 1 to 5 leave it, for reading;
+-- The event store's schema as migrations 1 to 6 leave it, for reading;
 -- the database is made by app/store/migrations.py, never from this file.
 -- Generated: after adding a migration, regenerate it with
 --   python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"
@@ -114,10 +114,14 @@ CREATE TABLE notifications (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at DOUBLE PRECISION NOT NULL,
     last_error      TEXT,
-    created_at      DOUBLE PRECISION NOT NULL
+    created_at      DOUBLE PRECISION NOT NULL,
+    claimed_at      DOUBLE PRECISION,  -- migration 6
+    folded_into     BIGINT  -- migration 6
 );
 CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
 CREATE INDEX notifications_event ON notifications (event_id, id);
+CREATE INDEX notifications_channel_claimed ON notifications (channel, claimed_at);
+CREATE INDEX notifications_folded ON notifications (folded_into);
 
 -- shopify_credentials: migration 5
 CREATE TABLE shopify_credentials (

@@ -35,7 +35,7 @@ STATE_VALUES = {str(member) for enum in ENUMS for member in enum}
     (DraftState, ["open", "invoice_sent", "completed", "deleted"]),
     (InvoiceStatus, ["pending", "sent", "skipped", "failed"]),
     (WebhookStatus, ["pending", "applied", "ignored"]),
-    (NotificationStatus, ["pending", "sent", "failed"]),
+    (NotificationStatus, ["pending", "sent", "failed", "folded"]),
     (CallKind, ["poll", "lookup", "prepare", "post", "invoice", "invoice_check"]),
     (OutcomeKind, ["prepared", "created", "absent", "pending", "throttled", "unavailable",
                    "rejected", "sent", "seen"]),
