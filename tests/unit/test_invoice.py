@@ -9,6 +9,8 @@ from helpers import API, SHOP, submit
 
 from app.delivery.transitions import GUEST_INVOICE, Policy
 from app.delivery.worker import Worker
+from app.shopify import graphql
+from app.shopify.answers import Answer
 
 CREATE = f"{API}/draft_orders.json"
 SEND = f"{API}/draft_orders/7/send_invoice.json"
@@ -146,3 +148,44 @@ def test_an_invoice_shopify_keeps_throttling_ends_completed_with_the_invoice_fai
     event = store.get(event_id)
     assert (event["status"], event["invoice_status"]) == ("completed", "failed")
     assert "429" in event["invoice_detail"]
+
+
+# --- The worker's own changes are dated, so a late webhook cannot undo them (issue 17). ---
+
+def test_a_created_draft_is_dated_by_shopifys_updated_at(client, worker, shopify, store):
+    shopify.post(CREATE, status=201, json={"draft_order": {
+        **DRAFT["draft_order"], "updated_at": "2026-12-01T18:41:57Z"}})
+    event_id = submit(client)["id"]
+    worker.run_once()
+    assert store.get(event_id)["draft_updated_at"] == 1796150517.0
+
+
+def test_an_invoice_sent_through_rest_is_dated_by_this_clock(client, worker, shopify, store,
+                                                              clock):
+    event_id = created(shopify, client)
+    shopify.post(SEND, status=201, json=INVOICE)
+    worker.run_once()
+    sent_at = clock()
+    worker.run_once()
+    assert store.get(event_id)["draft_updated_at"] == pytest.approx(sent_at, abs=1)
+
+
+def test_a_creation_dated_far_ahead_of_this_clock_is_not_believed(client, worker, shopify,
+                                                                   store):
+    shopify.post(CREATE, status=201, json={"draft_order": {
+        **DRAFT["draft_order"], "updated_at": "2099-01-01T00:00:00Z"}})  # beyond belief: unused
+    event_id = submit(client)["id"]
+    shopify.post(SEND, status=201, json=INVOICE)
+    worker.run_once()
+    assert store.get(event_id)["draft_updated_at"] is None
+    worker.run_once()
+    assert store.get(event_id)["draft_updated_at"] < 4070908800.0
+
+
+def test_an_invoice_sent_through_graphql_is_dated_by_shopifys_updated_at():
+    body = {"data": {"draftOrderInvoiceSend": {"draftOrder": {
+        "id": "gid://shopify/DraftOrder/7", "invoiceSentAt": "2026-12-01T18:41:57Z",
+        "updatedAt": "2026-12-01T18:41:58Z"}, "userErrors": []}}}
+    answer = Answer("POST", f"{API}/graphql.json", 200, json.dumps(body), json=body)
+    outcome = graphql.classify_invoice(answer)
+    assert (outcome.kind, outcome.updated_at) == ("sent", 1796150518.0)
