@@ -101,7 +101,8 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
     changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
                "draft_state": DraftState.OPEN,
-               "draft_updated_at": _shopify_stamp(event, draft.get("updated_at"), now)}
+               # Shopify's time of the draft as made, when its answer says.
+               "draft_updated_at": _dated(event, _believed(draft.get("updated_at"), now))}
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
     if "customer" not in event["payload"]["draft_order"]:
@@ -184,7 +185,8 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     if outcome.kind == OutcomeKind.SENT:
         return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SENT,
                           invoice_detail=None, draft_state=DraftState.INVOICE_SENT,
-                          draft_updated_at=_stamp(event, outcome.updated_at, now))
+                          # Shopify's time of the send (GraphQL), else this clock (REST).
+                          draft_updated_at=_dated(event, _sent_at(outcome, now)))
     if outcome.kind == OutcomeKind.SEEN:
         assert outcome.seen is not None  # a re-read's (kind "seen")
         return _invoice_seen(event, outcome.seen, now, follow_up)
@@ -201,23 +203,28 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
     return changes
 
 
-def _shopify_stamp(event: Event, shopify_at: float | None, now: float) -> float | None:
-    """When the worker's own change to the draft happened, as its
-    draft_updated_at: Shopify's updated_at in the answer (None when it gives
-    none, or one dated ahead of this clock beyond belief), never earlier than
-    the last report applied. A draft_orders/update dated before it is then no
-    news (lifecycle.changes_for), so a late one cannot undo the worker's change."""
+def _believed(shopify_at: float | None, now: float) -> float | None:
+    """Shopify's updated_at in an answer, unless none or dated ahead of this
+    clock beyond belief (lifecycle.MAX_AHEAD_SECONDS)."""
+    return shopify_at if shopify_at is not None and shopify_at <= now + MAX_AHEAD_SECONDS \
+        else None
+
+
+def _sent_at(outcome: Outcome, now: float) -> float:
+    """When the invoice went out: Shopify's updatedAt in the answer, else now."""
+    believed = _believed(outcome.updated_at, now)
+    return now if believed is None else believed
+
+
+def _dated(event: Event, at: float | None) -> float | None:
+    """The draft_updated_at of the worker's own change to the draft, made at
+    `at` (None: unknown, the column is kept): never earlier than the last report
+    applied. A draft_orders/update dated before it is then no news
+    (lifecycle.changes_for), so a late one cannot undo the worker's change."""
     last = event["draft_updated_at"]
-    if shopify_at is None or shopify_at > now + MAX_AHEAD_SECONDS:
+    if at is None:
         return last
-    return shopify_at if last is None else max(last, shopify_at)
-
-
-def _stamp(event: Event, shopify_at: float | None, now: float) -> float:
-    """`_shopify_stamp`, or this clock when Shopify's answer gives no time: a change
-    the worker must not see undone (its invoice) is always dated."""
-    at = _shopify_stamp(event, shopify_at, now)
-    return now if at is None or shopify_at is None and at < now else at
+    return at if last is None else max(last, at)
 
 
 def _invoice_seen(event: Event, seen: DraftSeen, now: float, follow_up: FollowUp) -> Changes:
