@@ -14,7 +14,7 @@ from ..shopify.subscriptions import missing_topics, public_address, subscribe
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from ..shopify.webhooks import TOPICS
 from ..store import open_store
-from . import app_toml, doctor
+from . import app_toml, doctor, privacy
 
 
 @click.command("init-db")
@@ -60,6 +60,8 @@ def _listed_webhooks(client: ShopifyBackend) -> list[dict[str, str | None]]:
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(privacy.privacy_group)
+
     @app.cli.command("worker")
     def worker_command() -> None:
         """Run the delivery worker alone (web processes with RUN_WORKER=0)."""

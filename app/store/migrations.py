@@ -170,6 +170,18 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX oauth_states_created ON oauth_states (created_at)",
     )),
+    Migration(6, "the exports answering customers' data requests (app/store/privacy.py)", (
+        """CREATE TABLE privacy_exports (
+            id              {serial},
+            source          TEXT NOT NULL,
+            data_request_id TEXT,
+            customer_id     BIGINT,
+            email           TEXT,
+            created_at      DOUBLE PRECISION NOT NULL,
+            body            TEXT NOT NULL
+        )""",
+        "CREATE INDEX privacy_exports_created ON privacy_exports (created_at)",
+    )),
 )
 
 
