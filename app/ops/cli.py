@@ -85,7 +85,9 @@ def register(app: Flask) -> None:
             click.echo("prune: RETENTION_DAYS is 0, so every event is kept; nothing deleted")
             return
         click.echo(f"prune: deleted {pruned.events} completed or failed events last changed"
-                   f" more than {days} days ago, and their {pruned.answers} Shopify answers")
+                   f" more than {days} days ago, and their {pruned.answers} Shopify answers;"
+                   f" {pruned.webhooks} Shopify webhooks about no event and"
+                   f" {pruned.exports} data-request exports older than that")
 
     @app.cli.command("doctor")
     def doctor_command() -> None:

@@ -167,7 +167,8 @@ class PrivacyStatements(Statements):
         with self._connect(write=True) as conn:
             if webhook is not None and not self._take_webhook(conn, webhook, now):
                 return Erased({}, acted=False)
-            for table in PERSONAL_TABLES + SHOP_TABLES:
+            # Answers before the events they reference.
+            for table in [*sorted(PERSONAL_TABLES, key=lambda name: name == "events"), *SHOP_TABLES]:
                 keep = " WHERE id <> ?" if table == "shopify_webhooks" else ""
                 counts[table] = conn.execute(f"DELETE FROM {table}{keep}",
                                              (webhook or 0,) if keep else ()).rowcount
