@@ -13,6 +13,7 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from ..delivery.privacy import export_document
 from ..ids import MAX_BIGINT, positive_id
@@ -48,9 +49,8 @@ def _store() -> SqlStore:
     return store
 
 
-@click.group("privacy")
-def privacy_group() -> None:
-    """A customer's data: export it, or erase it (GDPR, CCPA requests)."""
+privacy_group = AppGroup(
+    "privacy", help="A customer's data: export it, or erase it (GDPR, CCPA requests).")
 
 
 @privacy_group.command("export")
