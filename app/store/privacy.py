@@ -42,6 +42,9 @@ EMPTY_PAYLOAD = '{"draft_order":{"line_items":[]}}'
 PERSONAL_TABLES = ("events", "answers", "shopify_webhooks", "notifications", "privacy_exports")
 # What shop/redact empties besides (the shop's token, the admin's failed logins).
 SHOP_TABLES = ("login_failures", "login_lockouts", "shopify_credentials", "oauth_states")
+# shop/redact's order: answers before the events they reference.
+_SHOP_ERASED = ("answers", "notifications", "privacy_exports", "shopify_webhooks", "events",
+                *SHOP_TABLES)
 _ADDRESS_CHARS = r"[\w.%+'-]"  # characters that may surround an address in the same word
 
 
@@ -167,8 +170,7 @@ class PrivacyStatements(Statements):
         with self._connect(write=True) as conn:
             if webhook is not None and not self._take_webhook(conn, webhook, now):
                 return Erased({}, acted=False)
-            # Answers before the events they reference.
-            for table in [*sorted(PERSONAL_TABLES, key=lambda name: name == "events"), *SHOP_TABLES]:
+            for table in _SHOP_ERASED:
                 keep = " WHERE id <> ?" if table == "shopify_webhooks" else ""
                 counts[table] = conn.execute(f"DELETE FROM {table}{keep}",
                                              (webhook or 0,) if keep else ()).rowcount
