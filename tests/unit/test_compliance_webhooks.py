@@ -5,11 +5,13 @@ data request's export in /admin/privacy, and the merchant told.
 
 import base64
 import json
+import threading
 import time
 import uuid
 
 import pytest
-from helpers import ANSWER
+from helpers import ANSWER, submit
+from test_pipeline import CREATE, DRAFT
 from test_shopify_webhooks import HOOK_SECRET, SHOP_DOMAIN, post, rows
 
 from app.delivery.privacy import act
@@ -180,3 +182,27 @@ def test_the_exports_need_the_admin_password(client, app, store):
 
 def test_an_unknown_export_is_404(client, app):
     assert client.get("/admin/privacy/12345", headers=basic()).status_code == 404
+
+
+def test_redaction_racing_a_delivery_waits_for_it_then_erases_the_event(client, worker, shopify,
+                                                                        store):
+    in_call, release = threading.Event(), threading.Event()
+
+    def create(request):
+        in_call.set()
+        release.wait(10)
+        return 201, {}, json.dumps(DRAFT)
+
+    shopify.add_callback("POST", CREATE, callback=create)
+    event_id = submit(client)["id"]  # the signed customer's cart (CUSTOMER)
+    delivery = threading.Thread(target=worker.run_once)
+    delivery.start()
+    assert in_call.wait(10)
+    post(client, "customers/redact", customer_redact())
+    assert worker.apply_webhooks() == 0  # the worker holds the event: the erasure waits
+    assert store.get(event_id)["status"] == "processing"
+    release.set()
+    delivery.join(10)
+    assert store.get(event_id)["status"] == "completed"
+    assert worker.apply_webhooks() == 1
+    assert store.get(event_id) is None and store.answers(event_id) == []
