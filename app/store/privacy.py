@@ -27,6 +27,7 @@ tables with VACUUM FULL (postgres.py), so no dead tuple keeps the old rows.
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -45,6 +46,7 @@ SHOP_TABLES = ("login_failures", "login_lockouts", "shopify_credentials", "oauth
 # shop/redact's order: answers before the events they reference.
 _SHOP_ERASED = ("answers", "notifications", "privacy_exports", "shopify_webhooks", "events",
                 *SHOP_TABLES)
+SCRUB_TRIES, SCRUB_PAUSE_SECONDS = 20, 0.05  # SQLite's checkpoint, while readers hold the WAL
 _ADDRESS_CHARS = r"[\w.%+'-]"  # characters that may surround an address in the same word
 
 
@@ -198,8 +200,14 @@ class PrivacyStatements(Statements):
         each table). Outside any transaction; PostgreSQL's VACUUM FULL holds
         each table for the time it takes to copy it."""
         with self._connect() as conn:
-            if self.SCRUB_DATABASE:
-                conn.execute(self.SCRUB_DATABASE)
+            # SQLite's checkpoint answers (busy, ...): busy while another
+            # connection reads an older snapshot; it soon ends (a status poll).
+            checkpoint = self.SCRUB_DATABASE
+            for _ in range(SCRUB_TRIES if checkpoint else 0):
+                answer = conn.execute(checkpoint or "").fetchone()
+                if answer is None or not answer[0]:
+                    break
+                time.sleep(SCRUB_PAUSE_SECONDS)
             if self.SCRUB_TABLE:
                 for table in PERSONAL_TABLES + SHOP_TABLES:
                     conn.execute(self.SCRUB_TABLE.format(table=table))

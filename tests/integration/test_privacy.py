@@ -13,6 +13,8 @@ import pytest
 from helpers import ANSWER, migrated_store
 
 from app.delivery.privacy import act
+from app.intake.shopper_texts import SHOPPER_ERROR_DETAILS
+from app.intake.status import status_document
 from app.store import stored_payload
 from app.store.base import Subject
 from app.store.privacy import REDACTED
@@ -125,6 +127,12 @@ def test_redact_fails_an_active_event_with_the_reason_redacted(store, seeded):
     event = store.get("ada-guest")
     assert (event["status"], event["error_code"], event["customer_id"], event["client_ip"]) == (
         "failed", REDACTED, None, None)
+
+
+def test_an_erased_active_events_status_tells_the_shopper_why(store, seeded):
+    store.redact(ADA, time.time())
+    error = status_document(store.get("ada-guest"))["error"]
+    assert (error["code"], error["detail"]) == (REDACTED, SHOPPER_ERROR_DETAILS[REDACTED])
 
 
 def test_redact_keeps_other_customers_rows(store, seeded):
