@@ -71,7 +71,7 @@ def receive() -> Response:
     # order's names its customer) is not kept, only its ids, for Shopify's retries.
     body = raw.decode("utf-8", "replace") if status == WebhookStatus.PENDING else ""
     if len(body) > MAX_KEPT_BODY:
-        body = json.dumps(essentials(payload) if isinstance(payload, dict) else {})
+        body = json.dumps(essentials(payload, topic) if isinstance(payload, dict) else {})
     store: SqlStore = current_app.extensions["store"]
     if not store.add_webhook(webhook_id, _header("X-Shopify-Event-Id"), topic, sender,
                              time.time(), body, status, note):

@@ -73,3 +73,14 @@ def read_request(topic: str, payload: Any) -> tuple[PrivacyRequest, None] | tupl
         raw = data_request.get("id") if isinstance(data_request, dict) else None
         request_id = str(raw)[:MAX_REQUEST_ID_CHARS] if isinstance(raw, (int, str)) else None
     return PrivacyRequest(topic, customer_id, email, request_id), None
+
+
+def request_essentials(payload: Any) -> dict[str, Any]:
+    """Of a body too long to keep (a long orders_requested), the fields
+    `read_request` reads."""
+    kept: dict[str, Any] = {}
+    for key, fields in (("customer", ("id", "email")), ("data_request", ("id",))):
+        value = payload.get(key) if isinstance(payload, dict) else None
+        if isinstance(value, dict):
+            kept[key] = {field: value[field] for field in fields if field in value}
+    return kept

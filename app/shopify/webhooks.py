@@ -24,7 +24,7 @@ from ..event import Event
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from ..states import DraftState, WebhookStatus
 from .answers import draft_seen, read_order
-from .compliance import COMPLIANCE_TOPICS, read_request
+from .compliance import COMPLIANCE_TOPICS, read_request, request_essentials
 
 PATH = "/webhooks/shopify"
 DRAFT_UPDATE, DRAFT_DELETE, ORDER_CREATE = \
@@ -98,8 +98,11 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
     return Report(("draft_order_id", draft_id), seen), None
 
 
-def essentials(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Of a body too long to keep, the fields `read_report` reads."""
+def essentials(payload: Mapping[str, Any], topic: str = "") -> dict[str, Any]:
+    """Of a body too long to keep, the fields `read_report` (or for a compliance
+    `topic`, `compliance.read_request`) reads."""
+    if topic in COMPLIANCE_TOPICS:
+        return request_essentials(payload)
     kept = {key: payload[key] for key in ("id", "status", "updated_at", "order_id", "name",
                                           "financial_status", "source_name") if key in payload}
     marker = _marker(payload)

@@ -86,6 +86,15 @@ def test_a_customer_request_naming_no_customer_is_kept_ignored(client, store):
         ("ignored", "the body's customer has no readable id or email")]
 
 
+def test_a_data_request_too_long_to_keep_keeps_what_names_the_customer(client, app, store):
+    long = {**data_request(), "orders_requested": list(range(1, 20000))}
+    post(client, "customers/data_request", long)
+    apply(app)
+    [export] = store.exports(10)
+    assert (export["customer_id"], export["email"], export["data_request_id"]) == (
+        CUSTOMER, EMAIL, "9999")
+
+
 def test_a_request_reads_its_customers_id_email_and_data_request_id():
     request, why = read_request("customers/data_request", data_request())
     assert (request.customer_id, request.email, request.data_request_id, why) == (
