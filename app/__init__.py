@@ -35,7 +35,7 @@ from .shopify import make_client
 from .shopify.tokens import LegacyToken, ManagedToken
 from .store import SchemaUpgradeRequired, open_store
 from .store.base import SqlStore
-from .web import admin, auth, errors, health, setup_page
+from .web import admin, auth, errors, health, privacy_exports, setup_page
 
 
 class _NoSessions(SessionInterface):
@@ -127,6 +127,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(privacy_exports.bp)
     app.register_blueprint(setup_page.bp)
     app.register_blueprint(auth.bp)
     cli.register(app)

@@ -13,7 +13,8 @@ from ..store.base import Pruned, SqlStore
 log = logging.getLogger(__name__)
 
 PRUNE_INTERVAL_SECONDS = 300  # how often an idle worker looks for events past retention
-PRUNE_BATCH = 100  # events deleted per transaction: about 15 ms of SQLite's write lock
+PRUNE_BATCH = 100  # events (or webhooks) deleted per transaction: about 15 ms of SQLite's
+# write lock; batch after batch until none is left, giving way to due work between them
 
 
 class Pruning:
@@ -44,9 +45,10 @@ class Pruning:
         self._prune_at = now + PRUNE_INTERVAL_SECONDS  # after an error too: no retry storm
         pruned = self.prune(lambda: not (stop.is_set() or self._wake.is_set() or self._due()))
         assert pruned is not None  # retention is on
-        if pruned.events:
-            log.info("retention: deleted %d settled events and their %d answers",
-                     pruned.events, pruned.answers)
+        if pruned.events or pruned.webhooks or pruned.exports:
+            log.info("retention: deleted %d settled events and their %d answers, %d webhooks"
+                     " about no event, %d data-request exports", pruned.events, pruned.answers,
+                     pruned.webhooks, pruned.exports)
         if not pruned.done:
             self._prune_at = now
 

@@ -248,7 +248,8 @@ class Worker(Pruning):
 
     def apply_webhooks(self) -> int:
         """Apply the Shopify webhooks kept since the last pass: no Shopify call."""
-        return apply_pending(self.store, self.clock(), self.follow_up.reconcile_days)
+        return apply_pending(self.store, self.clock(), self.follow_up.reconcile_days,
+                             settings=self.notifier.settings if self.notifier else None)
 
     def _heartbeat(self, stop: threading.Event) -> None:
         """Renew the held event's lease every third of LEASE_SECONDS, so that two

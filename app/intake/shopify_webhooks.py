@@ -67,9 +67,11 @@ def receive() -> Response:
     payload = parse_body(raw)
     status, note = receipt(topic, sender,
                            shop_domain(current_app.config["SHOPIFY_BASE_URL"]), payload)
-    body = raw.decode("utf-8", "replace")
+    # An ignored webhook is about no event of ours: its body (an ordinary
+    # order's names its customer) is not kept, only its ids, for Shopify's retries.
+    body = raw.decode("utf-8", "replace") if status == WebhookStatus.PENDING else ""
     if len(body) > MAX_KEPT_BODY:
-        body = json.dumps(essentials(payload) if isinstance(payload, dict) else {})
+        body = json.dumps(essentials(payload, topic) if isinstance(payload, dict) else {})
     store: SqlStore = current_app.extensions["store"]
     if not store.add_webhook(webhook_id, _header("X-Shopify-Event-Id"), topic, sender,
                              time.time(), body, status, note):

@@ -24,6 +24,8 @@ SHOPPER_ERROR_DETAILS = {
     "b2b_contact_not_found": _STORE_SIDE,
     "shopify_access_denied": _STORE_SIDE,
     "shopify_graphql_error": _STORE_SIDE,
+    # app/store/privacy.py's REDACTED: the customer's data erased at their request.
+    "redacted": "This cart was withdrawn: the store erased its data at your request.",
 }
 # A line's detail by its code, where the stored one is Shopify's words (a
 # userError's message), kept for /admin.

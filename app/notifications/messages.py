@@ -17,8 +17,10 @@ from ..shopify import draft_order_admin_url, is_web_url
 from ..states import EventStatus
 
 DRAFT_CREATED, FAILED, WAITING = "draft_created", "failed", "credentials_problem"
+DATA_REQUEST = "data_request"
 EVENT_NAMES = {DRAFT_CREATED: "draft_order.created", FAILED: "event.failed",
-               WAITING: "shop.credentials_problem"}
+               WAITING: "shop.credentials_problem", DATA_REQUEST: "customer.data_request"}
+EXPORTS_PATH = "/admin/privacy"  # app/web/privacy_exports.py's list
 WEBHOOK, EMAIL = "webhook", "email"
 DETAIL_CHARS = 300    # of a failure's detail in the one-line text
 
@@ -56,6 +58,19 @@ def credentials_messages(code: str, detail: str, settings: Mapping[str, Any],
     return tuple(_rows(WAITING, {"event": EVENT_NAMES[WAITING], "event_id": None, "at": now,
                                  "draft_order": None, "error": {"code": code, "detail": detail},
                                  "lines": 0, "customer_id": None}, settings))
+
+
+def data_request_messages(export_id: int, data_request_id: str | None,
+                          settings: Mapping[str, Any], now: float) -> list[dict[str, str]]:
+    """What the merchant is told when a customer's data request (Shopify's
+    customers/data_request) has its export ready in /admin: where, never what
+    (the export names the customer; the message does not)."""
+    where = f"{settings.get('PUBLIC_URL') or ''}{EXPORTS_PATH}/{export_id}"
+    return _rows(DATA_REQUEST, {"event": EVENT_NAMES[DATA_REQUEST], "event_id": None, "at": now,
+                                "draft_order": None, "error": None, "lines": 0,
+                                "customer_id": None,
+                                "export": {"id": export_id, "data_request_id": data_request_id,
+                                           "url": where}}, settings)
 
 
 def _rows(kind: str, document: dict[str, Any], settings: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -105,6 +120,10 @@ def _one_line(text: str) -> str:
 def _text(document: Mapping[str, Any]) -> str:
     """The message in words (made one line): a Slack message, an email's subject."""
     draft, error = document["draft_order"], document["error"]
+    if document["event"] == EVENT_NAMES[DATA_REQUEST]:
+        export = document["export"]
+        return (f"A customer's data request ({export['data_request_id'] or 'no id'}) has its "
+                f"export ready: {export['url']}")
     if draft is not None:
         lines = document["lines"]
         customer = document["customer_id"]

@@ -12,6 +12,7 @@ what the file asks for; the webhooks are those the receiver follows.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..shopify.compliance import COMPLIANCE_TOPICS
 from ..shopify.scopes import required_scopes
 from ..shopify.webhooks import PATH as WEBHOOKS_PATH
 from ..shopify.webhooks import TOPICS
@@ -73,6 +74,9 @@ def app_toml(settings: Mapping[str, Any], name: str = DEFAULT_NAME) -> str:
         "",
         "[[webhooks.subscriptions]]",
         f"topics = {_array(TOPICS)}",
+        # Declared here only: no API subscribes them
+        # (https://shopify.dev/docs/apps/build/privacy-law-compliance).
+        f"compliance_topics = {_array(COMPLIANCE_TOPICS)}",
         f"uri = {toml_string(public + WEBHOOKS_PATH)}",
         "",
     ])

@@ -14,7 +14,7 @@ from ..shopify.subscriptions import missing_topics, public_address, subscribe
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from ..shopify.webhooks import TOPICS
 from ..store import open_store
-from . import app_toml, doctor
+from . import app_toml, doctor, privacy
 
 
 @click.command("init-db")
@@ -60,6 +60,8 @@ def _listed_webhooks(client: ShopifyBackend) -> list[dict[str, str | None]]:
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(privacy.privacy_group)
+
     @app.cli.command("worker")
     def worker_command() -> None:
         """Run the delivery worker alone (web processes with RUN_WORKER=0)."""
@@ -83,7 +85,9 @@ def register(app: Flask) -> None:
             click.echo("prune: RETENTION_DAYS is 0, so every event is kept; nothing deleted")
             return
         click.echo(f"prune: deleted {pruned.events} completed or failed events last changed"
-                   f" more than {days} days ago, and their {pruned.answers} Shopify answers")
+                   f" more than {days} days ago, and their {pruned.answers} Shopify answers;"
+                   f" {pruned.webhooks} Shopify webhooks about no event and"
+                   f" {pruned.exports} data-request exports older than that")
 
     @app.cli.command("doctor")
     def doctor_command() -> None:

@@ -6,7 +6,8 @@ What each offers, and may be asked, is backend.py's ShopifyBackend.
 
 Shopify's other rules live here too: `pacing` (its rate limits), `scopes` (the
 access scopes each call needs), `webhooks` (its webhooks' topics, signature and
-reading) and `subscriptions` (subscribing to them).
+reading), `compliance` (the three privacy webhooks' bodies) and `subscriptions`
+(subscribing to them).
 
 May import: the base modules (config, states, ids, lifecycle, retry) only;
 never store, intake, notifications, delivery, web, ops or dev.

@@ -24,6 +24,7 @@ from ..event import Event
 from ..ids import EVENT_MARKER, MAX_BIGINT, positive_id
 from ..states import DraftState, WebhookStatus
 from .answers import draft_seen, read_order
+from .compliance import COMPLIANCE_TOPICS, read_request, request_essentials
 
 PATH = "/webhooks/shopify"
 DRAFT_UPDATE, DRAFT_DELETE, ORDER_CREATE = \
@@ -97,8 +98,11 @@ def read_report(topic: str, payload: Any) -> tuple[Report, None] | tuple[None, s
     return Report(("draft_order_id", draft_id), seen), None
 
 
-def essentials(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Of a body too long to keep, the fields `read_report` reads."""
+def essentials(payload: Mapping[str, Any], topic: str = "") -> dict[str, Any]:
+    """Of a body too long to keep, the fields `read_report` (or for a compliance
+    `topic`, `compliance.read_request`) reads."""
+    if topic in COMPLIANCE_TOPICS:
+        return request_essentials(payload)
     kept = {key: payload[key] for key in ("id", "status", "updated_at", "order_id", "name",
                                           "financial_status", "source_name") if key in payload}
     marker = _marker(payload)
@@ -112,10 +116,13 @@ def receipt(topic: str, sender: str | None, shop: str,
     """(status, note) a webhook is kept with: pending, or ignored and why.
     `sender`: X-Shopify-Shop-Domain; `shop`: the configured shop's host, which
     must send it when it is a Shopify shop (a local simulator is any host)."""
-    if topic not in TOPICS:
+    if topic not in TOPICS and topic not in COMPLIANCE_TOPICS:
         return WebhookStatus.IGNORED, "a topic this service does not follow"
     if shop.endswith(".myshopify.com") and (sender or "").lower() != shop:
         return WebhookStatus.IGNORED, "sent for another shop"
+    if topic in COMPLIANCE_TOPICS:  # a privacy request: app/delivery/privacy.py acts on it
+        request, why = read_request(topic, payload)
+        return (WebhookStatus.PENDING, None) if request else (WebhookStatus.IGNORED, why)
     report, why = read_report(topic, payload)
     if report is None:
         return WebhookStatus.IGNORED, why

@@ -177,6 +177,18 @@ MIGRATIONS = (
         "CREATE INDEX notifications_channel_claimed ON notifications (channel, claimed_at)",
         "CREATE INDEX notifications_folded ON notifications (folded_into)",
     )),
+    Migration(7, "the exports answering customers' data requests (app/store/privacy.py)", (
+        """CREATE TABLE privacy_exports (
+            id              {serial},
+            source          TEXT NOT NULL,
+            data_request_id TEXT,
+            customer_id     BIGINT,
+            email           TEXT,
+            created_at      DOUBLE PRECISION NOT NULL,
+            body            TEXT NOT NULL
+        )""",
+        "CREATE INDEX privacy_exports_created ON privacy_exports (created_at)",
+    )),
 )
 
 

@@ -15,7 +15,8 @@ class Pruned(NamedTuple):
     events: int
     answers: int
     done: bool
-
+    webhooks: int = 0  # webhooks about no event of ours
+    exports: int = 0   # data requests' exports (privacy_exports)
 
 
 class RetentionStatements(Statements):
@@ -29,21 +30,32 @@ class RetentionStatements(Statements):
     def prune(self, before: float, batch: int,
               go_on: Callable[[], bool] = lambda: True) -> Pruned:
         """Delete the settled (completed or failed) events last changed before
-        `before`, with their answers, notifications and Shopify webhooks (and a
-        batch of old webhooks about no event), `batch` events to a
-        transaction so that no submission or claim waits long behind it; between
-        batches, stop once `go_on()` is false. Queued and processing events are
-        never deleted."""
-        events = answers = 0
-        self._prune_unmatched_webhooks(before, batch)
+        `before`, with their answers, notifications and Shopify webhooks, then
+        every webhook about no event received before then, and the data
+        requests' exports made before then (and the sent digests, notifications.py's); `batch` rows to a transaction so
+        that no submission or claim waits long behind it; between batches, stop
+        once `go_on()` is false (`done` says whether all were deleted). Queued
+        and processing events are never deleted."""
+        events = answers = webhooks = 0
         self._prune_digests(before, batch)  # notifications.py's
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
             events, answers = events + removed, answers + removed_answers
             if removed < batch:
-                return Pruned(events, answers, done=True)
+                break
             if not go_on():
-                return Pruned(events, answers, done=False)
+                return Pruned(events, answers, False)
+        while True:
+            removed = self._prune_unmatched_webhooks(before, batch)
+            webhooks += removed
+            if removed < batch:
+                break
+            if not go_on():
+                return Pruned(events, answers, False, webhooks)
+        with self._connect(write=True) as conn:
+            exports = conn.execute("DELETE FROM privacy_exports WHERE created_at < ?",
+                                   (before,)).rowcount
+        return Pruned(events, answers, True, webhooks, exports)
 
     def _prune_batch(self, before: float, batch: int) -> tuple[int, int]:
         # A settled event was due (next_attempt_at) before it was claimed and
@@ -64,11 +76,12 @@ class RetentionStatements(Statements):
             conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
         return len(ids), answers
 
-    def _prune_unmatched_webhooks(self, before: float, batch: int) -> None:
-        """Webhooks about no event of ours (ignored), received before `before`:
-        kept until then only so that Shopify's retries of them are known."""
+    def _prune_unmatched_webhooks(self, before: float, batch: int) -> int:
+        """A batch of the webhooks about no event of ours (ignored, or compliance
+        webhooks acted on), received before `before`: kept until then, without
+        their bodies, only so that Shopify's retries of them are known."""
         with self._connect(write=True) as conn:
-            conn.execute(
+            return conn.execute(
                 "DELETE FROM shopify_webhooks WHERE id IN (SELECT id FROM shopify_webhooks"
                 f" WHERE event_id IS NULL AND status <> {_PENDING} AND received_at < ?"
-                " LIMIT ?)", (before, batch))
+                " LIMIT ?)", (before, batch)).rowcount

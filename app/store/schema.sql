@@ -1,4 +1,4 @@
--- The event store's schema as migrations 1 to 6 leave it, for reading;
+-- The event store's schema as migrations 1 to 7 leave it, for reading;
 -- the database is made by app/store/migrations.py, never from this file.
 -- Generated: after adding a migration, regenerate it with
 --   python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"
@@ -149,3 +149,15 @@ CREATE TABLE oauth_states (
     created_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX oauth_states_created ON oauth_states (created_at);
+
+-- privacy_exports: migration 7
+CREATE TABLE privacy_exports (
+    id              {serial},
+    source          TEXT NOT NULL,
+    data_request_id TEXT,
+    customer_id     BIGINT,
+    email           TEXT,
+    created_at      DOUBLE PRECISION NOT NULL,
+    body            TEXT NOT NULL
+);
+CREATE INDEX privacy_exports_created ON privacy_exports (created_at);

@@ -36,6 +36,9 @@ class SqliteStore(SqlStore):
     KEY_LOCKS = None  # BEGIN IMMEDIATE already lets one writer in at a time
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
     SERIAL = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    # Erased rows' bytes: zeroed as they are deleted (secure_delete, below), then
+    # gone from the WAL too once it is checkpointed and truncated (privacy.py).
+    SCRUB_DATABASE = "PRAGMA wal_checkpoint(TRUNCATE)"
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -96,6 +99,7 @@ class SqliteStore(SqlStore):
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")  # no deleted row's bytes left in free space
             self._local.conn, self._local.path = conn, self.path
         return conn
 

@@ -110,8 +110,11 @@ class WebhookStatements(Statements):
         draft_order_id = find[1] if find is not None and find[0] == "draft_order_id" else None
         if event is not None:
             draft_order_id = event["draft_order_id"]
+        # A webhook about no event of ours keeps no body: an ordinary order's
+        # orders/create names its customer, and every order of the shop sends one.
+        no_body = "" if event is not None else ", body = ''"
         conn.execute("UPDATE shopify_webhooks SET status = ?, note = ?, event_id = ?,"
-                     " draft_order_id = ? WHERE id = ?",
+                     f" draft_order_id = ?{no_body} WHERE id = ?",
                      (status, note, None if event is None else event["id"], draft_order_id,
                       webhook))
         return True

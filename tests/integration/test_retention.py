@@ -14,6 +14,7 @@ from app.config import ConfigError, load
 from app.delivery import maintenance
 from app.delivery.maintenance import PRUNE_INTERVAL_SECONDS
 from app.delivery.worker import Worker
+from app.store.base import Subject
 
 pytest_plugins = ["postgres"]
 
@@ -57,6 +58,41 @@ def test_prune_deletes_a_pruned_event_s_webhooks_and_old_ones_about_no_event(sto
     assert webhook_ids(store) == ["w-recent"]
 
 
+def unmatched(store, count, at):
+    for n in range(count):
+        store.add_webhook(f"w-{at}-{n}", None, "orders/create", None, at, "", "ignored",
+                          "an order not made from a draft order")
+
+
+def test_prune_deletes_every_webhook_about_no_event_past_retention_batch_after_batch(store):
+    now = time.time()
+    unmatched(store, 7, now - 40 * DAY)
+    unmatched(store, 1, now - DAY)
+    pruned = store.prune(now - 30 * DAY, batch=2)
+    assert (pruned.webhooks, pruned.done) == (7, True)
+    assert len(webhook_ids(store)) == 1
+
+
+def test_prune_told_to_stop_says_it_left_webhooks_about_no_event_behind(store):
+    unmatched(store, 5, time.time() - 40 * DAY)
+    pruned = store.prune(time.time() - 30 * DAY, batch=2, go_on=lambda: False)
+    assert (pruned.webhooks, pruned.done) == (2, False)
+
+
+def test_prune_keeps_a_pending_webhook_however_old(store):
+    store.add_webhook("w-pending", None, "customers/redact", None, time.time() - 40 * DAY,
+                      "{}", "pending")
+    store.prune(time.time() - 30 * DAY, 100)
+    assert webhook_ids(store) == ["w-pending"]
+
+
+def test_prune_deletes_data_request_exports_past_retention(store):
+    store.export_request(Subject(1, None), time.time() - 40 * DAY, "command", lambda found: "{}",
+                         lambda export_id: ())
+    assert store.prune(time.time() - 30 * DAY, 100).exports == 1
+    assert store.exports(10) == []
+
+
 def test_prune_keeps_an_event_that_settled_after_the_cutoff_however_old(store):
     now = time.time()
     add_event(store, "late", now - 40 * DAY, settled=now - 10 * DAY)
@@ -91,7 +127,7 @@ def test_prune_goes_on_batch_after_batch_until_nothing_is_left(store):
     old = time.time() - 40 * DAY
     for n in range(5):
         add_event(store, f"e{n}", old, settled=old)
-    assert store.prune(time.time(), batch=2) == (5, 5, True)
+    assert store.prune(time.time(), batch=2)[:3] == (5, 5, True)
     assert event_ids(store) == []
 
 
@@ -185,7 +221,8 @@ def test_prune_command_says_what_it_deleted(make_app):
     add_event(app.extensions["store"], "new", time.time(), settled=time.time())
     result = app.test_cli_runner().invoke(args=["prune"])
     assert result.output == ("prune: deleted 1 completed or failed events last changed more"
-                             " than 30 days ago, and their 1 Shopify answers\n")
+                             " than 30 days ago, and their 1 Shopify answers; 0 Shopify webhooks"
+                             " about no event and 0 data-request exports older than that\n")
     assert event_ids(app.extensions["store"]) == ["new"]
 
 

@@ -39,6 +39,7 @@ def test_the_file_parses_as_toml_with_the_apps_values(dashboard_app):
         "auth": {"redirect_urls": [f"{PUBLIC}/auth/shopify/callback"]},
         "webhooks": {"api_version": DEFAULT_API_VERSION, "subscriptions": [{
             "topics": ["draft_orders/update", "draft_orders/delete", "orders/create"],
+            "compliance_topics": ["customers/data_request", "customers/redact", "shop/redact"],
             "uri": f"{PUBLIC}/webhooks/shopify"}]},
     }
 

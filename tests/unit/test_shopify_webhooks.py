@@ -16,7 +16,7 @@ from app.delivery.webhooks import apply_pending
 from app.ids import EVENT_MARKER
 from app.lifecycle import DraftSeen
 from app.shopify import Outcome
-from app.shopify.webhooks import read_report
+from app.shopify.webhooks import NOT_OURS, read_report
 
 HOOK_SECRET = "shpss_webhook_signing_key"
 DRAFT_ID = 1069920479
@@ -343,3 +343,23 @@ def test_during_a_rotation_webhooks_signed_with_either_secret_are_accepted(make_
     for secret in ("client-secret-old", "client-secret-new"):
         assert post(client, "draft_orders/update", {"id": 1}, secret=secret).status_code == 200
     assert post(client, "draft_orders/update", {"id": 1}, secret="another").status_code == 401
+
+
+# --- Webhooks about no event of ours keep no body. ---
+
+def test_a_webhook_ignored_on_receipt_keeps_no_body(client, store):
+    post(client, "orders/create", {"id": 1, "source_name": "web",
+                                   "customer": {"email": "shopper@example.com"}})
+    assert [(row["status"], row["body"]) for row in rows(store)] == [("ignored", "")]
+
+
+def test_a_webhook_found_about_no_event_keeps_no_body(client, store, worker):
+    post(client, "draft_orders/update", draft_update(email="merchant.draft@example.com"))
+    worker.apply_webhooks()
+    assert [(row["note"], row["body"]) for row in rows(store)] == [(NOT_OURS, "")]
+
+
+def test_a_webhook_about_an_event_of_ours_keeps_its_body(client, store, worker, drafted):
+    post(client, "draft_orders/update", draft_update(updated_at=T1))
+    worker.apply_webhooks()
+    assert json.loads(rows(store)[0]["body"])["updated_at"] == T1
