@@ -31,11 +31,12 @@ class RetentionStatements(Statements):
               go_on: Callable[[], bool] = lambda: True) -> Pruned:
         """Delete the settled (completed or failed) events last changed before
         `before`, with their answers, notifications and Shopify webhooks, then
-        every webhook about no event received before then, and the data
-        requests' exports made before then (and the sent digests, notifications.py's); `batch` rows to a transaction so
-        that no submission or claim waits long behind it; between batches, stop
-        once `go_on()` is false (`done` says whether all were deleted). Queued
-        and processing events are never deleted."""
+        every webhook about no event received before then, the data requests'
+        exports and the sent digests (notifications.py's) made before then;
+        `batch` rows to a transaction so that no submission or claim waits long
+        behind it; between batches, stop once `go_on()` is false (`done` says
+        whether all were deleted). Queued and processing events are never
+        deleted."""
         events = answers = webhooks = 0
         self._prune_digests(before, batch)  # notifications.py's
         while True:
