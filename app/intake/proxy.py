@@ -132,24 +132,27 @@ def receive_cart() -> ResponseReturnValue:
     config, now = current_app.config, time.time()
     query = verified_query(now)
     text, size, body = json_body()
-    used = _state().used
-    allowed, earlier = used.claim(query.signature, text.encode(), now, 2 * TOLERANCE)
-    if not allowed:
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED,
-                       log="app proxy: a signature already used with another body")
-    if earlier is not None:
-        store: SqlStore = current_app.extensions["store"]
-        event = store.get(earlier)
-        if event is not None:
-            return _accepted(earlier, event["status"], query)
     customer_id = query.customer_id
+    # A guest's signature vouches for nobody: anyone gets one by posting through
+    # the shop, and all guests' requests in the same second share it.
+    used = _state().used if customer_id is not None else None
+    if used is not None:
+        allowed, earlier = used.claim(query.signature, text.encode(), now, 2 * TOLERANCE)
+        if not allowed:
+            raise ApiError(401, "signature_invalid", _UNCONFIRMED,
+                           log="app proxy: a signature already used with another body")
+        store: SqlStore = current_app.extensions["store"]
+        event = store.get(earlier) if earlier is not None else None
+        if earlier is not None and event is not None:
+            return _accepted(earlier, event["status"], query)
     refuse_guest(customer_id)
     company = signature.named_company(body, customer_id) if config["B2B_ORDERS"] else None
     # Shopify's servers connect to us: the shopper is the address Shopify forwards.
     client_ip = shopper_address(request.headers.get("X-Forwarded-For"),
                                 config["TRUSTED_PROXIES"]) or request.remote_addr
     event_id, status = accept_cart(text, size, body, customer_id, company, client_ip, now)
-    used.record(query.signature, event_id)
+    if used is not None:
+        used.record(query.signature, event_id)
     return _accepted(event_id, status, query)
 
 

@@ -6,7 +6,11 @@ cart under it as that customer until the timestamp goes stale. So each
 signature carries one body: the first body posted under it is remembered, with
 its event, until the signature expires. The same body again gets that event
 back (a retry, a double click: no second event, whatever DEDUPE_WINDOW says);
-another body is refused.
+another body is refused. Only a signed-in customer's: a guest's signature
+vouches for nobody (anyone gets one by posting through the shop), and every
+guest posting in the same second gets the same one. The same customer posting
+two different carts within one second is refused the second time: a click
+again a moment later goes through.
 
 Kept in the web process's memory, bounded: a signature lives a few minutes
 (app_proxy.TOLERANCE), and a captured URL is already a rare thing, since only
@@ -51,6 +55,8 @@ class UsedSignatures:
             self._forget(now)
             use = self._uses.get(signature)
             if use is None:
+                if len(self._uses) >= self._max:
+                    self._uses.popitem(last=False)
                 self._uses[signature] = _Use(digest, now + keep_for)
                 return True, None
             return use.body == digest, use.event_id if use.body == digest else None
@@ -66,6 +72,6 @@ class UsedSignatures:
         # One lifetime for all, from the first use: the oldest expire first.
         while self._uses:
             oldest = next(iter(self._uses.values()))
-            if oldest.expires_at > now and len(self._uses) < self._max:
+            if oldest.expires_at > now:
                 break
             self._uses.popitem(last=False)
