@@ -248,3 +248,24 @@ def test_demo_command_passes_oauth_and_token_seconds_on(monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert calls == [(8080, True, "graphql", True, 30)]
+
+
+@pytest.mark.slow
+def test_demo_storefront_forwards_its_app_proxy_with_the_customer_signed(tmp_path):
+    running = start(tmp_path)
+    try:
+        storefront = running["storefront"].url
+        accepted = requests.post(f"{storefront}/apps/send-cart/cart",
+                                 json={"cart": sample_cart()}, timeout=10)
+        assert accepted.status_code == 202, accepted.text
+        status_url = accepted.json()["status_url"]
+        deadline = time.monotonic() + 20
+        while requests.get(storefront + status_url, timeout=5).json()["status"] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        [draft] = running["shop"].snapshot("draft_orders")
+    finally:
+        stop(running)
+
+    assert status_url.startswith("/apps/send-cart/events/")
+    assert draft["customer"]["id"] == CUSTOMER["id"]
