@@ -247,7 +247,16 @@ def test_demo_command_passes_oauth_and_token_seconds_on(monkeypatch):
                                            "graphql"])
 
     assert result.exit_code == 0, result.output
-    assert calls == [(8080, True, "graphql", True, 30)]
+    assert calls == [(8080, True, "graphql", True, 30, "hmac")]  # installed later: no proxy yet
+
+
+def test_demo_command_renders_the_app_proxy_snippet_by_default(monkeypatch):
+    calls = []
+    monkeypatch.setattr("app.dev.demo.run", lambda *args: calls.append(args))
+
+    assert CliRunner().invoke(demo_cli, []).exit_code == 0
+    assert CliRunner().invoke(demo_cli, ["--snippet", "hmac"]).exit_code == 0
+    assert [call[-1] for call in calls] == ["proxy", "hmac"]
 
 
 @pytest.mark.slow
