@@ -46,21 +46,30 @@ _UNCONFIRMED = "Please reload the page and try again; if that does not help, con
 
 class ShopDomain:
     """The myshopify domain the Admin API names for this shop, read once per
-    process (single flight) and kept; not kept while it cannot be read."""
+    process (single flight) and kept. A failed read is not tried again for
+    RETRY_SECONDS: meanwhile requests are answered at once, not queued behind
+    a slow Shopify."""
 
-    def __init__(self) -> None:
+    RETRY_SECONDS = 10.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._domain: str | None = None
+        self._failed_at: float | None = None
         self._lock = threading.Lock()
+        self._clock = clock
 
     def get(self, read: Callable[[], str | None]) -> str | None:
         with self._lock:
-            if self._domain is None:
+            if self._domain is None and (self._failed_at is None or
+                                         self._clock() - self._failed_at >= self.RETRY_SECONDS):
                 try:
                     found = read()
                 except (CredentialsUnavailable, TokenUnavailable):
                     found = None
                 if found is not None and valid_shop(found):
                     self._domain = found.lower()
+                else:
+                    self._failed_at = self._clock()
             return self._domain
 
 

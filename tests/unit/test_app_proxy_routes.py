@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 import pytest
 import responses
-from helpers import cart_body
+from helpers import Clock, cart_body
 
 from app.config import DEFAULT_API_VERSION
+from app.intake.proxy import ShopDomain
 from app.intake.signature import sign
 from app.shopify.app_proxy import TOLERANCE, signed_query
+from app.shopify.tokens import CredentialsUnavailable
 
 CLIENT_SECRET = "proxy-client-secret"
 SHOP_DOMAIN = "test-shop.myshopify.com"
@@ -231,3 +233,24 @@ def test_guests_in_the_same_second_share_a_signature_and_each_get_their_cart(pro
     second = post(app, proxy_body(note="another guest"), signed, shopper="198.51.100.4")
     assert (first.status_code, second.status_code) == (202, 202)
     assert len(events(app)) == 2
+
+
+def test_a_failed_shop_read_is_not_tried_again_at_once_then_is():
+    clock = Clock(at=0)
+    cache, reads = ShopDomain(clock=clock), []
+
+    def read():
+        reads.append(clock())
+        return None if len(reads) == 1 else SHOP_DOMAIN
+
+    assert (cache.get(read), cache.get(read)) == (None, None)
+    clock.advance(ShopDomain.RETRY_SECONDS)
+    assert (cache.get(read), cache.get(read)) == (SHOP_DOMAIN, SHOP_DOMAIN)
+    assert reads == [0, ShopDomain.RETRY_SECONDS]
+
+
+def test_a_shop_read_without_a_token_is_a_failed_read():
+    def read():
+        raise CredentialsUnavailable("app_not_installed", "The app is not installed.")
+
+    assert ShopDomain().get(read) is None

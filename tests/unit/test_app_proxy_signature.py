@@ -5,7 +5,9 @@ import hashlib
 import hmac
 
 import pytest
+from helpers import settings
 
+from app.config import ConfigError, load
 from app.shopify.app_proxy import (
     MAX_PARAMS,
     TOLERANCE,
@@ -140,3 +142,13 @@ def test_the_entries_of_our_own_proxies_are_skipped():
 @pytest.mark.parametrize("header", [None, "", "not-an-address", "203.0.113.9"])
 def test_no_usable_forwarded_address_gives_none(header):
     assert shopper_address(header, 1) is None
+
+
+@pytest.mark.parametrize("value", ["a/b", "x" * 31, "admin", "Login", "send cart"])
+def test_a_subpath_shopify_would_refuse_is_named_at_start_up(tmp_path, value):
+    with pytest.raises(ConfigError, match="APP_PROXY_SUBPATH"):
+        load(settings(tmp_path, APP_PROXY_SUBPATH=value), str(tmp_path))
+
+
+def test_the_subpath_defaults_to_send_cart(tmp_path):
+    assert load(settings(tmp_path), str(tmp_path))["APP_PROXY_SUBPATH"] == "send-cart"
