@@ -65,6 +65,7 @@ DEFAULT_MAX_BODY_BYTES = 768 * 1024
 APP, SERVER, BOTH = "app", "server", "app and server"
 
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+_SUBPATH = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 
 
@@ -193,6 +194,16 @@ def _web_url(name: str, value: str) -> str | None:
     return value.rstrip("/")
 
 
+def _proxy_subpath(name: str, value: str) -> str:
+    """Shopify's rule for an app proxy's subpath (https://shopify.dev/docs/apps/build/
+    online-store/app-proxies): letters, digits, "_" and "-", up to 30 characters,
+    not admin, services, password or login."""
+    if not _SUBPATH.match(value) or value.lower() in ("admin", "services", "password", "login"):
+        raise ConfigError(f"{name} must be 1 to 30 letters, digits, '_' or '-' (not admin, "
+                          f"services, password or login), got {value!r}")
+    return value
+
+
 def _smtp_url(name: str, value: str) -> str | None:
     """smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://
     (unset: None)."""
@@ -304,7 +315,9 @@ SETTINGS = (
     Setting("SHOPIFY_API_VERSION", DEFAULT_API_VERSION, _api_version,
             "Admin API version: `YYYY-01`, `-04`, `-07`, `-10`, or `unstable`"),
     Setting("SHARED_SECRET", None, _text,
-            "the key of the Liquid `hmac_sha256` filter in the storefront snippet"),
+            "the key of the Liquid `hmac_sha256` filter in the HMAC snippet, and what "
+            "`SECRET_KEY` derives from; the app proxy snippet holds no secret, but this stays "
+            "required (see App proxy in docs/storefront.md)"),
     Setting("DATABASE_URL", "", _database_url,
             "`sqlite:////absolute/path.sqlite3` to choose the SQLite file; "
             "`postgresql://user:password@host:5432/database` (or `postgres://…`, as Heroku, "
@@ -429,6 +442,10 @@ SETTINGS = (
             "the webhooks' address in `shopify.app.toml`, and where `flask --app app webhooks "
             "register` subscribes Shopify's webhooks",
             shown_default="unset"),
+    Setting("APP_PROXY_SUBPATH", "send-cart", _proxy_subpath,
+            "with Dev Dashboard credentials, the storefront path of the app proxy: the proxy "
+            "snippet posts to the shop's own `/apps/<subpath>/cart`, which Shopify forwards, "
+            "signed, to `PUBLIC_URL/proxy` (see App proxy in docs/storefront.md)"),
     Setting("RECONCILE_DAYS", "30", _count,
             "days after its creation during which an open draft order is re-read, after 1 "
             "minute, 10 minutes, 1 hour, 1 day, then daily, in case a webhook was lost; `0` "

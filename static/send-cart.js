@@ -12,6 +12,11 @@
  *   preflight round trip is needed; the receiver checks the Origin header on
  *   every request and the customer id carries an HMAC signature, so nothing
  *   is lost by skipping the preflight.
+ * - With data-proxy-path (the snippet's app proxy mode) it posts to the shop's
+ *   own /apps/<subpath>/cart instead, same-origin with the shop's cookies:
+ *   Shopify forwards it to the receiver with the signed-in customer signed, so
+ *   the body carries no customer; the status URL it gets back is on the shop's
+ *   origin too.
  * - Clicks are handled by delegation on the document, so buttons re-rendered
  *   by an AJAX cart drawer keep working, and several buttons can coexist.
  * - Every failure ends as a sentence for the shopper; nothing is thrown. The
@@ -120,6 +125,16 @@
     } catch (error) {
       return null;
     }
+  }
+
+  /* The app proxy's cart URL on the shop's own origin, from data-proxy-path
+   * ("/apps/send-cart"), or null: only a path on this origin will do. */
+  function proxyUrl(button) {
+    var path = (button.getAttribute("data-proxy-path") || "").trim().replace(/\/+$/, "");
+    if (!/^\/[A-Za-z0-9_\-\/]+$/.test(path) || path.slice(0, 2) === "//") {
+      return null;
+    }
+    return new URL(path + "/cart", window.location.href).href;
   }
 
   function message(button, kind, values) {
@@ -321,10 +336,12 @@
   }
 
   async function send(button, status) {
-    var endpoint = webhookUrl(button);
+    var proxied = button.hasAttribute("data-proxy-path");
+    var endpoint = proxied ? proxyUrl(button) : webhookUrl(button);
     if (!endpoint) {
-      warn("data-receiver-url (or this script's src) is missing or not an http(s) URL:",
-        button.getAttribute("data-receiver-url"));
+      warn(proxied ? "data-proxy-path is not a path such as /apps/send-cart:"
+        : "data-receiver-url (or this script's src) is missing or not an http(s) URL:",
+        button.getAttribute(proxied ? "data-proxy-path" : "data-receiver-url"));
       throw new Failure(REASONS.setup, "setup");
     }
     var cart = await currentCart(button);
@@ -334,7 +351,8 @@
     if (cart.items.length === 0) {
       throw new Failure(REASONS.empty, "empty");
     }
-    var submission = {
+    // Through the app proxy, Shopify names the signed-in customer: the body does not.
+    var submission = proxied ? {cart: cart} : {
       cart: cart,
       customerId: parseAttribute(button, "data-customer-id"),
       customerIdSignature: parseAttribute(button, "data-customer-id-signature")
@@ -347,13 +365,16 @@
     if (button.hasAttribute("data-company-location-id")) {
       submission.companyId = parseAttribute(button, "data-company-id");
       submission.companyLocationId = parseAttribute(button, "data-company-location-id");
-      submission.companyLocationSignature =
-        parseAttribute(button, "data-company-location-signature");
+      if (!proxied) {
+        submission.companyLocationSignature =
+          parseAttribute(button, "data-company-location-signature");
+      }
     }
     var answer = await call(endpoint, {
       method: "POST",
-      mode: "cors",
-      credentials: "omit",
+      mode: proxied ? "same-origin" : "cors",
+      // The shop's session cookie is how Shopify knows the customer it signs for us.
+      credentials: proxied ? "same-origin" : "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"},
       body: JSON.stringify(submission)
     });

@@ -24,8 +24,12 @@ import click
 @click.option("--token-seconds", type=click.IntRange(min=1), default=None,
               help="Access tokens the simulator issues last this long, so renewals can be "
                    "watched (default: 86399 for client credentials, 3600 installed).")
-def demo_command(port, polling, api, oauth, token_seconds):
+@click.option("--snippet", type=click.Choice(["proxy", "hmac"]), default=None,
+              help="The storefront snippet: through the app proxy (Shopify signs the customer; "
+                   "the default), or the legacy one with the shared secret (the default with "
+                   "--oauth: Shopify proxies only to an installed app).")
+def demo_command(port, polling, api, oauth, token_seconds, snippet):
     """Run the simulator, the receiver and a demo storefront on 127.0.0.1."""
     from .demo import run
 
-    run(port, polling, api, oauth, token_seconds)
+    run(port, polling, api, oauth, token_seconds, snippet or ("hmac" if oauth else "proxy"))

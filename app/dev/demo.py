@@ -35,6 +35,7 @@ from ..shopify.webhooks import PATH, TOPICS
 from ..web.setup_page import snippet
 from .serving import serve_in_thread
 from .simulator import create_simulator
+from .storefront_proxy import AppProxy, forward
 
 SECRET = "demo-shared-secret"
 # The demo app's credentials, as the Dev Dashboard gives them; the simulator signs
@@ -112,16 +113,18 @@ def json_filter(value):
     return json.dumps(None if _liquid().is_undefined(value) else value)
 
 
-def render_snippet(receiver_url, secret, cart, customer=None, signature_mode="mechanic"):
+def render_snippet(receiver_url, secret, cart, customer=None, signature_mode="mechanic",
+                   mode="hmac"):
     """The snippet's HTML with the merchant's values filled in as the setup
-    page tells them to, for a shopper with this cart (and account).
+    page tells them to, for a shopper with this cart (and account); `mode`
+    "proxy" is the app proxy's snippet, which has no secret.
 
     python-liquid's own `date` already renders `"now" | date: "%s"` as Shopify
     does (the current unix seconds), which the timestamped signature needs."""
     env = _liquid().Environment()
     env.add_filter("hmac_sha256", hmac_sha256)
     env.add_filter("json", json_filter)
-    text = snippet(receiver_url, secret, signature_mode)
+    text = snippet(receiver_url, secret, signature_mode, mode)
     return env.from_string(text).render(cart=cart, customer=customer)
 
 
@@ -164,12 +167,16 @@ document.addEventListener("cart-draft-order:success", function (event) {{
 
 class Storefront:
     """The shop's theme: one cart page with our snippet, and a live /cart.js;
-    with `graphql`, also a currency to switch to and a discount code to apply."""
+    with `graphql`, also a currency to switch to and a discount code to apply.
+    With `proxy` (an AppProxy), the shop's /apps/<subpath>/… is forwarded to the
+    receiver as Shopify's app proxy does, and `mode` "proxy" renders its snippet."""
 
-    def __init__(self, head="", graphql=False):
+    def __init__(self, head="", graphql=False, mode="hmac"):
         self.head = head  # extra <head> markup, e.g. a test's error hook
         self.graphql = graphql
         self.receiver_url = None
+        self.default_mode = mode
+        self.proxy = None
         self.reset()
 
     def reset(self):
@@ -179,6 +186,7 @@ class Storefront:
         self.customer = copy.deepcopy(CUSTOMER)
         self.secret = SECRET
         self.signature_mode = "mechanic"
+        self.mode = self.default_mode
         self.cart_js_fails = False
 
     def _page(self):
@@ -186,7 +194,7 @@ class Storefront:
                         f"</li>" for item in self.cart["items"])
         who = f"customer {self.customer['id']}" if self.customer else "a guest"
         html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer,
-                              self.signature_mode)
+                              self.signature_mode, self.mode)
         return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html,
                             extras=self._graphql_extras() if self.graphql else "")
 
@@ -240,6 +248,12 @@ class Storefront:
                                        "key": f"{SOLD_OUT['variant_id']}:0", "quantity": 1,
                                        "properties": {}})
             return redirect("/cart")
+
+        @app.route("/apps/<subpath>/<path:rest>", methods=["GET", "POST"])
+        def app_proxy(subpath, rest):
+            if self.proxy is None or subpath != self.proxy.subpath:
+                return "Not found", 404
+            return forward(self.proxy, rest, self.customer["id"] if self.customer else None)
 
         @app.get("/favicon.ico")
         def favicon():
@@ -296,11 +310,14 @@ class _LateApp:
         return self.app(environ, start_response)
 
 
-def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest", oauth=False):
+def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest", oauth=False,
+          mode="proxy"):
     """Start simulator, receiver (with its worker thread) and storefront; return
     their servers and the simulator's state. Port 0 picks a free port.
     `simulator_config` overrides the demo shop's settings; `oauth` has the app
-    installed by the merchant (/_sim/launch) rather than run on client credentials."""
+    installed by the merchant (/_sim/launch) rather than run on client credentials;
+    `mode` is the snippet's: "proxy" (the app proxy, the storefront forwarding
+    /apps/send-cart/… signed with the client secret) or "hmac" (SHARED_SECRET)."""
     receiver_port, simulator_port, storefront_port = ports
     late = _LateApp()
     receiver = serve_in_thread(late, port=receiver_port)
@@ -308,12 +325,14 @@ def start(directory, ports=(0, 0, 0), simulator_config=None, api="rest", oauth=F
                                       **(simulator_config or {})})
     simulator = serve_in_thread(simulator_app, port=simulator_port)
     shop = simulator_app.extensions["shopify_simulator"]
-    storefront = Storefront(graphql=api == "graphql")
+    storefront = Storefront(graphql=api == "graphql", mode=mode)
     storefront_server = serve_in_thread(storefront.app(), port=storefront_port)
     receiver_app = create_app(receiver_settings(simulator.url, receiver.url,
                                                 storefront_server.url, directory, api, oauth))
     late.app = receiver_app
     storefront.receiver_url = receiver.url
+    storefront.proxy = AppProxy(receiver.url, CLIENT_SECRET, shop.config["shop_domain"],
+                                receiver_app.config["APP_PROXY_SUBPATH"])
     if oauth:
         # Not installed yet, the receiver has no token to subscribe with: the app's
         # subscriptions come with it, as a Dev Dashboard app declares them in its
@@ -381,7 +400,7 @@ def banner(urls, api="rest", oauth=False):
         f"              client secret '{CLIENT_SECRET}'")
 
 
-def run(port, polling, api="rest", oauth=False, token_seconds=None):
+def run(port, polling, api="rest", oauth=False, token_seconds=None, mode="proxy"):
     """The demo command: serve until Ctrl-C or SIGTERM, then remove the temporary folder.
     `token_seconds` shortens the simulator's token lives, to watch renewals."""
     ports = (port, port + 1, port + 2)
@@ -401,7 +420,7 @@ def run(port, polling, api="rest", oauth=False, token_seconds=None):
     # temporary folder is removed either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="cart-draft-demo-") as directory:
-        running = start(directory, ports, config, api, oauth)
+        running = start(directory, ports, config, api, oauth, mode)
         click.echo(banner({role: running[role].url for role in ROLES}, api, oauth))
         try:
             threading.Event().wait()

@@ -85,7 +85,7 @@ DEFAULT_CONFIG = {
     # as the oldest of these, named in X-Shopify-API-Version (api_versions wins if set)
     "supported_versions": None,
     "scopes": ["read_draft_orders", "write_draft_orders", "read_customers", "read_products",
-               "read_companies", "read_orders"],
+               "read_companies", "read_orders", "write_app_proxy"],
     "mode": "created",  # "created": 201 at once; "accepted": 202, then poll
     "accepted_polls": 2,  # polls answered 202 before the draft is ready
     "accepted_seconds": None,  # or ready once this many seconds have passed

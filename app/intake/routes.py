@@ -7,6 +7,8 @@ reaches Shopify.
 
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -27,20 +29,26 @@ def _tokens() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-status")
 
 
-@bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
-def receive_cart() -> ResponseReturnValue:
-    config, now = current_app.config, time.time()
-    text, size, body = json_body()
-    customer_id = signature.signed_customer_id(
-        body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
-        tolerance=config["SIGNATURE_TOLERANCE"], now=now)
-    if customer_id is None and config["GUEST_CARTS"] == "reject":
+def status_token(event_id: str) -> str:
+    """The signed token of an event's status address."""
+    return _tokens().dumps(event_id)
+
+
+def refuse_guest(customer_id: int | None) -> None:
+    """GUEST_CARTS=reject: a cart without a customer is refused."""
+    if customer_id is None and current_app.config["GUEST_CARTS"] == "reject":
         raise ApiError(403, "guest_cart_rejected",
                        "Please sign in to your account before sending your cart.",
                        field="customerId")
-    # With B2B_ORDERS off, the snippet's company lines are not even read.
-    company = signature.signed_company(body, config["SHARED_SECRET"], customer_id) \
-        if config["B2B_ORDERS"] else None
+
+
+def accept_cart(text: str, size: int, body: Mapping[str, Any], customer_id: int | None,
+                company: dict[str, int] | None, client_ip: str | None,
+                now: float) -> tuple[str, str]:
+    """Once the customer (and company) are known, however the route knew them:
+    the cart mapped to its draft order and stored, within the rate limits, or
+    the first submission's event for a resubmission: (event id, status)."""
+    config = current_app.config
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id, currency=config["CART_CURRENCY"],
@@ -52,7 +60,7 @@ def receive_cart() -> ResponseReturnValue:
     excerpt = cart.body_excerpt(text, size, len(stored.text.encode()), token)
 
     store: SqlStore = current_app.extensions["store"]
-    client_ip, window = request.remote_addr, config["DEDUPE_WINDOW"]
+    window = config["DEDUPE_WINDOW"]
     added = store.add(event_id, excerpt, stored, customer_id, now,
                       fingerprint=cart.fingerprint(payload, token, client_ip),
                       client_ip=client_ip, dedupe_since=now - window if window else None,
@@ -63,14 +71,31 @@ def receive_cart() -> ResponseReturnValue:
         raise limits.rate_limited(added, now)
     if added.new:
         current_app.extensions["worker"].notify()
+    # Only a refusal by a limit (raised above) comes without an event.
+    assert added.event_id is not None and added.status is not None
+    return added.event_id, added.status
+
+
+@bp.route("/webhooks/cart", methods=["POST", "OPTIONS"])
+def receive_cart() -> ResponseReturnValue:
+    config, now = current_app.config, time.time()
+    text, size, body = json_body()
+    customer_id = signature.signed_customer_id(
+        body, config["SHARED_SECRET"], mode=config["SIGNATURE_MODE"],
+        tolerance=config["SIGNATURE_TOLERANCE"], now=now)
+    refuse_guest(customer_id)
+    # With B2B_ORDERS off, the snippet's company lines are not even read.
+    company = signature.signed_company(body, config["SHARED_SECRET"], customer_id) \
+        if config["B2B_ORDERS"] else None
+    event_id, status = accept_cart(text, size, body, customer_id, company, request.remote_addr,
+                                   now)
     # A double click or a browser retry gets the first submission's event back.
-    status_url = url_for("receiver.event_status", token=_tokens().dumps(added.event_id),
-                         _external=True)
-    return jsonify(id=added.event_id, status=added.status, status_url=status_url), 202
+    status_url = url_for("receiver.event_status", token=status_token(event_id), _external=True)
+    return jsonify(id=event_id, status=status, status_url=status_url), 202
 
 
-@bp.route("/events/<token>", methods=["GET", "OPTIONS"])
-def event_status(token: str) -> Response:
+def status_response(token: str) -> Response:
+    """The status document of the event `token` names, or a 404."""
     try:
         event_id = _tokens().loads(token)
     except BadSignature:
@@ -82,3 +107,8 @@ def event_status(token: str) -> Response:
     response = jsonify(status_document(event))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/events/<token>", methods=["GET", "OPTIONS"])
+def event_status(token: str) -> Response:
+    return status_response(token)

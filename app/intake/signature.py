@@ -184,3 +184,19 @@ def signed_company(body: Mapping[str, object], secret: str,
                            f"location {location_id} for customer {customer_id}; check that "
                            f"the snippet signs the customer's message, company and location")
     return {"company_id": company_id, "location_id": location_id}
+
+
+def named_company(body: Mapping[str, object], customer_id: int | None) -> dict[str, int] | None:
+    """Under the app proxy: the company location the body names, unsigned (the
+    proxy signs the customer, not the location), as {"company_id",
+    "location_id"}, or None when it names none. Shopify vouches for it before
+    the draft is made: the worker's PrepareDraft (app/shopify/graphql.py)
+    drafts only for a location of a company the customer is a contact of, and
+    fails the event with b2b_contact_not_found otherwise. A guest is no contact."""
+    if _absent(body.get("companyLocationId")):
+        return None
+    if customer_id is None:
+        raise ApiError(422, "invalid_company_location",
+                       "Please sign in to buy for your company.", field="companyLocationId")
+    return {"company_id": _company_id(body, "companyId"),
+            "location_id": _company_id(body, "companyLocationId")}

@@ -3,8 +3,8 @@ deploy`: `flask --app app shopify-config` prints it.
 
 Since 2026-01-01 a new app comes from the Dev Dashboard or Shopify CLI, and its
 configuration file declares its access scopes, its URLs and its webhook
-subscriptions. Key names follow Shopify's reference of the file
-(https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration). The
+subscriptions, and its app proxy. Key names follow Shopify's reference of the
+file (https://shopify.dev/docs/apps/build/cli-for-apps/app-configuration). The
 scopes are `scopes.required_scopes`, so doctor checks the token for exactly
 what the file asks for; the webhooks are those the receiver follows.
 """
@@ -12,6 +12,8 @@ what the file asks for; the webhooks are those the receiver follows.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..shopify.app_proxy import PATH as PROXY_PATH
+from ..shopify.app_proxy import PREFIX as PROXY_PREFIX
 from ..shopify.compliance import COMPLIANCE_TOPICS
 from ..shopify.scopes import required_scopes
 from ..shopify.webhooks import PATH as WEBHOOKS_PATH
@@ -78,5 +80,11 @@ def app_toml(settings: Mapping[str, Any], name: str = DEFAULT_NAME) -> str:
         # (https://shopify.dev/docs/apps/build/privacy-law-compliance).
         f"compliance_topics = {_array(COMPLIANCE_TOPICS)}",
         f"uri = {toml_string(public + WEBHOOKS_PATH)}",
+        "",
+        # The storefront's /apps/<subpath>/… forwarded, signed, to PUBLIC_URL/proxy.
+        "[app_proxy]",
+        f"url = {toml_string(public + PROXY_PATH)}",
+        f"prefix = {toml_string(PROXY_PREFIX)}",
+        f"subpath = {toml_string(settings['APP_PROXY_SUBPATH'])}",
         "",
     ])

@@ -78,6 +78,11 @@ class ShopifyBackend(Protocol):
         """For doctor (one call under GraphQL): (answer, the shop's name, domain
         and currency or None, answer, the token's scopes' handles or None)."""
 
+    def read_shop_domain(self) -> str | None:
+        """The shop's myshopify domain as the Admin API names it, or None when
+        the answer names none: the shop an app proxy request must be signed
+        for when SHOPIFY_SHOP is a base URL (a simulator, a test server)."""
+
     def list_webhooks(self) -> tuple[Answer, list[dict[str, str | None]] | None]:
         """(Answer, [{"topic", "address"}] or None), the shop's webhook
         subscriptions, each topic as the API spells it (REST `orders/create`,

@@ -693,6 +693,11 @@ class GraphQLClient:
         scopes = installation.get("accessScopes") if isinstance(installation, dict) else None
         return answer, found, answer, scope_handles(scopes)
 
+    def read_shop_domain(self) -> str | None:
+        """The shop's myshopify domain (`shop { myshopifyDomain }`), or None when
+        the answer names none."""
+        return (self.read_shop_and_scopes()[1] or {}).get("domain")
+
     def list_webhooks(self) -> tuple[Answer, list[dict[str, str | None]] | None]:
         """For `webhooks register` and doctor: the shop's webhook subscriptions
         ({topic, address}, the topic spelled ORDERS_CREATE), or None when the

@@ -178,13 +178,22 @@ class RestClient:
         """For doctor: (answer, the shop's name, domain and currency or None,
         answer, the token's scopes' handles or None); the scopes come from an
         unversioned endpoint, so the answers tell the version's fate apart."""
+        answer, found = self._read_shop()
+        scopes = self.get(admin_url(self.base_url, "oauth/access_scopes.json"))
+        listed = scopes.json.get("access_scopes") if isinstance(scopes.json, dict) else None
+        return answer, found, scopes, scope_handles(listed) if scopes.status == 200 else None
+
+    def _read_shop(self) -> tuple[Answer, dict[str, str | None] | None]:
         answer = self.get(self.api_url("shop.json"))
         shop = answer.json.get("shop") if isinstance(answer.json, dict) else None
         found = shop_found(shop.get("name"), shop.get("myshopify_domain"), shop.get("currency")) \
             if answer.status == 200 and isinstance(shop, dict) else None
-        scopes = self.get(admin_url(self.base_url, "oauth/access_scopes.json"))
-        listed = scopes.json.get("access_scopes") if isinstance(scopes.json, dict) else None
-        return answer, found, scopes, scope_handles(listed) if scopes.status == 200 else None
+        return answer, found
+
+    def read_shop_domain(self) -> str | None:
+        """The shop's myshopify domain (`shop.myshopify_domain` of shop.json), or
+        None when the answer names none."""
+        return (self._read_shop()[1] or {}).get("domain")
 
     def list_webhooks(self) -> tuple[Answer, list[dict[str, str | None]] | None]:
         """For `webhooks register` and doctor: the shop's webhook subscriptions

@@ -22,6 +22,10 @@ B2B_SCOPES = ("read_customers", "read_companies")
 # The order a paid draft became: read by the re-reads of drafts and, for
 # orders/create, by webhooks (the draft topics come with write_draft_orders).
 ORDER_SCOPES = ("read_orders",)
+# The app proxy (Dev Dashboard apps only: Shopify signs with the client secret)
+# "requires the write_app_proxy access scope"
+# (https://shopify.dev/docs/apps/build/online-store/app-proxies).
+APP_PROXY_SCOPES = ("write_app_proxy",)
 
 _WRITE_DRAFTS, _READ_DRAFTS, _READ_ORDERS = \
     ("write_draft_orders",), ("read_draft_orders",), ("read_orders",)
@@ -85,6 +89,8 @@ def required_scopes(config: Mapping[str, Any]) -> list[str]:
         scopes += B2B_SCOPES
     if config.get("RECONCILE_DAYS") or follows_webhooks(config):
         scopes += ORDER_SCOPES
+    if config.get("SHOPIFY_CLIENT_ID"):
+        scopes += APP_PROXY_SCOPES
     return scopes
 
 

@@ -27,16 +27,36 @@ SNIPPET_PATH = assets.TEMPLATES / "snippet.liquid"
 RECEIVER_PLACEHOLDER = "https://YOUR-APP.example.com"
 SECRET_PLACEHOLDER = "YOUR_SHARED_SECRET"
 MODE_ASSIGN = 'assign draft_order_signature_mode = "{}"'
+SNIPPET_MODE_ASSIGN = 'assign draft_order_mode = "{}"'
+PROXY_PATH_ASSIGN = 'assign draft_order_proxy_path = "{}"'
+SECRET_LINE = f'{{%- assign draft_order_secret = "{SECRET_PLACEHOLDER}" -%}}\n'
+SNIPPET_MODES = ("proxy", "hmac")  # the app proxy, or the legacy signed customer id
 
 
-def snippet(receiver_url: str, secret: str | None = None,
-            signature_mode: str = "mechanic") -> str:
+def snippet(receiver_url: str, secret: str | None = None, signature_mode: str = "mechanic",
+            mode: str = "hmac", proxy_subpath: str = "send-cart") -> str:
     """templates/snippet.liquid with this app's address and signature mode
-    filled in; the secret stays a placeholder unless given (only tests give one)."""
+    filled in; the secret stays a placeholder unless given (only tests give one).
+    In `mode` "proxy" the snippet posts through the shop's /apps/<proxy_subpath>
+    and holds no secret: its line is left out."""
     text: str = SNIPPET_PATH.read_text(encoding="utf-8")
     text = text.replace(RECEIVER_PLACEHOLDER, receiver_url.rstrip("/"))
     text = text.replace(MODE_ASSIGN.format("mechanic"), MODE_ASSIGN.format(signature_mode))
+    if mode == "proxy":
+        text = text.replace(SNIPPET_MODE_ASSIGN.format("hmac"), SNIPPET_MODE_ASSIGN.format(mode))
+        text = text.replace(PROXY_PATH_ASSIGN.format("/apps/send-cart"),
+                            PROXY_PATH_ASSIGN.format(f"/apps/{proxy_subpath}"))
+        return text.replace(SECRET_LINE, "")
     return text if secret is None else text.replace(SECRET_PLACEHOLDER, secret)
+
+
+def snippet_mode(settings: Mapping[str, Any], asked: str | None) -> str:
+    """The snippet the page shows: the one asked for (?snippet=), else the app
+    proxy's with Dev Dashboard credentials (its client secret signs the proxy's
+    requests), else the HMAC one. Without those credentials there is no proxy."""
+    if not dev_dashboard(settings):
+        return "hmac"
+    return asked if asked in SNIPPET_MODES else "proxy"
 
 
 @dataclass(frozen=True)
@@ -126,8 +146,13 @@ def setting_rows(settings: Mapping[str, Any]) -> list[SettingRow]:
 def index() -> ResponseReturnValue:
     receiver_url = request.url_root.rstrip("/")
     rows = setting_rows(current_app.config)
-    shown = snippet(receiver_url, signature_mode=current_app.config["SIGNATURE_MODE"])
+    settings = current_app.config
+    mode = snippet_mode(settings, request.args.get("snippet"))
+    shown = snippet(receiver_url, signature_mode=settings["SIGNATURE_MODE"], mode=mode,
+                    proxy_subpath=settings["APP_PROXY_SUBPATH"])
     return render_template("setup.html", receiver_url=receiver_url, snippet=shown,
                            rows=rows, complete=all(row.ok for row in rows),
-                           b2b_orders=current_app.config["B2B_ORDERS"],
-                           secret_placeholder=SECRET_PLACEHOLDER)
+                           b2b_orders=settings["B2B_ORDERS"],
+                           secret_placeholder=SECRET_PLACEHOLDER, snippet_mode=mode,
+                           proxy_available=dev_dashboard(settings),
+                           proxy_subpath=settings["APP_PROXY_SUBPATH"])

@@ -247,4 +247,34 @@ def test_demo_command_passes_oauth_and_token_seconds_on(monkeypatch):
                                            "graphql"])
 
     assert result.exit_code == 0, result.output
-    assert calls == [(8080, True, "graphql", True, 30)]
+    assert calls == [(8080, True, "graphql", True, 30, "hmac")]  # installed later: no proxy yet
+
+
+def test_demo_command_renders_the_app_proxy_snippet_by_default(monkeypatch):
+    calls = []
+    monkeypatch.setattr("app.dev.demo.run", lambda *args: calls.append(args))
+
+    assert CliRunner().invoke(demo_cli, []).exit_code == 0
+    assert CliRunner().invoke(demo_cli, ["--snippet", "hmac"]).exit_code == 0
+    assert [call[-1] for call in calls] == ["proxy", "hmac"]
+
+
+@pytest.mark.slow
+def test_demo_storefront_forwards_its_app_proxy_with_the_customer_signed(tmp_path):
+    running = start(tmp_path)
+    try:
+        storefront = running["storefront"].url
+        accepted = requests.post(f"{storefront}/apps/send-cart/cart",
+                                 json={"cart": sample_cart()}, timeout=10)
+        assert accepted.status_code == 202, accepted.text
+        status_url = accepted.json()["status_url"]
+        deadline = time.monotonic() + 20
+        while requests.get(storefront + status_url, timeout=5).json()["status"] != "completed":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        [draft] = running["shop"].snapshot("draft_orders")
+    finally:
+        stop(running)
+
+    assert status_url.startswith("/apps/send-cart/events/")
+    assert draft["customer"]["id"] == CUSTOMER["id"]

@@ -35,13 +35,19 @@ def test_the_file_parses_as_toml_with_the_apps_values(dashboard_app):
         "name": "Cart to draft order",
         "application_url": f"{PUBLIC}/auth/shopify",
         "embedded": False,
-        "access_scopes": {"scopes": "write_draft_orders,read_orders"},
+        "access_scopes": {"scopes": "write_draft_orders,read_orders,write_app_proxy"},
         "auth": {"redirect_urls": [f"{PUBLIC}/auth/shopify/callback"]},
         "webhooks": {"api_version": DEFAULT_API_VERSION, "subscriptions": [{
             "topics": ["draft_orders/update", "draft_orders/delete", "orders/create"],
             "compliance_topics": ["customers/data_request", "customers/redact", "shop/redact"],
             "uri": f"{PUBLIC}/webhooks/shopify"}]},
+        "app_proxy": {"url": f"{PUBLIC}/proxy", "prefix": "apps", "subpath": "send-cart"},
     }
+
+
+def test_the_app_proxy_subpath_is_the_setting(dashboard_app):
+    output = printed(dashboard_app(APP_PROXY_SUBPATH="cart-to-draft")).output
+    assert tomllib.loads(output)["app_proxy"]["subpath"] == "cart-to-draft"
 
 
 def test_the_scopes_are_those_doctor_checks(dashboard_app):
@@ -81,7 +87,7 @@ def test_a_value_is_escaped_as_a_toml_string(value):
 
 def test_values_that_need_escaping_keep_the_file_readable():
     settings = {"SHOPIFY_CLIENT_ID": 'id"\n[x]', "PUBLIC_URL": "https://r.example/a\"b",
-                "SHOPIFY_API_VERSION": "2026-10"}
+                "SHOPIFY_API_VERSION": "2026-10", "APP_PROXY_SUBPATH": "send-cart"}
     parsed = tomllib.loads(app_toml(settings, "x"))
     assert parsed["client_id"] == 'id"\n[x]'
     assert parsed["auth"]["redirect_urls"] == ['https://r.example/a"b/auth/shopify/callback']

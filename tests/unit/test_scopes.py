@@ -116,3 +116,11 @@ def test_a_refused_rest_webhook_names_its_topics_scope(shopify):
     _, why = client.create_webhook("orders/create", "https://r.example/webhooks/shopify")
     assert why == "The access token lacks the read_orders scope this call needs. Shopify says: " \
                   "Forbidden"
+
+
+def test_dev_dashboard_credentials_need_the_app_proxy_scope():
+    assert "write_app_proxy" in required_scopes({"SHOPIFY_CLIENT_ID": "client-id"})
+
+
+def test_a_legacy_token_needs_no_app_proxy_scope(tmp_path):
+    assert "write_app_proxy" not in required_scopes(default_settings(tmp_path))
