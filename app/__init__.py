@@ -27,7 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import assets, config
 from .delivery.transitions import FollowUp, Policy
 from .delivery.worker import Worker
-from .intake import routes, shopify_webhooks
+from .intake import guest_form, routes, shopify_webhooks
 from .notifications import messages
 from .notifications.sender import Notifier
 from .ops import cli
@@ -124,6 +124,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
 
     errors.register(app)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(guest_form.bp)
     app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)

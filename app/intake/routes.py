@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..store import stored_payload
 from ..store.base import SqlStore
-from . import cart, cors, limits, signature
+from . import cart, contact, cors, limits, signature
 from .body import json_body
 from .errors import ApiError
 from .status import status_document
@@ -41,11 +41,12 @@ def receive_cart() -> ResponseReturnValue:
     # With B2B_ORDERS off, the snippet's company lines are not even read.
     company = signature.signed_company(body, config["SHARED_SECRET"], customer_id) \
         if config["B2B_ORDERS"] else None
+    guest = contact.read_guest(body, customer_id, config, now, request.remote_addr)
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id, currency=config["CART_CURRENCY"],
                                        discount_codes=config["CART_DISCOUNT_CODES"],
-                                       company=company)
+                                       company=company, guest=guest)
     token = cart.cart_token(body["cart"])
     stored = stored_payload(payload)
     # What the event keeps is bounded; a payload too large for it is refused here.
