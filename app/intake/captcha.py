@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import requests
 
-VERIFY_TIMEOUT = 5.0  # seconds, connecting and reading together at most twice this
+VERIFY_TIMEOUT = 5.0  # seconds to connect, and seconds for each read of the answer
 MAX_TOKEN_CHARS = 4096  # Turnstile's are up to 2048 characters
 
 
@@ -70,4 +70,4 @@ def verify(provider: str, secret: str, token: object, remote_ip: str | None,
     if not isinstance(document, dict) or not isinstance(document.get("success"), bool):
         raise Unavailable(f"{provider} verify endpoint answered {answer.status_code} "
                           f"without a success flag")
-    return document["success"]
+    return document["success"] is True

@@ -148,12 +148,13 @@ Verify = Callable[[str, str, object, str | None, str | None], bool]
 
 def read_guest(body: Mapping[str, Any], customer_id: int | None, settings: Mapping[str, Any],
                now: float, remote_ip: str | None,
-               verify: Verify = captcha.verify) -> Guest | None:
+               verify: Verify | None = None) -> Guest | None:
     """A guest's submission checked against bots (honeypot, fill time, the
     CAPTCHA when one is set) and its contact fields validated; None for a
     signed-in customer, who is never asked. Raises ApiError: 422
     submission_refused (the same for every spam check), 422 invalid_contact
-    naming the field, 503 captcha_unavailable when the provider cannot be asked."""
+    naming the field, 503 captcha_unavailable when the provider cannot be asked.
+    `verify`: the CAPTCHA check (captcha.verify's signature), for a caller's own."""
     if customer_id is not None:
         return None
     raw = body.get("guest")
@@ -165,8 +166,9 @@ def read_guest(body: Mapping[str, Any], customer_id: int | None, settings: Mappi
     provider = settings["CAPTCHA_PROVIDER"]
     if provider:
         try:
-            passed = verify(provider, settings["CAPTCHA_SECRET"], form.get("captcha_token"),
-                            remote_ip, settings["CAPTCHA_VERIFY_URL"])
+            check = verify or captcha.verify
+            passed = check(provider, settings["CAPTCHA_SECRET"], form.get("captcha_token"),
+                           remote_ip, settings["CAPTCHA_VERIFY_URL"])
         except captcha.Unavailable as error:
             raise ApiError(503, "captcha_unavailable",
                            "The store's spam check cannot be reached right now; please try "

@@ -8,6 +8,8 @@ behind an app proxy alike, so a change of settings needs no new snippet.
 """
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -18,7 +20,7 @@ bp = Blueprint("guest_form", __name__)
 cors.enable(bp)
 
 
-def describe(settings: dict, now: float) -> dict[str, object]:
+def describe(settings: Mapping[str, Any], now: float) -> dict[str, object]:
     """The guest form's document, for `settings` at `now`."""
     provider = settings["CAPTCHA_PROVIDER"]
     widget = None
