@@ -431,6 +431,9 @@ SETTINGS = (
             "arrive at once; `0` turns it off"),
     Setting("RATE_LIMIT_PER_CUSTOMER", "10", _count,
             "accepted submissions per minute for one signed-in customer; `0` turns it off"),
+    Setting("RATE_LIMIT_PER_EMAIL", "5", _count,
+            "accepted guest carts per minute per email typed in the guest form; `0` turns "
+            "it off"),
     Setting("TRUSTED_PROXIES", "0", _count,
             "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
             "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "

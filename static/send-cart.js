@@ -363,7 +363,7 @@
         parseAttribute(button, "data-company-location-signature");
     }
     var guestForm = guestForms.get(button);
-    if (button.hasAttribute("data-guest-form")) {
+    if (isGuest(button)) {
       if (!guestForm || !guestForm.ready) {
         throw new Failure(REASONS.network, "guest_form");
       }
@@ -517,6 +517,13 @@
   }
 
   /* --- A guest's contact form (GET /guest-form describes it). --- */
+
+  /* A guest's button: the snippet marks it data-guest-form; an older snippet's
+   * button says so by its data-customer-id of null, so it needs no re-paste. */
+  function isGuest(button) {
+    return button.hasAttribute("data-guest-form") || (button.hasAttribute("data-customer-id") &&
+      parseAttribute(button, "data-customer-id") === null);
+  }
 
   function guestFormUrl(button) {
     var endpoint = webhookUrl(button);
@@ -682,7 +689,7 @@
       } catch (error) {
         warn("could not add a status element:", error);
       }
-      if (button.hasAttribute("data-guest-form") && !guestForms.has(button)) {
+      if (isGuest(button) && !guestForms.has(button)) {
         prepareGuestForm(button).catch(function (error) {
           warn("could not draw the guest form:", error);
         });

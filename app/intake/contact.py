@@ -22,6 +22,8 @@ payload also keeps the contact as typed, under `guest_contact`, for the
 merchant's notification, /admin and the privacy commands; no backend sends it.
 """
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -177,6 +179,15 @@ def read_guest(body: Mapping[str, Any], customer_id: int | None, settings: Mappi
         if not passed:
             raise spam.refused(f"the {provider} token was not accepted")
     return guest
+
+
+def rate_key(guest: Guest | None, secret_key: str) -> str | None:
+    """What a guest's submissions per email are counted by (the events'
+    guest_key): a keyed hash of the address, so that the column holds no email."""
+    if guest is None or not guest.email:
+        return None
+    message = f"guest-email:{guest.email.casefold()}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def _split_name(name: str) -> tuple[str, str]:

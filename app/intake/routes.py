@@ -59,7 +59,9 @@ def receive_cart() -> ResponseReturnValue:
                       client_ip=client_ip, dedupe_since=now - window if window else None,
                       limits=limits.submission_limits(now, client_ip, customer_id,
                                                       config["RATE_LIMIT_PER_IP"],
-                                                      config["RATE_LIMIT_PER_CUSTOMER"]))
+                                                      config["RATE_LIMIT_PER_CUSTOMER"],
+                                                      contact.rate_key(guest, config["SECRET_KEY"]),
+                                                      config["RATE_LIMIT_PER_EMAIL"]))
     if added.limited_by is not None:
         raise limits.rate_limited(added, now)
     if added.new:

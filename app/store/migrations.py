@@ -170,6 +170,11 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX oauth_states_created ON oauth_states (created_at)",
     )),
+    Migration(6, "a guest's submissions per email address: a keyed hash of the address, "
+                 "counted like client_ip", (
+        "ALTER TABLE events ADD COLUMN guest_key TEXT",
+        "CREATE INDEX events_guest_key ON events (guest_key, created_at)",
+    )),
 )
 
 

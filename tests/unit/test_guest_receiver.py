@@ -104,3 +104,11 @@ def test_an_unreachable_captcha_provider_is_a_retryable_503(make_app, monkeypatc
     assert (response.status_code, response.headers["Retry-After"]) == (503, "30")
     assert response.get_json()["error"]["code"] == "captcha_unavailable"
     assert app.extensions["store"].list_events(10) == []
+
+
+def test_the_setup_page_says_what_a_guest_is_asked(make_app):
+    client = make_app(GUEST_FIELDS="email*,name", CAPTCHA_PROVIDER="turnstile",
+                      CAPTCHA_SITE_KEY="s", CAPTCHA_SECRET="k").test_client()
+    text = client.get("/").get_data(as_text=True)
+    assert "a guest&#39;s form asks email*, name (* required)" in text
+    assert "turnstile" in text
