@@ -95,12 +95,13 @@ def _stock(settings: Mapping[str, Any]) -> SettingRow:
 
 
 def _guests(settings: Mapping[str, Any]) -> SettingRow:
-    asked = ", ".join(f"{name}{'*' if required else ''}" for name, required
-                      in settings["GUEST_FIELDS"] + settings["GUEST_CUSTOM_FIELDS"])
-    captcha = settings["CAPTCHA_PROVIDER"] or "no CAPTCHA"
+    """What a guest is asked, and the spam defence (settings as config.load reads them)."""
+    fields = (*settings.get("GUEST_FIELDS", ()), *settings.get("GUEST_CUSTOM_FIELDS", ()))
+    asked = ", ".join(f"{name}{'*' if required else ''}" for name, required in fields)
+    captcha = settings.get("CAPTCHA_PROVIDER") or "no CAPTCHA"
     return SettingRow("Guest carts", f"allowed: a guest's form asks {asked or 'nothing'} "
-                      f"(* required); honeypot, {settings['GUEST_MIN_FILL_SECONDS']} s minimum "
-                      f"fill time, {captcha}")
+                      f"(* required); honeypot, {settings.get('GUEST_MIN_FILL_SECONDS', 0)} s "
+                      f"minimum fill time, {captcha}")
 
 
 def setting_rows(settings: Mapping[str, Any]) -> list[SettingRow]:
