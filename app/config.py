@@ -479,7 +479,8 @@ SETTINGS = (
             rest_cannot="the stock check reads the variants through GraphQL"),
     Setting("SEND_INVOICE", "0", _flag,
             "`1`: once the draft order exists, Shopify sends its invoice to the customer's "
-            "email, exactly once (a guest cart has no email: skipped, and the reason kept); "
+            "email, exactly once (a guest's only with `SEND_INVOICE_TO_GUESTS=1`; else "
+            "skipped, and the reason kept); "
             "`0`: the merchant sends it"),
     Setting("SEND_INVOICE_TO_GUESTS", "0", _flag,
             "`1` with `SEND_INVOICE=1`: a guest's invoice goes to the email they typed; "
