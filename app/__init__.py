@@ -27,7 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import assets, config
 from .delivery.transitions import FollowUp, Policy
 from .delivery.worker import Worker
-from .intake import proxy, routes, shopify_webhooks
+from .intake import guest_form, proxy, routes, shopify_webhooks
 from .notifications import messages
 from .notifications.sender import Notifier
 from .ops import cli
@@ -125,6 +125,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(routes.bp)
     app.register_blueprint(proxy.bp)
+    app.register_blueprint(guest_form.bp)
     app.register_blueprint(shopify_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)

@@ -255,6 +255,46 @@ def _database_url(name: str, value: str) -> str:
     return value
 
 
+GUEST_FIELD_NAMES = ("email", "name", "phone", "company", "message")
+MAX_CUSTOM_FIELDS = 5
+MAX_CUSTOM_LABEL_CHARS = 40
+
+
+def _field_list(value: str) -> list[tuple[str, bool]]:
+    """`a*,b` as [("a", True), ("b", False)]: each label, and whether it is required."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    return [(entry.rstrip("*").strip(), entry.endswith("*")) for entry in entries]
+
+
+def _guest_fields(name: str, value: str) -> tuple[tuple[str, bool], ...]:
+    """GUEST_FIELDS as ((field, required), ...) in the form's order; `none`: ()."""
+    if value == "none":
+        return ()
+    fields = _field_list(value)
+    unknown = [field for field, _ in fields if field not in GUEST_FIELD_NAMES]
+    if unknown or len({field for field, _ in fields}) != len(fields):
+        raise ConfigError(f"{name} must list each of {', '.join(GUEST_FIELD_NAMES)} at most "
+                          f"once (a `*` after one makes it required), or be `none`, "
+                          f"got {value!r}")
+    return tuple(fields)
+
+
+def _custom_fields(name: str, value: str) -> tuple[tuple[str, bool], ...]:
+    """GUEST_CUSTOM_FIELDS as ((label, required), ...): printable labels, each once."""
+    fields = _field_list(value)
+    labels = [label for label, _ in fields]
+    if len(fields) > MAX_CUSTOM_FIELDS or len(set(labels)) != len(labels) or any(
+            not label or len(label) > MAX_CUSTOM_LABEL_CHARS or not label.isprintable()
+            for label in labels):
+        raise ConfigError(f"{name} must list at most {MAX_CUSTOM_FIELDS} different labels of "
+                          f"1 to {MAX_CUSTOM_LABEL_CHARS} printable characters, got {value!r}")
+    return tuple(fields)
+
+
+def _captcha_provider(name: str, value: str) -> str | None:
+    return _choice("turnstile", "hcaptcha", "recaptcha")(name, value) if value else None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: the loader, doctor's report and the README's
@@ -329,6 +369,30 @@ SETTINGS = (
             "`https://your-store.com,https://your-store.myshopify.com`; `*` allows any"),
     Setting("GUEST_CARTS", "allow", _choice("allow", "reject"),
             "`allow` (as Mechanic does) or `reject` carts that carry no customer"),
+    # A guest's contact form and its spam defence (docs/guest-quotes.md).
+    Setting("GUEST_FIELDS", "email*,name,phone,company,message", _guest_fields,
+            "the contact fields a guest's form asks for, comma-separated, from `email`, "
+            "`name`, `phone`, `company`, `message`; `*` after one makes it required; `none` "
+            "asks nothing (a signed-in customer is never asked)"),
+    Setting("GUEST_CUSTOM_FIELDS", "", _custom_fields,
+            f"up to {MAX_CUSTOM_FIELDS} more fields of the merchant's, by their labels, "
+            f"comma-separated (`*` after one: required), e.g. `PO number*,Delivery date`; "
+            f"each becomes an attribute of the draft order", shown_default="none"),
+    Setting("GUEST_MIN_FILL_SECONDS", "3", _count,
+            "a guest's form posted sooner than this after the page fetched it is refused, "
+            "as a bot's (with the honeypot field, always on); `0` turns the wait off"),
+    Setting("CAPTCHA_PROVIDER", "", _captcha_provider,
+            "`turnstile`, `hcaptcha` or `recaptcha`: a guest's form also shows that "
+            "provider's CAPTCHA, checked by the receiver with `CAPTCHA_SECRET`",
+            shown_default="none"),
+    Setting("CAPTCHA_SITE_KEY", "", _optional_token,
+            "the provider's site key (public: shown on the page)", shown_default="unset"),
+    Setting("CAPTCHA_SECRET", "", _optional_token,
+            "the provider's secret key: only the receiver sends it, to the verify endpoint; "
+            "never on the page, never logged", shown_default="unset"),
+    Setting("CAPTCHA_VERIFY_URL", "", _web_url,
+            "the verify endpoint to ask instead of the provider's (a test stand-in)",
+            shown_default="the provider's"),
     Setting("SIGNATURE_MODE", "mechanic", _choice("mechanic", "timestamped"),
             "`mechanic`: accept the Mechanic task's never-expiring signature; `timestamped`: "
             "require the snippet's timestamped signature (see Signatures in docs/storefront.md)"),
@@ -380,6 +444,9 @@ SETTINGS = (
             "arrive at once; `0` turns it off"),
     Setting("RATE_LIMIT_PER_CUSTOMER", "10", _count,
             "accepted submissions per minute for one signed-in customer; `0` turns it off"),
+    Setting("RATE_LIMIT_PER_EMAIL", "5", _count,
+            "accepted guest carts per minute per email typed in the guest form; `0` turns "
+            "it off"),
     Setting("TRUSTED_PROXIES", "0", _count,
             "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
             "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "
@@ -425,8 +492,12 @@ SETTINGS = (
             rest_cannot="the stock check reads the variants through GraphQL"),
     Setting("SEND_INVOICE", "0", _flag,
             "`1`: once the draft order exists, Shopify sends its invoice to the customer's "
-            "email, exactly once (a guest cart has no email: skipped, and the reason kept); "
+            "email, exactly once (a guest's only with `SEND_INVOICE_TO_GUESTS=1`; else "
+            "skipped, and the reason kept); "
             "`0`: the merchant sends it"),
+    Setting("SEND_INVOICE_TO_GUESTS", "0", _flag,
+            "`1` with `SEND_INVOICE=1`: a guest's invoice goes to the email they typed; "
+            "`0`: a guest's draft waits for the merchant to review and send it"),
     Setting("INVOICE_SUBJECT", "", _short_text(255),
             "the invoice email's subject", shown_default="Shopify's"),
     Setting("INVOICE_MESSAGE", "", _short_text(5000),
@@ -561,6 +632,20 @@ def _credential_problems(settings: Settings) -> list[str]:
     return []
 
 
+def _captcha_problems(settings: Settings) -> list[str]:
+    """A CAPTCHA provider needs its site key and secret; keys need a provider."""
+    if "CAPTCHA_PROVIDER" not in settings:  # unreadable: already a problem of its own
+        return []
+    keys = [key for key in ("CAPTCHA_SITE_KEY", "CAPTCHA_SECRET") if settings.get(key)]
+    if settings["CAPTCHA_PROVIDER"] and len(keys) < 2:
+        return ["CAPTCHA_SITE_KEY and CAPTCHA_SECRET are both required with CAPTCHA_PROVIDER: "
+                "copy them from the provider's dashboard"]
+    if not settings["CAPTCHA_PROVIDER"] and keys:
+        return [f"CAPTCHA_PROVIDER is required with {keys[0]}: turnstile, hcaptcha or "
+                f"recaptcha"]
+    return []
+
+
 def client_secrets(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """The secrets Shopify may sign with: the current one, and the previous one
     while a rotation is under way (Shopify signs with the oldest unrevoked one)."""
@@ -612,6 +697,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> Settings:
             problems.append(f"{needed} is required when {by} is set: the merchant's emails "
                             f"need both a server and an address")
     problems += _credential_problems(settings)
+    problems += _captcha_problems(settings)
     if problems:
         raise ConfigError(*problems)
     settings["SHOPIFY_WEBHOOK_SECRET"] = (settings["SHOPIFY_WEBHOOK_SECRET"]

@@ -30,6 +30,12 @@
  *   background tab costs the store nothing) while the draft is open, to say
  *   "Invoice sent to your email" and "Paid: order #1001" as they happen.
  *
+ * - A guest's button (the snippet marks it data-guest-form) gets a contact form
+ *   above it, drawn from GET /guest-form as the page loads: the fields the
+ *   store asks for, a hidden honeypot, the CAPTCHA if one is set, and a form
+ *   token that dates the page (a bot posting at once is refused). A field the
+ *   receiver refuses gets its sentence beside it.
+ *
  * Plain ES2017 in one IIFE; the only global is window.CartDraftOrder.
  */
 (function () {
@@ -42,6 +48,7 @@
   var SELECTOR = "#mechanic_cart_submit, [data-cart-draft-order]";
   var STATUS_ATTRIBUTE = "data-cart-draft-order-status";
   var WEBHOOK_PATH = "/webhooks/cart";
+  var GUEST_FORM_PATH = "/guest-form";
   var FIRST_POLL_MS = 500;
   var POLL_EVERY_MS = 1000;
   var POLL_LIMIT_MS = 2 * 60 * 1000;
@@ -90,6 +97,7 @@
   var LINE_REASON_OTHER = "not accepted";
 
   var busy = new WeakSet();
+  var guestForms = new WeakMap(); // button -> its guest form (app/intake/contact.py's fields)
   var following = new WeakMap(); // status element -> the ticket of the draft it follows now
   var scriptBase = baseOfThisScript();
 
@@ -203,9 +211,10 @@
     }
   }
 
-  function Failure(reason, code) {
+  function Failure(reason, code, field) {
     this.reason = reason;
     this.code = code || null;
+    this.field = field || null;
   }
 
   /* The title of the cart line a line object ({line, variant_id, code, detail})
@@ -270,7 +279,10 @@
       lead = REASONS.server;
     }
     var lines = error ? failedLinesSentence(cart, error.lines) : "";
-    return new Failure([lead, detail, lines].filter(Boolean).join(" "), code);
+    var field = error && typeof error.field === "string" ? error.field : null;
+    var failure = new Failure([lead, detail, lines].filter(Boolean).join(" "), code, field);
+    failure.detail = detail;
+    return failure;
   }
 
   function parseAttribute(button, name) {
@@ -369,6 +381,13 @@
         submission.companyLocationSignature =
           parseAttribute(button, "data-company-location-signature");
       }
+    }
+    var guestForm = guestForms.get(button);
+    if (isGuest(button)) {
+      if (!guestForm || !guestForm.ready) {
+        throw new Failure(REASONS.network, "guest_form");
+      }
+      submission.guest = guestValues(guestForm);
     }
     var answer = await call(endpoint, {
       method: "POST",
@@ -477,6 +496,7 @@
       status = statusFor(button);
       say(status, "sending", message(button, "sending"));
       following.delete(status); // a new submission: the last one's news is stale
+      clearGuestErrors(guestForms.get(button));
       var sent = await send(button, status);
       var draftOrder = sent.draftOrder;
       var name = String(draftOrder.name || draftOrder.id || "");
@@ -506,12 +526,173 @@
       if (status) {
         say(status, "error", message(button, "error", {reason: failure.reason}));
       }
+      showGuestError(guestForms.get(button), failure);
       announce(button, "error", {code: failure.code, reason: failure.reason});
     } finally {
       busy.delete(button);
       if (!leaving) {
         button.disabled = wasDisabled;
         button.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  /* --- A guest's contact form (GET /guest-form describes it). --- */
+
+  /* A guest's button: the snippet marks it data-guest-form; an older snippet's
+   * button says so by its data-customer-id of null, so it needs no re-paste. */
+  function isGuest(button) {
+    return button.hasAttribute("data-guest-form") || (button.hasAttribute("data-customer-id") &&
+      parseAttribute(button, "data-customer-id") === null);
+  }
+
+  /* Behind the app proxy the form is asked of the shop's own origin too. */
+  function guestFormUrl(button) {
+    if (button.hasAttribute("data-proxy-path")) {
+      var cart = proxyUrl(button);
+      return cart ? cart.replace(/\/cart$/, GUEST_FORM_PATH) : null;
+    }
+    var endpoint = webhookUrl(button);
+    return endpoint ? endpoint.slice(0, -WEBHOOK_PATH.length) + GUEST_FORM_PATH : null;
+  }
+
+  function element(tag, attributes, text) {
+    var made = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      made.setAttribute(name, attributes[name]);
+    });
+    if (text) {
+      made.textContent = text;
+    }
+    return made;
+  }
+
+  var INPUT_TYPES = {email: "email", phone: "tel"};
+  var AUTOCOMPLETE = {email: "email", name: "name", phone: "tel", company: "organization"};
+  var loadedScripts = {};
+
+  function drawField(container, field, index) {
+    var id = "cart-draft-order-guest-" + index + "-" + Math.random().toString(36).slice(2, 8);
+    var row = element("p", {"data-guest-row": field.field});
+    var label = element("label", {for: id}, field.label + (field.required ? " *" : ""));
+    var input = field.name === "message" && !field.custom
+      ? element("textarea", {rows: "3"})
+      : element("input", {type: (!field.custom && INPUT_TYPES[field.name]) || "text"});
+    input.id = id;
+    input.setAttribute("data-guest-field", field.field);
+    if (!field.custom && AUTOCOMPLETE[field.name]) {
+      input.setAttribute("autocomplete", AUTOCOMPLETE[field.name]);
+    }
+    if (field.required) {
+      input.setAttribute("aria-required", "true");
+    }
+    var error = element("span", {"data-guest-error": "", id: id + "-error", role: "alert"});
+    input.setAttribute("aria-describedby", error.id);
+    row.appendChild(label);
+    row.appendChild(input);
+    row.appendChild(error);
+    container.appendChild(row);
+    return {field: field, input: input, error: error};
+  }
+
+  /* The honeypot: a field people never see nor reach, which bots fill in. */
+  function drawHoneypot(container, name) {
+    var trap = element("div", {"aria-hidden": "true",
+      style: "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"});
+    var input = element("input", {type: "text", name: name, tabindex: "-1",
+      autocomplete: "off", "data-guest-honeypot": ""});
+    trap.appendChild(element("label", {}, "Leave this empty"));
+    trap.appendChild(input);
+    container.appendChild(trap);
+    return input;
+  }
+
+  function drawCaptcha(container, widget) {
+    container.appendChild(element("div", {"class": widget.widget_class,
+      "data-sitekey": widget.site_key}));
+    if (!loadedScripts[widget.script_url]) {
+      loadedScripts[widget.script_url] = true;
+      document.head.appendChild(element("script", {src: widget.script_url, async: "",
+        defer: ""}));
+    }
+  }
+
+  async function prepareGuestForm(button) {
+    var state = {ready: false, inputs: [], honeypot: null, token: null, captcha: null,
+      honeypotName: "website", container: null};
+    guestForms.set(button, state);
+    var url = guestFormUrl(button);
+    var answer = url ? await call(url, {credentials: "omit", cache: "no-store"}) : {ok: false};
+    var doc = answer.body;
+    if (!answer.ok || !doc || !Array.isArray(doc.fields)) {
+      warn("the guest form could not be read, status", answer.status);
+      return;
+    }
+    var container = element("div", {"data-cart-draft-order-guest": ""});
+    doc.fields.forEach(function (field, index) {
+      state.inputs.push(drawField(container, field, index));
+    });
+    state.honeypotName = doc.honeypot || "website";
+    state.honeypot = drawHoneypot(container, state.honeypotName);
+    if (doc.captcha) {
+      state.captcha = doc.captcha;
+      drawCaptcha(container, doc.captcha);
+    }
+    state.token = doc.form_token;
+    state.container = container;
+    button.insertAdjacentElement("beforebegin", container);
+    state.ready = true;
+  }
+
+  function guestValues(state) {
+    var guest = {custom: {}, form_token: state.token};
+    state.inputs.forEach(function (drawn) {
+      var value = drawn.input.value;
+      if (drawn.field.custom) {
+        guest.custom[drawn.field.name] = value;
+      } else {
+        guest[drawn.field.name] = value;
+      }
+    });
+    guest[state.honeypotName] = state.honeypot ? state.honeypot.value : "";
+    if (state.captcha) {
+      var response = state.container.querySelector(
+        "[name='" + state.captcha.response_field + "']");
+      guest.captcha_token = response ? response.value : "";
+    }
+    return guest;
+  }
+
+  function clearGuestErrors(state) {
+    if (!state) {
+      return;
+    }
+    state.inputs.forEach(function (drawn) {
+      drawn.error.textContent = "";
+      drawn.input.removeAttribute("aria-invalid");
+    });
+  }
+
+  /* The receiver's sentence beside the field it names (error.field), and a
+   * fresh CAPTCHA after any refusal that may have used its token up. */
+  function showGuestError(state, failure) {
+    if (!state) {
+      return;
+    }
+    state.inputs.forEach(function (drawn) {
+      if (failure.field && drawn.field.field === failure.field) {
+        drawn.error.textContent = failure.detail || failure.reason;
+        drawn.input.setAttribute("aria-invalid", "true");
+        drawn.input.focus();
+      }
+    });
+    var provider = state.captcha && window[{turnstile: "turnstile", hcaptcha: "hcaptcha",
+      recaptcha: "grecaptcha"}[state.captcha.provider]];
+    if (provider && typeof provider.reset === "function" && failure.code !== "invalid_contact") {
+      try {
+        provider.reset();
+      } catch (error) {
+        warn("could not reset the CAPTCHA:", error);
       }
     }
   }
@@ -533,6 +714,11 @@
         statusFor(button);
       } catch (error) {
         warn("could not add a status element:", error);
+      }
+      if (isGuest(button) && !guestForms.has(button)) {
+        prepareGuestForm(button).catch(function (error) {
+          warn("could not draw the guest form:", error);
+        });
       }
     });
   }

@@ -37,14 +37,30 @@ class FollowUp:
     invoice_subject: str | None = None   # None: Shopify's
     invoice_message: str | None = None
     reconcile_days: int = 0              # 0: no re-reads
+    # A guest's invoice goes to the email they typed only when the merchant says
+    # so too (SEND_INVOICE_TO_GUESTS): else anyone could make the store email anyone.
+    send_invoice_to_guests: bool = False
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> "FollowUp":
         return cls(settings["SEND_INVOICE"], settings["INVOICE_SUBJECT"],
-                   settings["INVOICE_MESSAGE"], settings["RECONCILE_DAYS"])
+                   settings["INVOICE_MESSAGE"], settings["RECONCILE_DAYS"],
+                   bool(settings.get("SEND_INVOICE_TO_GUESTS")))
 
 
 GUEST_INVOICE = "guest cart: no email to send the invoice to"
+GUEST_INVOICE_OFF = ("guest cart: invoices to a guest's typed email are off "
+                     "(SEND_INVOICE_TO_GUESTS=0); review the draft and send it from Shopify")
+
+
+def _guest_skip(draft: Mapping[str, Any], follow_up: FollowUp) -> str | None:
+    """Why a guest's draft gets no invoice from us, or None: a customer's, or a
+    guest's with an email when the merchant opted in."""
+    if "customer" in draft:
+        return None
+    if not draft.get("email"):
+        return GUEST_INVOICE
+    return None if follow_up.send_invoice_to_guests else GUEST_INVOICE_OFF
 _INVOICE_KINDS = (CallKind.INVOICE, CallKind.INVOICE_CHECK)
 
 # The event columns to change, as store.settle takes them (`**changes`): its
@@ -97,7 +113,7 @@ def _completed(event: Event, now: float, follow_up: FollowUp, **columns: object)
 
 def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -> Changes:
     """The draft exists: the event completes, unless its invoice is still to send
-    (a guest cart's cannot be: no email)."""
+    (a guest's is not, unless they gave an email and the merchant opted in)."""
     changes: Changes = {"draft_order_id": draft["id"], "draft_order_name": draft["name"],
                "invoice_url": draft["invoice_url"], "error_code": None, "error_detail": None,
                "draft_state": DraftState.OPEN,
@@ -105,9 +121,10 @@ def _created(event: Event, draft: DraftOrder, now: float, follow_up: FollowUp) -
                "draft_updated_at": _dated(event, _believed(draft.get("updated_at"), now))}
     if not follow_up.send_invoice:
         return _completed(event, now, follow_up, **changes)
-    if "customer" not in event["payload"]["draft_order"]:
+    skipped = _guest_skip(event["payload"]["draft_order"], follow_up)
+    if skipped is not None:
         return _completed(event, now, follow_up, invoice_status=InvoiceStatus.SKIPPED,
-                          invoice_detail=GUEST_INVOICE, **changes)
+                          invoice_detail=skipped, **changes)
     # Still active: the invoice is the next call, with attempts of its own.
     return {**changes, "invoice_status": InvoiceStatus.PENDING, "failures": 0, "throttles": 0,
             "next_attempt_at": now}

@@ -189,11 +189,14 @@ class Storefront:
         self.mode = self.default_mode
         self.cart_js_fails = False
 
-    def _page(self):
+    def _page(self, guest=False):
+        """The cart page; `guest`: as a shopper who is not signed in sees it (the
+        snippet's contact form), whoever the storefront's customer is."""
+        customer = None if guest else self.customer
         lines = "".join(f"<li>{item['quantity']} × {escape(item.get('title', item['variant_id']))}"
                         f"</li>" for item in self.cart["items"])
-        who = f"customer {self.customer['id']}" if self.customer else "a guest"
-        html = render_snippet(self.receiver_url, self.secret, self.cart, self.customer,
+        who = f"customer {customer['id']}" if customer else "a guest"
+        html = render_snippet(self.receiver_url, self.secret, self.cart, customer,
                               self.signature_mode, self.mode)
         return _PAGE.format(head=self.head, who=who, lines=lines, snippet=html,
                             extras=self._graphql_extras() if self.graphql else "")
@@ -216,6 +219,10 @@ class Storefront:
         @app.get("/cart")
         def cart_page():
             return self._page()
+
+        @app.get("/guest/cart")
+        def guest_cart_page():  # a guest's quote: the contact form above the button
+            return self._page(guest=True)
 
         @app.get("/cart.js")
         def cart_js():
@@ -293,7 +300,7 @@ def receiver_settings(shop_url, receiver_url, storefront_url, directory, api="re
         "DATABASE_URL": f"sqlite:///{Path(directory) / 'demo-events.sqlite3'}",
         "ALLOWED_ORIGINS": storefront_url, "RUN_WORKER": "1",
         "ADMIN_PASSWORD": ADMIN_PASSWORD, "SECRET_KEY": "", "GUEST_CARTS": "allow",
-        "SEND_INVOICE": "1",
+        "SEND_INVOICE": "1", "GUEST_CUSTOM_FIELDS": "PO number",
         **({"PUBLIC_URL": receiver_url} if oauth else {}),
         **(GRAPHQL_SETTINGS if api == "graphql" else {}),
     }
@@ -392,6 +399,7 @@ def banner(urls, api="rest", oauth=False):
         "Demo running on loopback (Ctrl-C to stop):\n" + install + try_out +
         f"  storefront  {urls['storefront']}/cart   <- open this, press the button,\n"
         f"              then open the invoice it links to and pay it\n"
+        f"              {urls['storefront']}/guest/cart   (a guest's quote form)\n"
         f"  receiver    {urls['receiver']}/   (event log: /admin, "
         f"password '{ADMIN_PASSWORD}')\n"
         f"  simulator   {urls['simulator']}/_sim/draft_orders   "

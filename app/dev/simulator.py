@@ -308,6 +308,8 @@ class SimulatorState:
                 "discount_codes": [] if applied is None else [applied],
                 "customer": None if customer_id is None else {"id": customer_id},
                 "note": draft.get("note"),
+                "email": draft.get("email"),  # a guest's; a customer's is read from them
+                "billing_address": deepcopy(draft.get("billing_address")),
                 "note_attributes": deepcopy(draft.get("note_attributes") or []),
                 "tags": draft.get("tags") or "",
                 "created_at": stamp,
@@ -329,7 +331,7 @@ class SimulatorState:
             draft = self._draft(draft_id)
             if draft["status"] == "completed":
                 raise Refused("base", "This draft order has been completed")
-            to = invoice.get("to") or self.customer_email(draft["customer"])
+            to = invoice.get("to") or draft.get("email") or self.customer_email(draft["customer"])
             if not to:
                 raise Refused("to", "can't be blank")
             self._touch(draft, status="invoice_sent")

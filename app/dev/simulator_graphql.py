@@ -445,9 +445,20 @@ def _rest_draft(state, draft_input):
         ],
         "customer": None if customer_id is None else {"id": customer_id},
         "note": draft_input.get("note"),
+        "email": draft_input.get("email"),
+        "billing_address": _address(draft_input.get("billingAddress")),
         "note_attributes": _attributes_as_properties(draft_input.get("customAttributes")),
         "tags": ", ".join(draft_input.get("tags") or []),
     }
+
+
+def _address(address):
+    """A MailingAddressInput as REST's address (the fields the receiver sends)."""
+    if not address:
+        return None
+    return {rest: address[key] for key, rest in (("firstName", "first_name"),
+            ("lastName", "last_name"), ("phone", "phone"), ("company", "company"))
+            if key in address}
 
 
 def _attributes_as_properties(attributes):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from ..ids import EVENT_MARKER, positive_id
+from . import contact
 from .errors import ApiError
 
 # `Any` here is JSON: a draft order payload, made from the cart as sent.
@@ -203,12 +204,14 @@ def _cart_context(cart: Mapping[str, object], currency: bool, discount_codes: bo
 def draft_order_payload(cart: object, customer_id: int | None = None, tags: str = "",
                         event_id: str | None = None, *, currency: bool = False,
                         discount_codes: bool = False,
-                        company: dict[str, int] | None = None) -> dict[str, Any]:
+                        company: dict[str, int] | None = None,
+                        guest: contact.Guest | None = None) -> dict[str, Any]:
     """Validate a storefront cart and map it to a `POST draft_orders.json` body,
     marked with `event_id`, with a `cart_context` beside it when there is any:
     the cart's `currency` and `discount_codes` when those flags (CART_CURRENCY,
     CART_DISCOUNT_CODES) are on, and `company` ({"company_id", "location_id"},
-    already verified by its signature).
+    already verified by its signature). A guest's contact (`guest`, validated)
+    goes onto the draft as contact.apply puts it, and is kept as `guest_contact`.
 
     `customer_id` must already be verified by its signature. Raises ApiError
     (422) naming the first field or line at fault.
@@ -239,7 +242,11 @@ def draft_order_payload(cart: object, customer_id: int | None = None, tags: str 
         draft["note_attributes"] = attributes
     if tags:
         draft["tags"] = tags
+    if guest is not None:
+        contact.apply(draft, guest)
     payload: dict[str, Any] = {"draft_order": draft}
+    if guest is not None and guest.contact():
+        payload["guest_contact"] = guest.contact()
     context = _cart_context(cart, currency, discount_codes, company)
     if context:
         payload["cart_context"] = context

@@ -3,8 +3,9 @@
 Counted from the event store, in the same transaction that inserts the event,
 so the limits hold exactly across threads, web processes and machines, and only
 accepted submissions count: a refused or resubmitted body costs nothing. Guests
-are limited by IP; a flood of them cannot become a flood of draft orders faster
-than RATE_LIMIT_PER_IP a minute from each address.
+are limited by IP, and by the email they typed (RATE_LIMIT_PER_EMAIL); a flood
+of them cannot become a flood of draft orders faster than RATE_LIMIT_PER_IP a
+minute from each address.
 """
 
 import math
@@ -14,15 +15,19 @@ from .errors import ApiError
 
 WINDOW_SECONDS = 60
 
-_WHO = {"client_ip": "this address", "customer_id": "this customer"}
+_WHO = {"client_ip": "this address", "customer_id": "this customer",
+        "guest_key": "this email address"}
 
 
 def submission_limits(now: float, client_ip: str | None, customer_id: int | None, per_ip: int,
-                      per_customer: int) -> tuple[RateLimit, ...]:
-    """The RateLimits a submission must stay within (0 turns a limit off)."""
+                      per_customer: int, guest_key: str | None = None,
+                      per_email: int = 0) -> tuple[RateLimit, ...]:
+    """The RateLimits a submission must stay within (0 turns a limit off);
+    `guest_key`: a guest's email as contact.rate_key keys it."""
     return tuple(RateLimit(column, value, most, now - WINDOW_SECONDS)
                  for column, value, most in (("client_ip", client_ip, per_ip),
-                                             ("customer_id", customer_id, per_customer))
+                                             ("customer_id", customer_id, per_customer),
+                                             ("guest_key", guest_key, per_email))
                  if value is not None and most)
 
 

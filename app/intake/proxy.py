@@ -36,6 +36,7 @@ from ..store.base import SqlStore
 from . import signature
 from .body import json_body
 from .errors import ApiError
+from .guest_form import form_response
 from .replays import UsedSignatures
 from .routes import accept_cart, refuse_guest, status_response, status_token
 
@@ -169,3 +170,11 @@ def receive_cart() -> ResponseReturnValue:
 def event_status(token: str) -> Response:
     verified_query(time.time())
     return status_response(token)
+
+
+@bp.get("/guest-form")
+def guest_form() -> Response:
+    """A guest's form, asked of the shop's own origin as the cart is."""
+    now = time.time()
+    verified_query(now)
+    return form_response(now)

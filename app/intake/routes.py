@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..store import stored_payload
 from ..store.base import SqlStore
-from . import cart, cors, limits, signature
+from . import cart, contact, cors, limits, signature
 from .body import json_body
 from .errors import ApiError
 from .status import status_document
@@ -49,11 +49,12 @@ def accept_cart(text: str, size: int, body: Mapping[str, Any], customer_id: int 
     the cart mapped to its draft order and stored, within the rate limits, or
     the first submission's event for a resubmission: (event id, status)."""
     config = current_app.config
+    guest = contact.read_guest(body, customer_id, config, now, client_ip)
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id, currency=config["CART_CURRENCY"],
                                        discount_codes=config["CART_DISCOUNT_CODES"],
-                                       company=company)
+                                       company=company, guest=guest)
     token = cart.cart_token(body["cart"])
     stored = stored_payload(payload)
     # What the event keeps is bounded; a payload too large for it is refused here.
@@ -66,7 +67,9 @@ def accept_cart(text: str, size: int, body: Mapping[str, Any], customer_id: int 
                       client_ip=client_ip, dedupe_since=now - window if window else None,
                       limits=limits.submission_limits(now, client_ip, customer_id,
                                                       config["RATE_LIMIT_PER_IP"],
-                                                      config["RATE_LIMIT_PER_CUSTOMER"]))
+                                                      config["RATE_LIMIT_PER_CUSTOMER"],
+                                                      contact.rate_key(guest, config["SECRET_KEY"]),
+                                                      config["RATE_LIMIT_PER_EMAIL"]))
     if added.limited_by is not None:
         raise limits.rate_limited(added, now)
     if added.new:

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 
 from ..shopify.http import Deadline, deadline_session
+from . import contact
 from .messages import plain
 
 TIMEOUT_SECONDS = 10
@@ -117,6 +118,7 @@ def _email(document: Mapping[str, Any], sender: str, to: str) -> EmailMessage:
             lines.append(f"Invoice: {draft['invoice_url']}")
     if error is not None:
         lines.append(f"Error: {error['code']}: {error['detail']}")
+    lines += contact.lines(document.get("contact"))
     message = EmailMessage()
     message["Subject"], message["From"], message["To"] = subject, sender, to
     message["Date"] = formatdate(document["at"])

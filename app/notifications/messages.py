@@ -15,6 +15,7 @@ from typing import Any, cast
 from ..event import Event
 from ..shopify import draft_order_admin_url, is_web_url
 from ..states import EventStatus
+from . import contact
 
 DRAFT_CREATED, FAILED, WAITING = "draft_created", "failed", "credentials_problem"
 DATA_REQUEST = "data_request"
@@ -106,7 +107,7 @@ def _document(kind: str, event: Event, changes: Mapping[str, object],
         error = {"code": changes.get("error_code"), "detail": changes.get("error_detail")}
     return {"event": EVENT_NAMES[kind], "event_id": event["id"], "at": now,
             "draft_order": draft, "error": error, "lines": event["line_count"],
-            "customer_id": event["customer_id"]}
+            "customer_id": event["customer_id"], **contact.document_part(event)}
 
 
 def _one_line(text: str) -> str:
@@ -127,9 +128,10 @@ def _text(document: Mapping[str, Any]) -> str:
     if draft is not None:
         lines = document["lines"]
         customer = document["customer_id"]
+        asked = contact.who(document.get("contact")) if customer is None \
+            else f"customer {customer}"
         return (f"Draft order {draft['name'] or draft['id']} created from a cart of {lines} "
-                f"line{'' if lines == 1 else 's'} for "
-                f"{'a guest' if customer is None else f'customer {customer}'}")
+                f"line{'' if lines == 1 else 's'} for {asked}")
     detail = str(error["detail"] or "")
     if len(detail) > DETAIL_CHARS:
         detail = detail[:DETAIL_CHARS - 1] + "…"

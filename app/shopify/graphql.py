@@ -170,6 +170,17 @@ def _attributes(pairs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": pair["name"], "value": pair["value"]} for pair in pairs]
 
 
+# REST's address fields that a guest's contact fills, as MailingAddressInput's:
+# https://shopify.dev/docs/api/admin-graphql/latest/input-objects/MailingAddressInput
+_ADDRESS_FIELDS = {"first_name": "firstName", "last_name": "lastName", "phone": "phone",
+                   "company": "company"}
+
+
+def _mailing_address(address: Mapping[str, Any]) -> dict[str, Any]:
+    return {_ADDRESS_FIELDS[key]: value for key, value in address.items()
+            if key in _ADDRESS_FIELDS}
+
+
 def draft_order_input(payload: Mapping[str, Any], prepared: Mapping[str, Any] | None,
                       features: Mapping[str, Any], now: float) -> dict[str, object]:
     """The stored payload (REST's draft_order, and the cart's context) as a
@@ -192,6 +203,10 @@ def draft_order_input(payload: Mapping[str, Any], prepared: Mapping[str, Any] | 
             draft_input["useCustomerDefaultAddress"] = draft["use_customer_default_address"]
     if "note" in draft:
         draft_input["note"] = draft["note"]
+    if draft.get("email"):  # a guest's (app/intake/contact.py)
+        draft_input["email"] = draft["email"]
+    if draft.get("billing_address"):
+        draft_input["billingAddress"] = _mailing_address(draft["billing_address"])
     if draft.get("note_attributes"):
         draft_input["customAttributes"] = _attributes(draft["note_attributes"])
     tags = [tag.strip() for tag in draft.get("tags", "").split(",") if tag.strip()]

@@ -26,7 +26,7 @@ from .shared import (
 )
 
 # Columns a submission rate can be counted by.
-_RATE_KEYS = {"client_ip", "customer_id"}
+_RATE_KEYS = {"client_ip", "customer_id", "guest_key"}
 
 # The merchant's event log lists these, without the bulky cart and payload.
 _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
@@ -34,8 +34,9 @@ _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
 
 
 class RateLimit(NamedTuple):
-    """At most `most` events whose `column` (client_ip or customer_id) is `value`
-    created since `since`."""
+    """At most `most` events whose `column` (client_ip, customer_id or guest_key)
+    is `value` created since `since`. A guest_key limit's value is also the
+    event's guest_key (a keyed hash of a guest's email, app/intake/contact.py)."""
     column: str
     value: object
     most: int
@@ -121,12 +122,13 @@ class EventStatements(Statements):
             ).fetchone()
             if row["n"] >= limit.most:
                 return Added(None, False, None, limit.column, row["oldest"])
+        guest_key = next((limit.value for limit in limits if limit.column == "guest_key"), None)
         conn.execute(
             "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
-            " fingerprint, client_ip, next_attempt_at, created_at, updated_at)"
-            f" VALUES (?, {_QUEUED}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " fingerprint, client_ip, guest_key, next_attempt_at, created_at, updated_at)"
+            f" VALUES (?, {_QUEUED}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event_id, customer_id, payload.line_count, received, payload.text,
-             fingerprint, client_ip, now, now, now),
+             fingerprint, client_ip, guest_key, now, now, now),
         )
         return Added(event_id, True, EventStatus.QUEUED)
 

@@ -189,6 +189,11 @@ MIGRATIONS = (
         )""",
         "CREATE INDEX privacy_exports_created ON privacy_exports (created_at)",
     )),
+    Migration(8, "a guest's submissions per email address: a keyed hash of the address, "
+                 "counted like client_ip", (
+        "ALTER TABLE events ADD COLUMN guest_key TEXT",
+        "CREATE INDEX events_guest_key ON events (guest_key, created_at)",
+    )),
 )
 
 

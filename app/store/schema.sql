@@ -1,4 +1,4 @@
--- The event store's schema as migrations 1 to 7 leave it, for reading;
+-- The event store's schema as migrations 1 to 8 leave it, for reading;
 -- the database is made by app/store/migrations.py, never from this file.
 -- Generated: after adding a migration, regenerate it with
 --   python -c "from app.store.migrations import write_schema_sql; write_schema_sql()"
@@ -48,7 +48,8 @@ CREATE TABLE events (
     invoice_detail         TEXT,  -- migration 4
     invoice_maybe_sent     INTEGER NOT NULL DEFAULT 0,  -- migration 4
     reconcile_at           DOUBLE PRECISION,  -- migration 4
-    reconcile_count        INTEGER NOT NULL DEFAULT 0  -- migration 4
+    reconcile_count        INTEGER NOT NULL DEFAULT 0,  -- migration 4
+    guest_key              TEXT  -- migration 8
 );
 CREATE INDEX events_due ON events (status, next_attempt_at);
 CREATE INDEX events_created ON events (created_at);
@@ -57,6 +58,7 @@ CREATE INDEX events_client_ip ON events (client_ip, created_at);
 CREATE INDEX events_customer ON events (customer_id, created_at);
 CREATE INDEX events_draft_order ON events (draft_order_id);
 CREATE INDEX events_reconcile ON events (reconcile_at);
+CREATE INDEX events_guest_key ON events (guest_key, created_at);
 
 -- answers: migration 1
 CREATE TABLE answers (

@@ -114,6 +114,16 @@ def _stock(settings: Mapping[str, Any]) -> SettingRow:
     return SettingRow("Stock", f"check before drafting {check}; inventory {hold}")
 
 
+def _guests(settings: Mapping[str, Any]) -> SettingRow:
+    """What a guest is asked, and the spam defence (settings as config.load reads them)."""
+    fields = (*settings.get("GUEST_FIELDS", ()), *settings.get("GUEST_CUSTOM_FIELDS", ()))
+    asked = ", ".join(f"{name}{'*' if required else ''}" for name, required in fields)
+    captcha = settings.get("CAPTCHA_PROVIDER") or "no CAPTCHA"
+    return SettingRow("Guest carts", f"allowed: a guest's form asks {asked or 'nothing'} "
+                      f"(* required); honeypot, {settings.get('GUEST_MIN_FILL_SECONDS', 0)} s "
+                      f"minimum fill time, {captcha}")
+
+
 def setting_rows(settings: Mapping[str, Any]) -> list[SettingRow]:
     """One row per setting a merchant should look at, secrets only as 'set'."""
     origins = settings["ALLOWED_ORIGINS"]
@@ -129,8 +139,8 @@ def setting_rows(settings: Mapping[str, Any]) -> list[SettingRow]:
                    "(hidden): its access token renews by itself" if dev_dashboard(settings)
                    else "a legacy admin-created app's access token (hidden)"),
         SettingRow("Shared secret", "set (hidden)"),
-        SettingRow("Guest carts", "allowed: guests get draft orders without a customer"
-                   if guests else "rejected: shoppers must sign in first"),
+        _guests(settings) if guests
+        else SettingRow("Guest carts", "rejected: shoppers must sign in first"),
         SettingRow("Allowed origins", "any website (*)", False,
                    "Set ALLOWED_ORIGINS to your storefront's origins, e.g. "
                    "https://your-store.com,https://your-store.myshopify.com.")

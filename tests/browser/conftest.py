@@ -8,6 +8,7 @@ simulator and storefront, and a fresh page.
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from app.dev.demo import SECRET, Storefront
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +29,7 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run")
 TOKEN = "shpat_browser_test_token"
+GUEST_MIN_FILL_SECONDS = 2  # the receiver's, shorter than the default 3 to keep tests quick
 
 # Records what the page's own scripts throw, independently of Chrome's log format.
 ERROR_HOOK = """<script>
@@ -62,7 +65,9 @@ def storefront_server():
 @pytest.fixture(scope="session")
 def receiver(simulator_server, storefront_server, tmp_path_factory):
     with procfile_receiver(tmp_path_factory.mktemp("receiver"), simulator_server.url, TOKEN,
-                           SECRET, allowed_origins=storefront_server.url) as running:
+                           SECRET, allowed_origins=storefront_server.url,
+                           GUEST_MIN_FILL_SECONDS=str(GUEST_MIN_FILL_SECONDS),
+                           GUEST_CUSTOM_FIELDS="PO number") as running:
         yield running
 
 
@@ -110,3 +115,32 @@ def open_cart(browser, storefront):
 
     return open_page
 
+
+
+@pytest.fixture
+def open_guest_cart(browser, storefront):
+    """Load the demo's guest cart page and wait for the script's contact form."""
+    def open_page():
+        browser.get(f"{storefront.url}/guest/cart")
+        WebDriverWait(browser, 10).until(
+            lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-guest-field]"))
+        browser.get_log("browser")
+        return browser
+
+    return open_page
+
+
+@pytest.fixture
+def fill_guest_form():
+    """fill(driver, wait=True, **values): type `values` (field name -> text) into
+    the guest form, then let the receiver's minimum fill time pass."""
+
+    def fill(driver, wait=True, **values):
+        for name, text in values.items():
+            field = driver.find_element(By.CSS_SELECTOR, f'[data-guest-field="guest.{name}"]')
+            field.clear()
+            field.send_keys(text)
+        if wait:
+            time.sleep(GUEST_MIN_FILL_SECONDS + 0.2)
+
+    return fill

@@ -16,6 +16,7 @@ WAIT = 15
 # per minute (RATE_LIMIT_PER_CUSTOMER) to the other browser tests.
 B2B_CUSTOMER = {"id": CUSTOMER["id"] + 1, "b2b?": True, "current_company": {"id": 98369},
                 "current_location": {"id": 5501}}
+LINES_CUSTOMER = {"id": CUSTOMER["id"] + 2}
 # The sample cart's second line, its "Mug".
 OUT_OF_STOCK = {"line": 1, "variant_id": 457924702, "code": "out_of_stock",
                 "detail": "Only 0 are in stock."}
@@ -53,7 +54,7 @@ def status_document(status, **fields):
 
 
 def test_the_cart_s_currency_and_discount_codes_are_sent(open_cart, storefront, receiver):
-    storefront.customer = None
+    storefront.customer = LINES_CUSTOMER
     storefront.cart = {**storefront.cart, "currency": "EUR",
                        "discount_codes": [{"code": "SPRING10", "applicable": True}]}
     driver = open_cart()
@@ -85,7 +86,7 @@ def test_a_customer_who_is_no_company_contact_sends_no_company(open_cart, storef
 
 
 def test_lines_left_out_of_the_draft_order_are_named_by_their_cart_title(open_cart, storefront):
-    storefront.customer = None
+    storefront.customer = LINES_CUSTOMER
     driver = open_cart()
     driver.execute_script(ANSWER_STATUS_WITH, status_document(
         "completed", draft_order={"id": 1, "name": "#D7", "invoice_url": None},
@@ -97,7 +98,7 @@ def test_lines_left_out_of_the_draft_order_are_named_by_their_cart_title(open_ca
 
 
 def test_a_failure_naming_lines_shows_each_with_its_cart_title(open_cart, storefront):
-    storefront.customer = None
+    storefront.customer = LINES_CUSTOMER
     driver = open_cart()
     driver.execute_script(ANSWER_STATUS_WITH, status_document("failed", error={
         "code": "items_unavailable", "detail": "Some items are unavailable.",

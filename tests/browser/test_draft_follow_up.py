@@ -5,7 +5,12 @@ its payment. The status URL is stubbed in the page: its answers come in turn."""
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from app.dev.demo import CUSTOMER
+
 WAIT = 15
+# A shopper of their own, so that these tests leave the demo customer's submissions
+# per minute (RATE_LIMIT_PER_CUSTOMER) to the other browser tests.
+FOLLOWING_CUSTOMER = {"id": CUSTOMER["id"] + 3}
 FOLLOW_WAIT = 20  # the script reads again every 5 seconds
 
 # Answers the status URL with the given documents in turn, the last one from then
@@ -34,7 +39,7 @@ def status(driver):
 
 
 def send(open_cart, storefront, *documents):
-    storefront.customer = None
+    storefront.customer = FOLLOWING_CUSTOMER
     driver = open_cart()
     driver.execute_script(ANSWER_STATUS_IN_TURN, list(documents))
     driver.find_element(By.ID, "mechanic_cart_submit").click()

@@ -141,9 +141,10 @@ def test_a_wrong_secret_shows_why_the_customer_was_not_confirmed(open_cart, stor
     assert simulator.state.draft_orders == []
 
 
-def test_a_guest_cart_becomes_a_draft_order_without_a_customer(open_cart, storefront, simulator):
-    storefront.customer = None
-    driver = open_cart()
+def test_a_guest_cart_becomes_a_draft_order_without_a_customer(open_guest_cart, fill_guest_form,
+                                                               simulator):
+    driver = open_guest_cart()
+    fill_guest_form(driver, email="guest@example.com")
 
     click_and_wait(driver)
 

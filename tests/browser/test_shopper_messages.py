@@ -18,12 +18,13 @@ def click_and_wait(driver):
     return driver.find_element(By.CSS_SELECTOR, "[data-cart-draft-order-status]").text
 
 
-def test_a_cart_the_store_refuses_is_explained_without_internals(open_cart, storefront,
+def test_a_cart_the_store_refuses_is_explained_without_internals(open_guest_cart, fill_guest_form,
                                                                  simulator):
-    storefront.customer = None  # a guest: the customer's submissions per minute stay for others
+    # A guest: the customer's submissions per minute stay for others.
     simulator.state.configure(
         unknown_variants=[item["variant_id"] for item in sample_cart()["items"]])
-    driver = open_cart()
+    driver = open_guest_cart()
+    fill_guest_form(driver, email="guest@example.com")
 
     shown = click_and_wait(driver)
 

@@ -29,10 +29,12 @@ DEADLINE_SECONDS = 60
 
 
 def environment(shop_url, database_url):
-    """Web processes only queue (RUN_WORKER=0); no client limit or pacing slows the run."""
+    """Web processes only queue (RUN_WORKER=0); no client limit or pacing slows the run,
+    and guests post bare carts (no contact form, no fill time)."""
     return {"SHOPIFY_SHOP": shop_url, "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHARED_SECRET": SECRET,
             "DATABASE_URL": database_url, "RUN_WORKER": "0", "RATE_LIMIT_PER_IP": "0",
-            "RATE_LIMIT_PER_CUSTOMER": "0", "SHOPIFY_LEAK_RATE": "1000"}
+            "RATE_LIMIT_PER_CUSTOMER": "0", "SHOPIFY_LEAK_RATE": "1000",
+            "GUEST_FIELDS": "none", "GUEST_MIN_FILL_SECONDS": "0"}
 
 
 def start_worker(environ, log_path):
