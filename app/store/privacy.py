@@ -277,7 +277,8 @@ class PrivacyStatements(Statements):
             conn.execute(
                 "UPDATE events SET status = ?, error_code = ?, error_detail = ?,"
                 " customer_id = NULL, received = '', payload = ?, fingerprint = NULL,"
-                " client_ip = NULL, prepared = NULL, error_lines = NULL, poll_url = NULL,"
+                " client_ip = NULL, guest_key = NULL, prepared = NULL, error_lines = NULL,"
+                " poll_url = NULL,"
                 " invoice_url = NULL, lease_owner = NULL, lease_until = NULL,"
                 " reconcile_at = NULL, updated_at = ? WHERE id = ?",
                 (EventStatus.FAILED, REDACTED, REDACTED_DETAIL, EMPTY_PAYLOAD, now, event_id))

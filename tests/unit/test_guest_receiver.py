@@ -112,3 +112,15 @@ def test_the_setup_page_says_what_a_guest_is_asked(make_app):
     text = client.get("/").get_data(as_text=True)
     assert "a guest&#39;s form asks email*, name (* required)" in text
     assert "turnstile" in text
+
+
+def test_a_guests_quote_is_found_and_erased_by_the_email_typed_in_the_form(app, client, store):
+    event_id = post(client, name="Ann Quote", message="Ship Friday?").get_json()["id"]
+    runner = app.test_cli_runner()
+    exported = runner.invoke(args=["privacy", "export", "--email", "ANN@example.com"])
+    assert event_id in exported.output and "Ship Friday?" in exported.output
+    assert runner.invoke(args=["privacy", "redact", "--email", "ann@example.com"]).exit_code == 0
+    event = store.get(event_id)
+    kept = "" if event is None else repr(event)
+    assert "ann@example.com" not in kept and "Ann Quote" not in kept and "Friday" not in kept
+    assert event is None or event["guest_key"] is None
