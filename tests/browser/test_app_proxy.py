@@ -11,12 +11,14 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from servers import procfile_receiver
 
 from app.dev.demo import CUSTOMER, SECRET
 from app.dev.simulator import DEFAULT_CONFIG
 from app.dev.storefront_proxy import AppProxy
 from app.shopify.app_proxy import signed_query
+from browser.conftest import GUEST_MIN_FILL_SECONDS
 from browser.test_send_cart import click_and_wait
 
 
@@ -25,7 +27,8 @@ def proxy_receiver(simulator_server, storefront_server, tmp_path_factory):
     with procfile_receiver(tmp_path_factory.mktemp("proxy"), simulator_server.url, "", SECRET,
                            allowed_origins=storefront_server.url,
                            SHOPIFY_CLIENT_ID=DEFAULT_CONFIG["client_id"],
-                           SHOPIFY_CLIENT_SECRET=DEFAULT_CONFIG["client_secret"]) as running:
+                           SHOPIFY_CLIENT_SECRET=DEFAULT_CONFIG["client_secret"],
+                           GUEST_MIN_FILL_SECONDS=str(GUEST_MIN_FILL_SECONDS)) as running:
         yield running
 
 
@@ -60,15 +63,20 @@ def test_a_signed_in_customer_gets_a_draft_order_through_the_proxy(proxy_cart, s
     assert draft["customer"] == {"id": CUSTOMER["id"]}
 
 
-def test_a_guest_gets_a_draft_order_without_a_customer(proxy_cart, storefront, simulator):
+def test_a_guests_quote_goes_through_the_proxy_with_the_form_it_asks_for(
+        proxy_cart, storefront, simulator, fill_guest_form):
     storefront.customer = None
     driver = proxy_cart()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-guest-field]"))
+    fill_guest_form(driver, email="ann@example.com", message="Ship Friday?")
 
     shown = click_and_wait(driver)
 
     assert shown.text == "Your cart was sent: draft order #D1"
     [draft] = simulator.state.draft_orders
-    assert draft.get("customer") is None
+    assert draft.get("customer") is None and draft["email"] == "ann@example.com"
+    assert "Ship Friday?" in draft["note"]
 
 
 def test_a_forged_customer_sent_straight_to_the_receiver_is_refused(proxy_cart, simulator,
