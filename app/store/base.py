@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .credentials import CredentialStatements
 from .events import Added, EventStatements, RateLimit, StoredPayload, stored_payload
 from .logins import LoginStatements
+from .marks import MarkStatements
 from .notifications import NotificationStatements
 from .retention import Pruned, RetentionStatements
 from .rows import Connection
@@ -30,7 +31,7 @@ __all__ = ["Added", "Judgement", "Pruned", "RateLimit", "SqlStore", "StoredPaylo
 
 
 class SqlStore(SchemaStatements, EventStatements, WebhookStatements, NotificationStatements,
-               LoginStatements, RetentionStatements, CredentialStatements):
+               LoginStatements, RetentionStatements, CredentialStatements, MarkStatements):
     """The event store: every table's statements, for a backend (sqlite.py,
     postgres.py) to run."""
 
