@@ -155,6 +155,11 @@ def run(count):
     return results
 
 
+def p50(measured):
+    """The median click to name, in ms."""
+    return common.percentile([m[0] for m in measured], 50)
+
+
 def rows(results):
     out = []
     for label, measured in results.items():

@@ -183,14 +183,13 @@ def _add_together(batcher, names):
             results[name] = error
 
     threads = [threading.Thread(target=add, args=(name,)) for name in names]
-    with batcher._done:  # nobody writes until all are queued
+    with batcher._lock:  # as if a batch were being written: all of them queue
         batcher._writing = True
-        for thread in threads:
-            thread.start()
+    for thread in threads:
+        thread.start()
     _wait_for(lambda: len(batcher._queue) == len(names))
-    with batcher._done:
-        batcher._writing = False
-        batcher._done.notify_all()
+    with batcher._lock:  # that writer done: it hands its role to the first queued
+        batcher._queue[0].woken.set()
     for thread in threads:
         thread.join(5)
     return results
