@@ -35,10 +35,11 @@ counts nothing (bench/nostore_app.py): every other step of a submission, so what
 the database costs in all.
 
     python bench/acceptance.py [--seconds 15] [--rounds 2] [--connections 16] [--variants]
-                               [--fast-shop] [--clicks 20]
+                               [--fast-shop] [--clicks 20] [--before CHECKOUT]
 """
 
 import argparse
+from pathlib import Path
 
 import common
 
@@ -52,7 +53,7 @@ PEER = "naive durable peer (bench/naive_app.py)"
 NO_DATABASE = "receiver, store keeps nothing (bench/nostore_app.py)"
 
 
-def systems(simulator, directory, memory_dir, variants, shop):
+def systems(simulator, directory, memory_dir, variants, shop, before=None):
     def receiver(name, **kwargs):
         # A fresh shop for every run: empty request log, no draft orders.
         return common.receiver_system(
@@ -62,6 +63,8 @@ def systems(simulator, directory, memory_dir, variants, shop):
               common.bench_app_system(PEER, "naive_app", directory, env=common.receiver_env(
                   simulator.url, directory / "naive.sqlite3", run_worker=False)),
               receiver(RECEIVER)]
+    if before:
+        chosen.append(receiver(f"receiver at {Path(before).name} (--before)", cwd=before))
     if variants:
         chosen += [
             receiver("receiver, RUN_WORKER=0", run_worker=False),
@@ -79,6 +82,9 @@ def main():
     parser.add_argument("--variants", action="store_true", help="add the diagnostic rows")
     parser.add_argument("--fast-shop", action="store_true",
                         help="a bucket no load fills, instead of Shopify's standard limits")
+    parser.add_argument("--before", metavar="CHECKOUT",
+                        help="also a receiver run from another checkout (e.g. `git archive"
+                             " 1ea5059 | tar -x -C DIR`): before and after in one run")
     parser.add_argument("--clicks", type=int, default=20,
                         help="clicks per script in the click-to-name bench (0: skip it)")
     options = parser.parse_args()
@@ -87,8 +93,8 @@ def main():
     with common.workdir(options.keep) as directory, \
             common.workdir(parent="/dev/shm") as memory_dir, \
             common.running(lambda: common.SimulatorProcess(directory, **shop)) as simulator:
-        runs = common.compare(systems(simulator, directory, memory_dir, options.variants, shop),
-                              directory, options)
+        runs = common.compare(systems(simulator, directory, memory_dir, options.variants, shop,
+                                      options.before), directory, options)
 
     bare = common.Summary.of(runs[BARE])
     peer = common.Summary.of(runs[PEER])

@@ -40,11 +40,6 @@ from app.dev.demo import SECRET, Storefront  # noqa: E402
 
 BEFORE_COMMIT = "1ea5059"  # the last send-cart.js that polled at 500 ms, then every 1 s
 TOKEN = "shpat_bench_click_token"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--no-first-run")
-
 # Click, then wait for the status line's outcome; the page's clock throughout.
 CLICK = """
 var done = arguments[arguments.length - 1];
@@ -93,15 +88,12 @@ def _script_server(directory):
 
 
 def _browser(directory):
+    from browser.conftest import CHROMEDRIVER, chromium_options  # tests/browser's Chromium
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={directory / 'chromium'}")
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
+                              options=chromium_options(directory / "chromium"))
     driver.set_script_timeout(60)
     return driver
 

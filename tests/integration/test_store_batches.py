@@ -2,6 +2,7 @@
 and on PostgreSQL: what `add` does when many arrive at once."""
 
 import sqlite3
+import threading
 
 import psycopg
 import pytest
@@ -77,3 +78,24 @@ def test_a_failing_submission_in_a_batch_fails_alone(store):
         store.add("taken", "{}", STORED, None, 110.0)
     assert store.add("fresh", "{}", STORED, None, 110.0).new
     assert store.count_events() == 2
+
+
+def test_two_instances_adding_at_once_stay_exactly_within_a_limit(store, database_url):
+    """Two processes' stores (each its own batches), 12 threads each, 40
+    submissions against a limit of 10: exactly 10 stored (PostgreSQL: advisory
+    locks over each batch's keys; SQLite: one writer at a time)."""
+    instances = [store, migrated_store(database_url)]
+    limit = (RateLimit("client_ip", IP, 10, 0.0),)
+    results = []
+
+    def add(n):
+        results.append(instances[n % 2].add(f"e{n}", "{}", STORED, None, 100.0 + n,
+                                            client_ip=IP, limits=limit))
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sum(added.new for added in results) == 10 == store.count_events()
+    assert len(results) == 40

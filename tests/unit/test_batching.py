@@ -100,75 +100,64 @@ def test_a_batch_that_fails_is_written_again_one_by_one_and_the_bad_one_fails_al
     assert sorted(written) == ["a", "c"]
 
 
-def test_past_the_waiting_bound_a_submission_is_refused_busy():
-    release = threading.Event()
-    entered = threading.Event()
+class HeldWriter:
+    """A stand-in transaction that holds the first batch until released, and
+    records each batch's event ids."""
 
-    def write(batch):
-        entered.set()
-        release.wait(5)
+    def __init__(self):
+        self.entered, self.released, self.batches = threading.Event(), threading.Event(), []
+
+    def __call__(self, batch):
+        self.batches.append([s.event_id for s in batch])
+        self.entered.set()
+        self.released.wait(5)
         return [Added(s.event_id, True, "queued") for s in batch]
 
-    batcher = Batcher(write, most_waiting=1)
+
+def behind_a_held_write(batcher, writer, names, queued=None):
+    """Add "a", which writes and is held; then `names`, which queue behind it
+    (`queued()` runs then); release; {name: what add returned}."""
+    results = {}
     first = threading.Thread(target=batcher.add, args=(submission("a"),))
     first.start()
-    entered.wait(5)
-    second = threading.Thread(target=batcher.add, args=(submission("b"),))
-    second.start()
-    _wait_for(lambda: len(batcher._queue) == 1)
-    with pytest.raises(Busy):
-        batcher.add(submission("c"))
-    release.set()
-    first.join(5)
-    second.join(5)
+    writer.entered.wait(5)
+    others = [threading.Thread(target=lambda n=name: results.__setitem__(
+        n, batcher.add(submission(n)))) for name in names]
+    for thread in others:
+        thread.start()
+    _wait_for(lambda: len(batcher._queue) == len(names))
+    if queued:
+        queued()
+    writer.released.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    return results
+
+
+def test_past_the_waiting_bound_a_submission_is_refused_busy():
+    writer = HeldWriter()
+    batcher = Batcher(writer, most_waiting=1)
+
+    def third():
+        with pytest.raises(Busy):
+            batcher.add(submission("c"))
+
+    assert behind_a_held_write(batcher, writer, "b", queued=third) == {
+        "b": Added("b", True, "queued")}
 
 
 def test_submissions_waiting_behind_a_write_go_together_in_the_next_batch():
-    release, entered, batches = threading.Event(), threading.Event(), []
-
-    def write(batch):
-        batches.append([s.event_id for s in batch])
-        entered.set()
-        release.wait(5)
-        return [Added(s.event_id, True, "queued") for s in batch]
-
-    batcher = Batcher(write)
-    first = threading.Thread(target=batcher.add, args=(submission("a"),))
-    first.start()
-    entered.wait(5)
-    others = [threading.Thread(target=batcher.add, args=(submission(name),)) for name in "bcd"]
-    for thread in others:
-        thread.start()
-    _wait_for(lambda: len(batcher._queue) == 3)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(5)
-    assert batches[0] == ["a"] and sorted(batches[1]) == ["b", "c", "d"] and len(batches) == 2
+    writer = HeldWriter()
+    behind_a_held_write(Batcher(writer), writer, "bcd")
+    assert writer.batches[0] == ["a"] and sorted(writer.batches[1]) == ["b", "c", "d"]
+    assert len(writer.batches) == 2
 
 
 def test_a_batch_holds_at_most_its_bound_and_every_submission_is_answered():
-    release, entered, batches = threading.Event(), threading.Event(), []
-
-    def write(batch):
-        batches.append(len(batch))
-        entered.set()
-        release.wait(5)
-        return [Added(s.event_id, True, "queued") for s in batch]
-
-    batcher = Batcher(write, most_per_batch=2)
-    first = threading.Thread(target=batcher.add, args=(submission("a"),))
-    first.start()
-    entered.wait(5)
-    results = {}
-    others = [threading.Thread(target=lambda n=name: results.__setitem__(
-        n, batcher.add(submission(n)))) for name in "bcdef"]
-    for thread in others:
-        thread.start()
-    _wait_for(lambda: len(batcher._queue) == 5)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(5)
-    assert max(batches) == 2 and sum(batches) == 6
+    writer = HeldWriter()
+    results = behind_a_held_write(Batcher(writer, most_per_batch=2), writer, "bcdef")
+    sizes = [len(batch) for batch in writer.batches]
+    assert max(sizes) == 2 and sum(sizes) == 6
     assert all(results[n] == Added(n, True, "queued") for n in "bcdef")
 
 
