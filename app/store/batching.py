@@ -175,13 +175,24 @@ def write_batch(conn: Connection, batch: Sequence[Submission],
             conn.execute(key_locks, (_lock_ids(keys),))
     added = decide(batch, _stored(conn, batch), _counts(conn, batch))
     new = [s for s, a in zip(batch, added, strict=True) if a.new]
-    if new:
+    while new:  # in chunks of a power of two rows: few statement texts (see _shape)
+        size = 1 << (len(new).bit_length() - 1)  # the largest power of two <= len(new)
+        chunk, new = new[:size], new[size:]
         conn.execute(
-            f"INSERT INTO events ({_COLUMNS}) VALUES {', '.join([_ROW] * len(new))}",
-            [value for s in new for value in (
+            f"INSERT INTO events ({_COLUMNS}) VALUES {', '.join([_ROW] * len(chunk))}",
+            [value for s in chunk for value in (
                 s.event_id, s.customer_id, s.payload.line_count, s.received, s.payload.text,
                 s.fingerprint, s.client_ip, s.now, s.now, s.now)])
     return added
+
+
+def _shape(count: int) -> int:
+    """The smallest power of two >= count. Statements are written for that many
+    values (lists padded with a repeated value), so a process's statement texts
+    are a handful, each prepared once and then found in the driver's cache
+    (SQLite's holds 128 per connection): one text per batch size made every
+    batch prepare its statements anew, and the caches of 16 connections grow."""
+    return 1 << max(0, count - 1).bit_length()
 
 
 def _stored(conn: Connection, batch: Sequence[Submission]) -> dict[str, list[Stored]]:
@@ -190,6 +201,7 @@ def _stored(conn: Connection, batch: Sequence[Submission]) -> dict[str, list[Sto
     if not dedupes:
         return {}
     fingerprints = sorted({s.fingerprint for s in dedupes if s.fingerprint is not None})
+    fingerprints += fingerprints[:1] * (_shape(len(fingerprints)) - len(fingerprints))
     since = min(s.dedupe_since for s in dedupes if s.dedupe_since is not None)
     rows = conn.execute(
         "SELECT fingerprint, id, status, created_at FROM events"
@@ -212,6 +224,7 @@ def _counts(conn: Connection, batch: Sequence[Submission]) -> list[list[Count]]:
                  if limit.column == column]
         if not asked:
             continue
+        asked += asked[-1:] * (_shape(len(asked)) - len(asked))  # padding: the last again
         rows = conn.execute(
             f"WITH asked (k, v, since) AS (VALUES {', '.join(['(?, ?, ?)'] * len(asked))})"
             " SELECT asked.k AS k, COUNT(events.id) AS n, MIN(events.created_at) AS oldest"
@@ -221,7 +234,7 @@ def _counts(conn: Connection, batch: Sequence[Submission]) -> list[list[Count]]:
              for value in (k, limit.value, limit.since)]).fetchall()
         for row in rows:
             i, j, _ = asked[row["k"]]
-            counted[i, j] = Count(row["n"], row["oldest"])
+            counted[i, j] = Count(row["n"], row["oldest"])  # a padding row: the same again
     return [[counted[i, j] for j in range(len(s.limits))] for i, s in enumerate(batch)]
 
 

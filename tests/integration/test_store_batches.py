@@ -99,3 +99,13 @@ def test_two_instances_adding_at_once_stay_exactly_within_a_limit(store, databas
         thread.join(30)
     assert sum(added.new for added in results) == 10 == store.count_events()
     assert len(results) == 40
+
+
+def test_a_batch_of_any_size_stores_each_new_event_once(store):
+    """Inserted in chunks of a power of two rows (13 = 8 + 4 + 1), resubmissions
+    and refusals among them."""
+    batch = [submission(f"e{n}", 100.0 + n, fingerprint=f"f{n % 11}", dedupe_since=0.0)
+             for n in range(13)]
+    added = store._write_batch(batch)
+    assert [a.new for a in added] == [True] * 11 + [False] * 2
+    assert store.count_events() == 11 and store.get("e10")["status"] == "queued"
