@@ -246,7 +246,20 @@ class _Waiting:
         self.result: Added | None = None
         self.error: Exception | None = None
         self.done = False
-        self.woken = threading.Event()  # set when done, or when it is its turn to write
+        # Held until it is done, or its turn to write: a bare lock, cheaper to make,
+        # wait on and wake than a threading.Event (a Condition, in Python).
+        self._gate = threading.Lock()
+        self._gate.acquire()
+        self._woken = False
+
+    def wait(self) -> None:
+        self._gate.acquire()
+
+    def wake(self) -> None:
+        """Only ever called by the one writer of the moment, so never twice at once."""
+        if not self._woken:
+            self._woken = True
+            self._gate.release()
 
 
 class Batcher:
@@ -254,7 +267,7 @@ class Batcher:
 
     `write` writes a batch in one transaction and returns what became of each
     submission, or raises having written nothing. Each waiting thread sleeps on
-    its own Event: the writer wakes exactly the threads its batch answered, and
+    its own lock: the writer wakes exactly the threads its batch answered, and
     hands its role to the first one still queued (a Condition's notify_all woke
     every request thread of the process at each batch: 6% of its CPU)."""
 
@@ -279,7 +292,7 @@ class Batcher:
             writes = not self._writing
             self._writing = True
         if not writes:
-            waiting.woken.wait()
+            waiting.wait()
         if not waiting.done:
             self._write_until_done(waiting)
         if waiting.error is not None:
@@ -299,7 +312,7 @@ class Batcher:
         finally:
             with self._lock:
                 if self._queue:
-                    self._queue[0].woken.set()  # not done: its turn to write
+                    self._queue[0].wake()  # not done: its turn to write
                 else:
                     self._writing = False
 
@@ -319,4 +332,4 @@ class Batcher:
         finally:
             for waiting in batch:
                 waiting.done = True
-                waiting.woken.set()
+                waiting.wake()

@@ -178,7 +178,7 @@ def _add_together(batcher, names):
         thread.start()
     _wait_for(lambda: len(batcher._queue) == len(names))
     with batcher._lock:  # that writer done: it hands its role to the first queued
-        batcher._queue[0].woken.set()
+        batcher._queue[0].wake()
     for thread in threads:
         thread.join(5)
     return results
