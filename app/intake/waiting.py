@@ -9,7 +9,8 @@ processes), so the wake-up cannot be in-process only: one watcher thread per
 process reads, every WATCH_EVERY seconds and in one statement, when each
 watched event last changed (store.updated_marks), and wakes the requests whose
 event moved; each re-reads its document and answers if its version changed,
-else waits on. The thread runs only while some request waits.
+else waits on. The thread runs while some request waits, and LINGER seconds
+more (on PostgreSQL it holds one more connection per process meanwhile).
 
 A waiting request holds one of waitress's threads (which are only ever handed
 complete requests, so a slow client costs a socket, never a thread, until its
@@ -38,6 +39,7 @@ from .status import status_document
 
 MOST_WAIT_SECONDS = 25  # under REQUEST_TIMEOUT-like proxy limits (Heroku's router: 30 s)
 WATCH_EVERY = 0.05      # seconds between two reads of the watched events' marks
+LINGER = 5.0            # seconds the watcher thread stays once nobody waits
 _VERSION_CHARS = 16
 
 _MADE = threading.Lock()  # makes each app's Watcher once
@@ -113,14 +115,21 @@ class Watcher:
                 self._waiters.remove(waiter)
 
     def _watch(self) -> None:
-        """Read the watched events' marks every `every` seconds while any request waits."""
+        """Read the watched events' marks every `every` seconds while any request
+        waits; gone once none has waited for LINGER seconds (on PostgreSQL the
+        thread's connection goes with it, so it is not made again at every wait)."""
         pause = threading.Event()
+        idle_since = time.monotonic()
         while True:
             with self._lock:
-                if not self._waiters:
+                if not self._waiters and time.monotonic() - idle_since >= LINGER:
                     self._watching = False
                     return
                 waiters = list(self._waiters)
+            if not waiters:
+                pause.wait(self.every)
+                continue
+            idle_since = time.monotonic()
             try:
                 marks = self.store.updated_marks(sorted({w.event_id for w in waiters}))
             except Exception:  # a database blip: wake them all, each re-reads its event

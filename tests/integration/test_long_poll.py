@@ -28,21 +28,24 @@ def queued(client):
 
 
 def settle_later(database_url, event_id, seconds):
-    """Complete the event from another store after `seconds`, as a worker would."""
+    """Complete the event (claimed already) from another store after `seconds`,
+    as a worker in another process would."""
     def run():
         time.sleep(seconds)
-        other = migrated_store(database_url)
-        other.claim("w", time.time(), 60)
-        other.settle(event_id, "w", time.time(), status="completed", draft_order_id=1,
-                     draft_order_name="#D1")
+        migrated_store(database_url).settle(event_id, "w", time.time(), status="completed",
+                                            draft_order_id=1, draft_order_name="#D1")
     thread = threading.Thread(target=run)
     thread.start()
     return thread
 
 
 def test_a_long_poll_answers_when_the_document_changes(make_app, database_url):
-    client = make_app().test_client()
-    path, first = queued(client)
+    app = make_app()
+    client = app.test_client()
+    path, _ = queued(client)
+    app.extensions["store"].claim("w", time.time(), 60)
+    first = client.get(path).get_json()
+    assert first["status"] == "processing"
     thread = settle_later(database_url, first["id"], 0.3)
     response = client.get(f"{path}?wait=10&since={first['version']}")
     thread.join()
