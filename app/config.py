@@ -447,6 +447,11 @@ SETTINGS = (
     Setting("RATE_LIMIT_PER_EMAIL", "5", _count,
             "accepted guest carts per minute per email typed in the guest form; `0` turns "
             "it off"),
+    Setting("STATUS_WAITERS", "8", _count,
+            "status requests per serving process that may wait for news of their event "
+            "(`?wait=`, a long poll, each holding a thread); past it the status URL answers at "
+            "once, as a plain poll; `0` turns waiting off (see Long polling in "
+            "docs/deploying.md)"),
     Setting("TRUSTED_PROXIES", "0", _count,
             "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
             "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "

@@ -177,10 +177,10 @@ class HttpService(Service):
     command's children serve (its supervisor only waits), so they are the ones to
     measure; a server with no children serves itself."""
 
-    def __init__(self, name, command, env, workdir, port, health="/healthz"):
+    def __init__(self, name, command, env, workdir, port, health="/healthz", cwd=ROOT):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        super().__init__(name, command, env, Path(workdir) / f"{_slug(name)}.log")
+        super().__init__(name, command, env, Path(workdir) / f"{_slug(name)}.log", cwd=cwd)
         try:
             self._wait_healthy(health)
         except BaseException:
@@ -205,12 +205,12 @@ class HttpService(Service):
         return children_of(self.pid) or [self.pid]
 
 
-def web_process(name, env, workdir, app_path=None):
+def web_process(name, env, workdir, app_path=None, cwd=ROOT):
     """The Procfile's web command on a free loopback port (PORT), serving `app_path`
-    (MODULE:APP) instead of the receiver if given."""
+    (MODULE:APP) instead of the receiver if given, the `app` of checkout `cwd`."""
     port = free_port()
     command = WEB_COMMAND + ([app_path] if app_path else [])
-    return HttpService(name, command, {**env, "PORT": str(port)}, workdir, port)
+    return HttpService(name, command, {**env, "PORT": str(port)}, workdir, port, cwd=cwd)
 
 
 @contextmanager
@@ -240,10 +240,11 @@ def receiver_env(shop_url, database_path, run_worker=True, **extra):
     }
 
 
-def receiver(name, shop_url, workdir, database, run_worker=True, **extra):
+def receiver(name, shop_url, workdir, database, run_worker=True, cwd=ROOT, **extra):
     """The receiver exactly as the Procfile runs it (`python -m app.serve`), its
-    events in the SQLite file `database`, its log in `workdir`."""
-    return web_process(name, receiver_env(shop_url, database, run_worker, **extra), workdir)
+    events in the SQLite file `database`, its log in `workdir`; `cwd`'s app."""
+    return web_process(name, receiver_env(shop_url, database, run_worker, **extra), workdir,
+                       cwd=cwd)
 
 
 def bench_app(name, module, workdir, env=None):
@@ -526,13 +527,13 @@ _run_numbers = itertools.count(1)
 
 
 def receiver_system(name, shop_url, directory, watch=(), prepare=None, run_worker=True,
-                    database_dir=None, **env):
+                    database_dir=None, cwd=ROOT, **env):
     """The receiver as the Procfile runs it, on a fresh SQLite file per run (in
     `database_dir`, default `directory`)."""
     def start(tag):
         database = (Path(database_dir or directory)
                     / f"events-{next(_run_numbers):03d}-{_slug(name)}-{tag}.sqlite3")
-        return receiver(name, shop_url, directory, database, run_worker, **env), database
+        return receiver(name, shop_url, directory, database, run_worker, cwd, **env), database
     return System(name, start, watch=watch, prepare=prepare)
 
 

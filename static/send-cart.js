@@ -49,8 +49,8 @@
   var STATUS_ATTRIBUTE = "data-cart-draft-order-status";
   var WEBHOOK_PATH = "/webhooks/cart";
   var GUEST_FORM_PATH = "/guest-form";
-  var FIRST_POLL_MS = 500;
-  var POLL_EVERY_MS = 1000;
+  var POLL_EVERY_MS = 1000; // between plain polls, when the receiver does not wait
+  var LONG_POLL_S = 10; // a status request may wait this long for news (< REQUEST_TIMEOUT_MS)
   var POLL_LIMIT_MS = 2 * 60 * 1000;
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_POLL_MISSES = 5; // consecutive unanswered polls before giving up
@@ -320,12 +320,21 @@
   }
 
   /* The completed event's status document (draft_order, dropped_lines). */
+  /* The status URL asked to answer once its document is no longer `version`
+   * (a long poll: app/intake/waiting.py), or after LONG_POLL_S seconds. */
+  function longPollUrl(statusUrl, version) {
+    return statusUrl + (statusUrl.indexOf("?") < 0 ? "?" : "&") + "wait=" + LONG_POLL_S +
+      "&since=" + encodeURIComponent(version);
+  }
+
   async function waitForDraftOrder(statusUrl, cart) {
     var deadline = Date.now() + POLL_LIMIT_MS;
     var misses = 0;
-    await sleep(FIRST_POLL_MS);
+    var version = null; // the document's version, once the receiver told it
     for (;;) {
-      var answer = await call(statusUrl, {credentials: "omit", cache: "no-store"});
+      var asked = Date.now();
+      var answer = await call(version ? longPollUrl(statusUrl, version) : statusUrl,
+        {credentials: "omit", cache: "no-store"});
       var doc = answer.body;
       if (answer.ok && doc && doc.status === EVENT_STATUS.completed && doc.draft_order) {
         return doc;
@@ -340,10 +349,15 @@
       if (misses >= MAX_POLL_MISSES) {
         throw failureFrom(answer.status, doc && doc.error);
       }
-      if (Date.now() + POLL_EVERY_MS > deadline) {
+      // A new version: ask again at once, waiting for the next. The same one
+      // back at once: the receiver would not wait (busy, or too old to), so poll.
+      var fresh = answer.ok && doc && typeof doc.version === "string" && doc.version !== version;
+      var pause = fresh ? 0 : Math.max(0, POLL_EVERY_MS - (Date.now() - asked));
+      version = answer.ok && doc && typeof doc.version === "string" ? doc.version : null;
+      if (Date.now() + pause > deadline) {
         throw new Failure(REASONS.timeout, "timeout");
       }
-      await sleep(POLL_EVERY_MS);
+      await sleep(pause);
     }
   }
 

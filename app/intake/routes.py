@@ -16,10 +16,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..store import stored_payload
 from ..store.base import SqlStore
-from . import cart, contact, cors, limits, signature
+from . import cart, contact, cors, limits, signature, waiting
 from .body import json_body
 from .errors import ApiError
-from .status import status_document
 
 bp = Blueprint("receiver", __name__)
 cors.enable(bp)
@@ -103,13 +102,8 @@ def status_response(token: str) -> Response:
         event_id = _tokens().loads(token)
     except BadSignature:
         raise ApiError(404, "not_found", "There is no event at this address.") from None
-    store: SqlStore = current_app.extensions["store"]
-    event = store.get(event_id)
-    if event is None:
-        raise ApiError(404, "not_found", "There is no event at this address.")
-    response = jsonify(status_document(event))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # ?wait=N&since=V: a long poll (waiting.py)
+    return waiting.status_response(event_id, request.args)
 
 
 @bp.route("/events/<token>", methods=["GET", "OPTIONS"])

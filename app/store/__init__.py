@@ -11,8 +11,10 @@ table, each a mixin of shared.py's `Statements` (schema.py: schema_migrations
 and applying migrations; events.py: events and answers; webhooks.py:
 shopify_webhooks; notifications.py: notifications, the outbox; logins.py:
 login_failures and login_lockouts; credentials.py: shopify_credentials and
-oauth_states; retention.py: deleting old events across them), rows.py (the
-rows they return, as types), and the backends, sqlite.py and postgres.py.
+oauth_states; retention.py: deleting old events across them; marks.py: when
+watched events last changed), batching.py (submissions written in batches, one
+transaction each), rows.py (the rows they return, as types), and the backends,
+sqlite.py and postgres.py.
 
 May import: the base modules (config, states, ids, lifecycle, retry) only.
 """

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .credentials import CredentialStatements
 from .events import Added, EventStatements, RateLimit, StoredPayload, stored_payload
 from .logins import LoginStatements
+from .marks import MarkStatements
 from .notifications import NotificationStatements
 from .privacy import Erased, Found, PrivacyStatements, Subject
 from .retention import Pruned, RetentionStatements
@@ -33,7 +34,8 @@ __all__ = ["Added", "Erased", "Found", "Judgement", "Pruned", "RateLimit", "SqlS
 
 
 class SqlStore(SchemaStatements, EventStatements, WebhookStatements, NotificationStatements,
-               LoginStatements, RetentionStatements, CredentialStatements, PrivacyStatements):
+               LoginStatements, RetentionStatements, CredentialStatements, PrivacyStatements,
+               MarkStatements):
     """The event store: every table's statements, for a backend (sqlite.py,
     postgres.py) to run."""
 

@@ -6,11 +6,12 @@ written together by `settle`, so one module holds both.
 """
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..event import Event
-from ..states import EventStatus
+from .batching import Added, Batcher, RateLimit, StoredPayload, Submission, write_batch
 from .rows import Answer, AnswerShown, Connection, EventSummary
 from .shared import (
     _ACTIVE,
@@ -22,49 +23,20 @@ from .shared import (
     _SETTLEABLE,
     Statements,
     _event,
-    _lock_ids,
 )
-
-# Columns a submission rate can be counted by.
-_RATE_KEYS = {"client_ip", "customer_id", "guest_key"}
 
 # The merchant's event log lists these, without the bulky cart and payload.
 _SUMMARY = ("id, status, customer_id, line_count, attempts, draft_order_id,"
             " draft_order_name, error_code, error_detail, created_at, updated_at")
 
 
-class RateLimit(NamedTuple):
-    """At most `most` events whose `column` (client_ip, customer_id or guest_key)
-    is `value` created since `since`. A guest_key limit's value is also the
-    event's guest_key (a keyed hash of a guest's email, app/intake/contact.py)."""
-    column: str
-    value: object
-    most: int
-    since: float
-
-
-class Added(NamedTuple):
-    """What `add` did with a submission."""
-    event_id: str | None      # the event that stands for it; None when refused
-    new: bool                 # whether that event was made now
-    status: str | None        # that event's status
-    limited_by: str | None = None  # the column of the RateLimit that refused it
-    oldest: float | None = None    # when the oldest event that limit counted arrived
-
-
-class StoredPayload(NamedTuple):
-    """A draft order payload as an event keeps it, made once per submission by
-    `stored_payload`: the receiver checks its size (the bound on what an event
-    keeps, app/intake/cart.py) and `add` writes it, with no second serialization inside
-    the write transaction."""
-    text: str        # compact JSON
-    line_count: int
+# Makes each store's Batcher once, whichever thread adds first.
+_BATCHER_MADE = threading.Lock()
 
 
 def stored_payload(payload: Mapping[str, Any]) -> StoredPayload:
     return StoredPayload(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                          len(payload["draft_order"]["line_items"]))
-
 
 
 class EventStatements(Statements):
@@ -79,58 +51,29 @@ class EventStatements(Statements):
     def add(self, event_id: str, received: str, payload: StoredPayload, customer_id: int | None,
             now: float, fingerprint: str | None = None, client_ip: str | None = None,
             dedupe_since: float | None = None, limits: Sequence[RateLimit] = ()) -> Added:
-        """Store a submission in one transaction: unless the same one (same
-        fingerprint) arrived since `dedupe_since` and has not failed, or one of
-        `limits` (RateLimit) is used up. Returns an Added saying which.
+        """Store a submission, in the batch of its process's next transaction
+        (batching.py): unless the same one (same fingerprint) arrived since
+        `dedupe_since` and has not failed, or one of `limits` (RateLimit) is used
+        up. Returns an Added saying which, once the transaction is committed; raises
+        batching.Busy, storing nothing, when too many submissions wait already.
 
         `received` is the body as sent, or as much of it as the event keeps, for
         the merchant's event log; `payload` is a StoredPayload.
         """
-        with self._connect(write=True) as conn:
-            return self._add(conn, event_id, received, payload, customer_id, now,
-                             fingerprint, client_ip, dedupe_since, limits)
+        batcher: Batcher | None = self.__dict__.get("_batcher")
+        if batcher is None:
+            with _BATCHER_MADE:
+                batcher = self.__dict__.setdefault("_batcher", Batcher(self._write_batch))
+        return batcher.add(Submission(event_id, received, payload, customer_id, now,
+                                      fingerprint, client_ip, dedupe_since, tuple(limits)))
 
-    def _add(self, conn: Connection, event_id: str, received: str, payload: StoredPayload,
-             customer_id: int | None, now: float, fingerprint: str | None = None,
-             client_ip: str | None = None, dedupe_since: float | None = None,
-             limits: Sequence[RateLimit] = ()) -> Added:
-        """`add`'s statements, inside the caller's write transaction. The look-up,
-        the counts and the insert are one atomic step: on PostgreSQL each
-        submission first locks its fingerprint and rate keys (SQLite lets one
-        writer in at a time), so a double click cannot insert twice and a burst
-        cannot overshoot a limit."""
-        if any(limit.column not in _RATE_KEYS for limit in limits):
-            raise ValueError(f"not rate keys: {[limit.column for limit in limits]}")
-        dedupe = fingerprint is not None and dedupe_since is not None
-        keys = [f"{limit.column}:{limit.value}" for limit in limits]
-        if dedupe:
-            keys.append(f"fingerprint:{fingerprint}")
-        if self.KEY_LOCKS and keys:
-            conn.execute(self.KEY_LOCKS, (_lock_ids(keys),))
-        if dedupe:
-            row = conn.execute(
-                "SELECT id, status FROM events WHERE fingerprint = ? AND created_at >= ?"
-                f" AND status <> {_FAILED} ORDER BY created_at DESC LIMIT 1",
-                (fingerprint, dedupe_since),
-            ).fetchone()
-            if row is not None:
-                return Added(row["id"], False, row["status"])
-        for limit in limits:
-            row = conn.execute(
-                f"SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM events"
-                f" WHERE {limit.column} = ? AND created_at >= ?", (limit.value, limit.since),
-            ).fetchone()
-            if row["n"] >= limit.most:
-                return Added(None, False, None, limit.column, row["oldest"])
-        guest_key = next((limit.value for limit in limits if limit.column == "guest_key"), None)
-        conn.execute(
-            "INSERT INTO events (id, status, customer_id, line_count, received, payload,"
-            " fingerprint, client_ip, guest_key, next_attempt_at, created_at, updated_at)"
-            f" VALUES (?, {_QUEUED}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (event_id, customer_id, payload.line_count, received, payload.text,
-             fingerprint, client_ip, guest_key, now, now, now),
-        )
-        return Added(event_id, True, EventStatus.QUEUED)
+    def _write_batch(self, batch: Sequence[Submission]) -> list[Added]:
+        """A batch of submissions in one write transaction. The look-ups, the
+        counts and the insert are one atomic step: on PostgreSQL the batch first
+        locks its fingerprints and rate keys (SQLite lets one writer in at a time),
+        so a double click cannot insert twice and a burst cannot overshoot a limit."""
+        with self._connect(write=True) as conn:
+            return write_batch(conn, batch, self.KEY_LOCKS)
 
     def get(self, event_id: str) -> Event | None:
         with self._connect() as conn:

@@ -12,11 +12,11 @@ kernel then hands the lock over the moment it is free, where SQLite's own busy
 handler would poll the file lock in sleeps of 1 ms growing to 100 ms. Each
 thread keeps its connection open.
 
-Submissions are group-committed, since the flush to disk at each commit is what
-bounds how many events a second one file takes: while one request thread of a
-process commits a group, the submissions arriving meanwhile gather; the first of
-them to find that commit done takes all of them into the next transaction, and
-each is answered 202 only once the commit carrying it is done.
+Submissions are written in batches (batching.py), since the flush to disk at
+each commit is what bounds how many events a second one file takes: while one
+request thread of a process writes a batch, the submissions arriving meanwhile
+gather into the next, and each is answered 202 only once the commit carrying it
+is done.
 """
 
 import fcntl
@@ -25,9 +25,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO, cast
+from typing import TextIO
 
-from .base import Added, SqlStore
+from .base import SqlStore
 
 
 class SqliteStore(SqlStore):
@@ -45,51 +45,6 @@ class SqliteStore(SqlStore):
         self._writing = threading.Lock()
         self._local = threading.local()
         self._lock_file: TextIO | None = None
-        self._waiting: list[_Submission] = []  # submissions for the next group commit
-        self._committing = False  # a thread is committing a group
-        self._group_done = threading.Condition()
-
-    def add(self, *args: Any, **kwargs: Any) -> Added:  # SqlStore.add's, passed on to _add
-        """Join the next group commit: the first thread to find no commit under way
-        leads it; the others sleep until the commit carrying theirs is done."""
-        submission = _Submission(args, kwargs)
-        with self._group_done:
-            self._waiting.append(submission)
-            while self._committing and not submission.done:
-                self._group_done.wait()
-            leads = not submission.done
-            if leads:
-                self._committing = True
-                group, self._waiting = self._waiting, []
-        if leads:
-            try:
-                with self._writing:
-                    self._commit_group(group)
-            finally:
-                with self._group_done:
-                    self._committing = False
-                    self._group_done.notify_all()
-        if submission.error is not None:
-            raise submission.error
-        return cast(Added, submission.result)  # set by the commit that carried it
-
-    def _commit_group(self, group: list["_Submission"]) -> None:
-        """One transaction for the whole group; should it fail, one for each, so
-        that a bad submission fails alone. Runs with the write lock held."""
-        try:
-            with self._transaction() as conn:
-                results = [self._add(conn, *s.args, **s.kwargs) for s in group]
-            for submission, result in zip(group, results, strict=True):
-                submission.result = result
-        except Exception as error:
-            if len(group) == 1:
-                group[0].error = error
-            else:
-                for submission in group:
-                    self._commit_group([submission])
-        finally:
-            for submission in group:
-                submission.done = True
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection to `path` (opened again if `path` changed)."""
@@ -153,14 +108,3 @@ class SqliteStore(SqlStore):
             with self._transaction() as conn:
                 yield conn
 
-
-class _Submission:
-    """One `add` waiting for the group commit that will carry it."""
-
-    result: Added | None
-    error: Exception | None
-
-    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self.args, self.kwargs = args, kwargs
-        self.result = self.error = None
-        self.done = False

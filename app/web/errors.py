@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ..intake.errors import ApiError
+from ..store.batching import Busy
 
 
 def error_response(status: int, code: str, detail: str | None,
@@ -40,6 +41,15 @@ def register(app: Flask) -> None:
                                request.remote_addr, error.status, error.code, error.log)
         return error_response(error.status, error.code, error.detail, error.headers,
                               **error.extra)
+
+    @app.errorhandler(Busy)
+    def busy(error: Busy) -> ResponseReturnValue:
+        # More submissions wait to be written than the process queues (app/store/batching.py).
+        app.logger.warning("refused %s %s: %s", request.method, request.path, error)
+        return error_response(503, "busy", "Too many carts are being sent right now; please "
+                              "try again in a moment.",
+                              {"Retry-After": str(error.retry_after)},
+                              retry_after=error.retry_after)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -71,13 +71,20 @@ def receiver(simulator_server, storefront_server, tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def chromium_options(profile_dir):
+    """Headless Debian Chromium's options, its profile in `profile_dir` (also
+    bench/click_to_name.py's)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile_dir}")
+    return options
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    options = chromium_options(tmp_path_factory.mktemp("chromium-profile"))
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)

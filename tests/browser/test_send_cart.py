@@ -208,3 +208,18 @@ def test_redirect_to_invoice_lands_on_the_invoice_url(open_cart, simulator):
 
     [draft] = simulator.state.draft_orders
     assert driver.current_url == draft["invoice_url"]
+
+
+def test_the_page_waits_for_the_draft_with_a_long_poll(open_cart, storefront, simulator):
+    """After the first status answer, the page asks the status URL to wait for
+    a change (app/intake/waiting.py) rather than polling every second."""
+    simulator.state.configure(delay_seconds=0.3)
+    # A customer of its own: the others' submissions per minute stay theirs.
+    storefront.customer = {"id": CUSTOMER["id"] + 4}
+    driver = open_cart()
+
+    assert click_and_wait(driver).text == "Your cart was sent: draft order #D1"
+    asked = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    status_asks = [url for url in asked if "/events/" in url]
+    assert any("wait=10&since=" in url for url in status_asks), status_asks
