@@ -18,12 +18,15 @@ caller then refuses the form with a retryable 503 (it fails closed), because a
 CAPTCHA that lets everybody through while it is down is what a bot would wait for.
 """
 
+import json
+import time
 from dataclasses import dataclass
 
 import requests
 
 VERIFY_TIMEOUT = 5.0  # seconds to connect, and seconds for each read of the answer
 MAX_TOKEN_CHARS = 4096  # Turnstile's are up to 2048 characters
+MAX_ANSWER_BYTES = 16 * 1024  # a verify answer is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,24 @@ def verify(provider: str, secret: str, token: object, remote_ip: str | None,
         form["remoteip"] = remote_ip
     try:
         answer = (session or requests).post(url, data=form, timeout=(timeout, timeout),
-                                            allow_redirects=False)
-        document = answer.json() if answer.status_code == 200 else None
-    except (requests.RequestException, ValueError) as error:
+                                            allow_redirects=False, stream=True)
+        with answer:
+            document = _json(answer, time.monotonic() + timeout) \
+                if answer.status_code == 200 else None
+    except (requests.RequestException, ValueError, RecursionError) as error:
         raise Unavailable(f"{provider} verify endpoint: {type(error).__name__}") from None
     if not isinstance(document, dict) or not isinstance(document.get("success"), bool):
         raise Unavailable(f"{provider} verify endpoint answered {answer.status_code} "
                           f"without a success flag")
     return document["success"] is True
+
+
+def _json(answer: requests.Response, deadline: float) -> object:
+    """The answer's JSON, read to at most MAX_ANSWER_BYTES and until `deadline`
+    (a provider trickling its answer is as good as none); ValueError otherwise."""
+    body = b""
+    for chunk in answer.iter_content(4096):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES or time.monotonic() > deadline:
+            raise ValueError("the answer is too large or too slow")
+    return json.loads(body)

@@ -147,7 +147,8 @@ def shopper_address(forwarded_for: str | None, trusted_proxies: int) -> str | No
 
     Only for a request whose proxy signature verified: anybody else can send
     any X-Forwarded-For."""
-    entries = [entry.strip() for entry in (forwarded_for or "")[:2048].split(",")]
+    # The trusted entries are the rightmost: a long header is cut from its left.
+    entries = [entry.strip() for entry in (forwarded_for or "")[-2048:].split(",")]
     if len(entries) <= trusted_proxies or not entries[-1 - trusted_proxies]:
         return None
     try:

@@ -6,7 +6,7 @@ import time
 from contextlib import ExitStack
 
 import pytest
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from helpers import cart_body
 from servers import free_port, serve
 
@@ -80,6 +80,45 @@ def test_an_answer_without_a_success_flag_is_unavailable_not_a_pass(endpoint):
     with pytest.raises(captcha.Unavailable) as caught:
         captcha.verify("turnstile", SECRET, "good", None, url)
     assert SECRET not in str(caught.value)
+
+
+def test_a_deeply_nested_answer_is_unavailable_not_a_crash(endpoint):
+    url, _ = endpoint(answer="[" * 100_000, status=200)
+    with pytest.raises(captcha.Unavailable):
+        captcha.verify("turnstile", SECRET, "good", None, url)
+
+
+def test_an_oversized_answer_is_unavailable_unread(endpoint):
+    padding = " " * (captcha.MAX_ANSWER_BYTES + 1)
+    url, _ = endpoint(answer=f'{{"success": true}}{padding}', status=200)
+    with pytest.raises(captcha.Unavailable):
+        captcha.verify("turnstile", SECRET, "good", None, url)
+
+
+def test_a_trickled_answer_is_unavailable_after_the_deadline(endpoint):
+    def trickle():
+        yield '{"success": true'
+        for _ in range(8):
+            time.sleep(0.2)
+            yield " "
+        yield "}"
+
+    url, _ = endpoint(answer=Response(trickle(), mimetype="application/json"))
+    started = time.monotonic()
+    with pytest.raises(captcha.Unavailable):
+        captcha.verify("turnstile", SECRET, "good", None, url, timeout=0.5)
+    assert time.monotonic() - started < 1.4
+
+
+def test_a_guest_is_answered_503_when_the_provider_answers_garbage(endpoint, make_app):
+    url, _ = endpoint(answer="[" * 100_000, status=200)
+    app = make_app(GUEST_FIELDS="email", GUEST_MIN_FILL_SECONDS="0", CAPTCHA_PROVIDER="turnstile",
+                   CAPTCHA_SITE_KEY="site", CAPTCHA_SECRET=SECRET, CAPTCHA_VERIFY_URL=url)
+    answer = app.test_client().post(
+        "/webhooks/cart", json=cart_body(customer_id=None, guest={"captcha_token": "good"}))
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "captcha_unavailable"
+    assert app.extensions["store"].count_events() == 0
 
 
 def test_a_server_error_is_unavailable(endpoint):

@@ -139,6 +139,11 @@ def test_the_entries_of_our_own_proxies_are_skipped():
     assert shopper_address("10.0.0.1, 203.0.113.9, 198.51.100.7", 1) == "203.0.113.9"
 
 
+def test_a_long_header_the_browser_padded_still_gives_the_address_shopify_appended():
+    assert shopper_address("10.0.0.1, " * 500 + "203.0.113.9", 0) == "203.0.113.9"
+    assert shopper_address("x" * 3000 + ", 203.0.113.9, 198.51.100.7", 1) == "203.0.113.9"
+
+
 @pytest.mark.parametrize("header", [None, "", "not-an-address", "203.0.113.9"])
 def test_no_usable_forwarded_address_gives_none(header):
     assert shopper_address(header, 1) is None
