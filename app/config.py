@@ -450,8 +450,8 @@ SETTINGS = (
     Setting("STATUS_WAITERS", "8", _count,
             "status requests per serving process that may wait for news of their event "
             "(`?wait=`, a long poll, each holding a thread); past it the status URL answers at "
-            "once, as a plain poll; `0` turns waiting off (see Long polling in "
-            "docs/deploying.md)"),
+            "once, as a plain poll; `0` turns waiting off; must be fewer than `WEB_THREADS` (see "
+            "Long polling in docs/deploying.md)"),
     Setting("TRUSTED_PROXIES", "0", _count,
             "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
             "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "
@@ -683,6 +683,23 @@ def database_settings(url: str, instance_path: str) -> dict[str, str]:
     )
 
 
+def _waiter_problems(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """Each waiting status request holds one of a process's WEB_THREADS: as many
+    waiters as threads would let one status token take them all from the carts.
+    (A malformed WEB_THREADS is the web server's to report.)"""
+    if "STATUS_WAITERS" not in settings:
+        return []
+    try:
+        threads = server_settings(environ)["WEB_THREADS"]
+    except ConfigError:
+        return []
+    if settings["STATUS_WAITERS"] >= threads:
+        return [f"STATUS_WAITERS must be fewer than WEB_THREADS ({threads}), got "
+                f"{settings['STATUS_WAITERS']}: each waiting status request holds a thread, "
+                f"and carts need the others"]
+    return []
+
+
 def server_settings(environ: Mapping[str, str]) -> Settings:
     """What the web server (`python -m app.serve`) needs, apart from the app's own
     settings: the port the platform gives, its processes and threads, how long a connection may
@@ -703,6 +720,7 @@ def load(environ: Mapping[str, str], instance_path: str) -> Settings:
                             f"need both a server and an address")
     problems += _credential_problems(settings)
     problems += _captcha_problems(settings)
+    problems += _waiter_problems(settings, environ)
     if problems:
         raise ConfigError(*problems)
     settings["SHOPIFY_WEBHOOK_SECRET"] = (settings["SHOPIFY_WEBHOOK_SECRET"]

@@ -383,3 +383,14 @@ def test_neither_kind_of_credentials_names_both():
     [problem] = problems(SHOPIFY_ACCESS_TOKEN="")
     assert problem.startswith("SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET are required")
     assert "SHOPIFY_ACCESS_TOKEN" in problem
+
+
+@pytest.mark.parametrize("waiters, threads", [("16", None), ("8", "8"), ("20", "16")])
+def test_status_waiters_as_many_as_the_threads_are_refused_naming_both(waiters, threads):
+    environ = {"STATUS_WAITERS": waiters, **({"WEB_THREADS": threads} if threads else {})}
+    with pytest.raises(ConfigError, match="STATUS_WAITERS must be fewer than WEB_THREADS"):
+        settings(**environ)
+
+
+def test_status_waiters_fewer_than_the_threads_are_accepted():
+    assert settings(STATUS_WAITERS="15", WEB_THREADS="16")["STATUS_WAITERS"] == 15
