@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from ..ids import MAX_BIGINT
 from ..states import ACTIVE, EventStatus, WebhookStatus
 from .rows import Connection
 from .shared import _PENDING, Statements
@@ -189,6 +190,8 @@ class PrivacyStatements(Statements):
 
     def export_body(self, export_id: int) -> str | None:
         """An export's JSON text, or None when there is no such export."""
+        if not 0 < export_id <= MAX_BIGINT:  # no column holds it: none has that id
+            return None
         with self._connect() as conn:
             row = conn.execute("SELECT body FROM privacy_exports WHERE id = ?",
                                (export_id,)).fetchone()

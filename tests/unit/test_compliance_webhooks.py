@@ -193,6 +193,11 @@ def test_an_unknown_export_is_404(client, app):
     assert client.get("/admin/privacy/12345", headers=basic()).status_code == 404
 
 
+def test_an_export_id_beyond_any_column_is_404_not_500(client, app):
+    answer = client.get(f"/admin/privacy/{2**63}", headers=basic())
+    assert answer.status_code == 404
+
+
 def test_redaction_racing_a_delivery_waits_for_it_then_erases_the_event(client, worker, shopify,
                                                                         store):
     in_call, release = threading.Event(), threading.Event()
