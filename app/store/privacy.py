@@ -27,6 +27,7 @@ tables with VACUUM FULL (postgres.py), so no dead tuple keeps the old rows.
 
 import json
 import re
+import string
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -49,6 +50,7 @@ _SHOP_ERASED = ("answers", "notifications", "privacy_exports", "shopify_webhooks
                 *SHOP_TABLES)
 SCRUB_TRIES, SCRUB_PAUSE_SECONDS = 20, 0.05  # SQLite's checkpoint, while readers hold the WAL
 _ADDRESS_CHARS = r"[\w.%+'-]"  # characters that may surround an address in the same word
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class Subject(NamedTuple):
@@ -63,8 +65,8 @@ class Subject(NamedTuple):
         `customer`'s `id` in JSON."""
         if not text:
             return False
-        if self.email and re.search(rf"(?<!{_ADDRESS_CHARS}){re.escape(self.email.lower())}"
-                                    rf"(?!{_ADDRESS_CHARS})", text.lower()):
+        if self.email and re.search(rf"(?<!{_ADDRESS_CHARS}){re.escape(_fold(self.email))}"
+                                    rf"(?!{_ADDRESS_CHARS})", _fold(text)):
             return True
         if self.customer_id is None or str(self.customer_id) not in text:
             return False
@@ -72,6 +74,13 @@ class Subject(NamedTuple):
             return _names_customer(json.loads(text), self.customer_id)
         except (ValueError, RecursionError):
             return False
+
+
+def _fold(text: str) -> str:
+    """`text` with its ASCII letters lowercased, and only those: str.lower()
+    makes other letters ASCII (the Kelvin sign a k), which would match
+    another customer's address."""
+    return text.translate(_ASCII_LOWER)
 
 
 def _names_customer(value: Any, customer_id: int) -> bool:
@@ -265,7 +274,9 @@ class PrivacyStatements(Statements):
                             if row["event_id"] in ids or subject.mentioned_in(row["body"])]
         found["privacy_exports"] = [dict(row) for row in conn.execute(
             "SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ?"
-            " ORDER BY id", (subject.customer_id, email))]
+            " ORDER BY id", (subject.customer_id, email))
+            if subject.customer_id is not None and row["customer_id"] == subject.customer_id
+            or subject.email and row["email"] and _fold(row["email"]) == _fold(subject.email)]
         return found
 
     def _erase(self, conn: Connection, found: Found, now: float) -> dict[str, int]:

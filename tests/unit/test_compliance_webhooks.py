@@ -155,6 +155,17 @@ def test_a_customer_redact_erases_the_customers_events_at_the_next_pass(client, 
     assert store.answers("mine") == []
 
 
+def test_a_redact_naming_a_kelvin_sign_address_leaves_the_k_address_alone(client, app, store):
+    # str.lower() makes the Kelvin sign (U+212A) a k: no match for k@example.com.
+    customer_event(store, "theirs", time.time(), email="k@example.com")
+    post(client, "customers/data_request", data_request(customer_id=None, email="k@example.com"))
+    apply(app)
+    post(client, "customers/redact", customer_redact(customer_id=None, email="\u212a@example.com"))
+    apply(app)
+    assert [event["id"] for event in store.list_events(10)] == ["theirs"]
+    assert [export["email"] for export in store.exports(10)] == ["k@example.com"]
+
+
 def test_a_customer_redact_erases_an_earlier_data_requests_export(client, app, store):
     post(client, "customers/data_request", data_request())
     post(client, "customers/redact", customer_redact())
