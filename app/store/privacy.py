@@ -50,6 +50,8 @@ _SHOP_ERASED = ("answers", "notifications", "privacy_exports", "shopify_webhooks
                 *SHOP_TABLES)
 SCRUB_TRIES, SCRUB_PAUSE_SECONDS = 20, 0.05  # SQLite's checkpoint, while readers hold the WAL
 _ADDRESS_CHARS = r"[\w.%+'-]"  # characters that may surround an address in the same word
+# Before it, any a local part may hold (RFC 5322's atext): x!a@ is not a@.
+_LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -65,7 +67,7 @@ class Subject(NamedTuple):
         `customer`'s `id` in JSON."""
         if not text:
             return False
-        if self.email and re.search(rf"(?<!{_ADDRESS_CHARS}){re.escape(_fold(self.email))}"
+        if self.email and re.search(rf"(?<!{_LOCAL_CHARS}){re.escape(_fold(self.email))}"
                                     rf"(?!{_ADDRESS_CHARS})", _fold(text)):
             return True
         if self.customer_id is None or str(self.customer_id) not in text:

@@ -166,6 +166,20 @@ def test_a_redact_naming_a_kelvin_sign_address_leaves_the_k_address_alone(client
     assert [export["email"] for export in store.exports(10)] == ["k@example.com"]
 
 
+@pytest.mark.parametrize("other", ["x!ada.lovelace@example.com", "x#ada.lovelace@example.com",
+                                   "x/ada.lovelace@example.com", "x~ada.lovelace@example.com"])
+def test_an_address_ending_in_the_customers_is_neither_exported_nor_erased(client, app, store,
+                                                                           other):
+    customer_event(store, "theirs", time.time(), email=other)
+    post(client, "customers/data_request", data_request(customer_id=None))
+    apply(app)
+    [export] = store.exports(10)
+    assert json.loads(store.export_body(export["id"]))["tables"]["events"] == []
+    post(client, "customers/redact", customer_redact(customer_id=None))
+    apply(app)
+    assert [event["id"] for event in store.list_events(10)] == ["theirs"]
+
+
 def test_a_customer_redact_erases_an_earlier_data_requests_export(client, app, store):
     post(client, "customers/data_request", data_request())
     post(client, "customers/redact", customer_redact())
