@@ -95,6 +95,15 @@ def test_a_data_request_too_long_to_keep_keeps_what_names_the_customer(client, a
         CUSTOMER, EMAIL, "9999")
 
 
+@pytest.mark.parametrize("email", ["x" * 500_000, {"a": ["x" * 500_000]}])
+def test_a_long_body_keeps_no_long_customer_field(client, app, store, email):
+    assert post(client, "customers/redact", customer_redact(email=email)).status_code == 200
+    [row] = rows(store)
+    assert row["status"] == "pending" and len(row["body"]) <= 64 * 1024
+    apply(app)
+    assert rows(store)[0]["status"] == "applied"
+
+
 def test_a_request_reads_its_customers_id_email_and_data_request_id():
     request, why = read_request("customers/data_request", data_request())
     assert (request.customer_id, request.email, request.data_request_id, why) == (
