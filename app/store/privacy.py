@@ -12,7 +12,8 @@ Where a customer's data lives (docs/privacy.md lists each field):
   naming the customer (a compliance webhook's own);
 - notifications: the merchant's messages about that event, or naming the
   customer;
-- privacy_exports: the exports made for that customer's data requests.
+- privacy_exports: the exports made for that customer's data requests, and
+  any other export naming them (an event naming two customers is in both's).
 
 A customer is found by id (events.customer_id, or a `customer_id` or
 `customer.id` in a stored JSON body) and by email: anywhere in a stored body,
@@ -274,11 +275,14 @@ class PrivacyStatements(Statements):
                                 " ORDER BY id", [*ids, *params])
             found[table] = [dict(row) for row in rows
                             if row["event_id"] in ids or subject.mentioned_in(row["body"])]
+        # Another customer's export holding one of the rows (an event naming both) too.
+        where, params = texts("body")
         found["privacy_exports"] = [dict(row) for row in conn.execute(
-            "SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ?"
-            " ORDER BY id", (subject.customer_id, email))
+            f"SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ? OR {where}"
+            " ORDER BY id", (subject.customer_id, email, *params))
             if subject.customer_id is not None and row["customer_id"] == subject.customer_id
-            or subject.email and row["email"] and _fold(row["email"]) == _fold(subject.email)]
+            or subject.email and row["email"] and _fold(row["email"]) == _fold(subject.email)
+            or subject.mentioned_in(row["body"])]
         return found
 
     def _erase(self, conn: Connection, found: Found, now: float) -> dict[str, int]:

@@ -189,6 +189,19 @@ def test_an_address_ending_in_the_customers_is_neither_exported_nor_erased(clien
     assert [event["id"] for event in store.list_events(10)] == ["theirs"]
 
 
+def test_a_redact_erases_another_customers_export_holding_the_customers_event(client, app,
+                                                                             store):
+    # An event of customer 111 whose draft names Ada's email: in 111's export too.
+    customer_event(store, "both", time.time(), customer_id=111)
+    post(client, "customers/data_request", data_request(customer_id=111, email="b@example.com"))
+    apply(app)
+    [export] = store.exports(10)
+    assert EMAIL in store.export_body(export["id"])
+    post(client, "customers/redact", customer_redact(customer_id=None))
+    apply(app)
+    assert store.exports(10) == []
+
+
 def test_a_customer_redact_erases_an_earlier_data_requests_export(client, app, store):
     post(client, "customers/data_request", data_request())
     post(client, "customers/redact", customer_redact())
