@@ -82,5 +82,12 @@ def request_essentials(payload: Any) -> dict[str, Any]:
     for key, fields in (("customer", ("id", "email")), ("data_request", ("id",))):
         value = payload.get(key) if isinstance(payload, dict) else None
         if isinstance(value, dict):
-            kept[key] = {field: value[field] for field in fields if field in value}
+            kept[key] = {field: _bounded(value[field]) for field in fields
+                         if isinstance(value.get(field), (int, str))}
     return kept
+
+
+def _bounded(value: int | str) -> int | str:
+    """A field as `read_request` reads it, but never longer than the longest it
+    takes (a longer email is none, still; a data request id is cut shorter)."""
+    return value[:MAX_EMAIL_CHARS + 1] if isinstance(value, str) else value

@@ -12,7 +12,8 @@ Where a customer's data lives (docs/privacy.md lists each field):
   naming the customer (a compliance webhook's own);
 - notifications: the merchant's messages about that event, or naming the
   customer;
-- privacy_exports: the exports made for that customer's data requests.
+- privacy_exports: the exports made for that customer's data requests, and
+  any other export naming them (an event naming two customers is in both's).
 
 A customer is found by id (events.customer_id, or a `customer_id` or
 `customer.id` in a stored JSON body) and by email: anywhere in a stored body,
@@ -27,10 +28,12 @@ tables with VACUUM FULL (postgres.py), so no dead tuple keeps the old rows.
 
 import json
 import re
+import string
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from ..ids import MAX_BIGINT
 from ..states import ACTIVE, EventStatus, WebhookStatus
 from .rows import Connection
 from .shared import _PENDING, Statements
@@ -48,6 +51,9 @@ _SHOP_ERASED = ("answers", "notifications", "privacy_exports", "shopify_webhooks
                 *SHOP_TABLES)
 SCRUB_TRIES, SCRUB_PAUSE_SECONDS = 20, 0.05  # SQLite's checkpoint, while readers hold the WAL
 _ADDRESS_CHARS = r"[\w.%+'-]"  # characters that may surround an address in the same word
+# Before it, any a local part may hold (RFC 5322's atext): x!a@ is not a@.
+_LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class Subject(NamedTuple):
@@ -62,8 +68,8 @@ class Subject(NamedTuple):
         `customer`'s `id` in JSON."""
         if not text:
             return False
-        if self.email and re.search(rf"(?<!{_ADDRESS_CHARS}){re.escape(self.email.lower())}"
-                                    rf"(?!{_ADDRESS_CHARS})", text.lower()):
+        if self.email and re.search(rf"(?<!{_LOCAL_CHARS}){re.escape(_fold(self.email))}"
+                                    rf"(?!{_ADDRESS_CHARS})", _fold(text)):
             return True
         if self.customer_id is None or str(self.customer_id) not in text:
             return False
@@ -71,6 +77,13 @@ class Subject(NamedTuple):
             return _names_customer(json.loads(text), self.customer_id)
         except (ValueError, RecursionError):
             return False
+
+
+def _fold(text: str) -> str:
+    """`text` with its ASCII letters lowercased, and only those: str.lower()
+    makes other letters ASCII (the Kelvin sign a k), which would match
+    another customer's address."""
+    return text.translate(_ASCII_LOWER)
 
 
 def _names_customer(value: Any, customer_id: int) -> bool:
@@ -189,6 +202,8 @@ class PrivacyStatements(Statements):
 
     def export_body(self, export_id: int) -> str | None:
         """An export's JSON text, or None when there is no such export."""
+        if not 0 < export_id <= MAX_BIGINT:  # no column holds it: none has that id
+            return None
         with self._connect() as conn:
             row = conn.execute("SELECT body FROM privacy_exports WHERE id = ?",
                                (export_id,)).fetchone()
@@ -260,9 +275,14 @@ class PrivacyStatements(Statements):
                                 " ORDER BY id", [*ids, *params])
             found[table] = [dict(row) for row in rows
                             if row["event_id"] in ids or subject.mentioned_in(row["body"])]
+        # Another customer's export holding one of the rows (an event naming both) too.
+        where, params = texts("body")
         found["privacy_exports"] = [dict(row) for row in conn.execute(
-            "SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ?"
-            " ORDER BY id", (subject.customer_id, email))]
+            f"SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ? OR {where}"
+            " ORDER BY id", (subject.customer_id, email, *params))
+            if subject.customer_id is not None and row["customer_id"] == subject.customer_id
+            or subject.email and row["email"] and _fold(row["email"]) == _fold(subject.email)
+            or subject.mentioned_in(row["body"])]
         return found
 
     def _erase(self, conn: Connection, found: Found, now: float) -> dict[str, int]:

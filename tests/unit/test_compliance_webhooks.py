@@ -95,6 +95,15 @@ def test_a_data_request_too_long_to_keep_keeps_what_names_the_customer(client, a
         CUSTOMER, EMAIL, "9999")
 
 
+@pytest.mark.parametrize("email", ["x" * 500_000, {"a": ["x" * 500_000]}])
+def test_a_long_body_keeps_no_long_customer_field(client, app, store, email):
+    assert post(client, "customers/redact", customer_redact(email=email)).status_code == 200
+    [row] = rows(store)
+    assert row["status"] == "pending" and len(row["body"]) <= 64 * 1024
+    apply(app)
+    assert rows(store)[0]["status"] == "applied"
+
+
 def test_a_request_reads_its_customers_id_email_and_data_request_id():
     request, why = read_request("customers/data_request", data_request())
     assert (request.customer_id, request.email, request.data_request_id, why) == (
@@ -155,6 +164,44 @@ def test_a_customer_redact_erases_the_customers_events_at_the_next_pass(client, 
     assert store.answers("mine") == []
 
 
+def test_a_redact_naming_a_kelvin_sign_address_leaves_the_k_address_alone(client, app, store):
+    # str.lower() makes the Kelvin sign (U+212A) a k: no match for k@example.com.
+    customer_event(store, "theirs", time.time(), email="k@example.com")
+    post(client, "customers/data_request", data_request(customer_id=None, email="k@example.com"))
+    apply(app)
+    post(client, "customers/redact", customer_redact(customer_id=None, email="\u212a@example.com"))
+    apply(app)
+    assert [event["id"] for event in store.list_events(10)] == ["theirs"]
+    assert [export["email"] for export in store.exports(10)] == ["k@example.com"]
+
+
+@pytest.mark.parametrize("other", ["x!ada.lovelace@example.com", "x#ada.lovelace@example.com",
+                                   "x/ada.lovelace@example.com", "x~ada.lovelace@example.com"])
+def test_an_address_ending_in_the_customers_is_neither_exported_nor_erased(client, app, store,
+                                                                           other):
+    customer_event(store, "theirs", time.time(), email=other)
+    post(client, "customers/data_request", data_request(customer_id=None))
+    apply(app)
+    [export] = store.exports(10)
+    assert json.loads(store.export_body(export["id"]))["tables"]["events"] == []
+    post(client, "customers/redact", customer_redact(customer_id=None))
+    apply(app)
+    assert [event["id"] for event in store.list_events(10)] == ["theirs"]
+
+
+def test_a_redact_erases_another_customers_export_holding_the_customers_event(client, app,
+                                                                             store):
+    # An event of customer 111 whose draft names Ada's email: in 111's export too.
+    customer_event(store, "both", time.time(), customer_id=111)
+    post(client, "customers/data_request", data_request(customer_id=111, email="b@example.com"))
+    apply(app)
+    [export] = store.exports(10)
+    assert EMAIL in store.export_body(export["id"])
+    post(client, "customers/redact", customer_redact(customer_id=None))
+    apply(app)
+    assert store.exports(10) == []
+
+
 def test_a_customer_redact_erases_an_earlier_data_requests_export(client, app, store):
     post(client, "customers/data_request", data_request())
     post(client, "customers/redact", customer_redact())
@@ -191,6 +238,11 @@ def test_the_exports_need_the_admin_password(client, app, store):
 
 def test_an_unknown_export_is_404(client, app):
     assert client.get("/admin/privacy/12345", headers=basic()).status_code == 404
+
+
+def test_an_export_id_beyond_any_column_is_404_not_500(client, app):
+    answer = client.get(f"/admin/privacy/{2**63}", headers=basic())
+    assert answer.status_code == 404
 
 
 def test_redaction_racing_a_delivery_waits_for_it_then_erases_the_event(client, worker, shopify,
