@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
@@ -38,7 +38,7 @@ from .body import json_body
 from .errors import ApiError
 from .guest_form import form_response
 from .replays import UsedSignatures
-from .routes import accept_cart, refuse_guest, status_response, status_token
+from .routes import accept_cart, accepted, refuse_guest, status_response, status_token
 
 bp = Blueprint("proxy", __name__, url_prefix=PATH)
 
@@ -133,8 +133,7 @@ def verified_query(now: float) -> ProxyQuery:
 def _accepted(event_id: str, status: str, query: ProxyQuery) -> ResponseReturnValue:
     # Relative to the shop's domain, under the path the shopper used, so that
     # the status poll goes through the proxy too.
-    status_url = f"{query.path_prefix}/events/{status_token(event_id)}"
-    return jsonify(id=event_id, status=status, status_url=status_url), 202
+    return accepted(event_id, status, f"{query.path_prefix}/events/{status_token(event_id)}")
 
 
 @bp.post("/cart")

@@ -33,6 +33,12 @@ def status_token(event_id: str) -> str:
     return _tokens().dumps(event_id)
 
 
+def accepted(event_id: str, status: str, status_url: str) -> ResponseReturnValue:
+    """The 202 a stored cart gets, however it came: its event, its status and
+    where to follow it."""
+    return jsonify(id=event_id, status=status, status_url=status_url), 202
+
+
 def refuse_guest(customer_id: int | None) -> None:
     """GUEST_CARTS=reject: a cart without a customer is refused."""
     if customer_id is None and current_app.config["GUEST_CARTS"] == "reject":
@@ -93,7 +99,7 @@ def receive_cart() -> ResponseReturnValue:
                                    now)
     # A double click or a browser retry gets the first submission's event back.
     status_url = url_for("receiver.event_status", token=status_token(event_id), _external=True)
-    return jsonify(id=event_id, status=status, status_url=status_url), 202
+    return accepted(event_id, status, status_url)
 
 
 def status_response(token: str) -> Response:
