@@ -242,11 +242,13 @@ def draft_order_payload(cart: object, customer_id: int | None = None, tags: str 
         draft["note_attributes"] = attributes
     if tags:
         draft["tags"] = tags
+    kept = None
     if guest is not None:
         contact.apply(draft, guest)
+        kept = guest.contact()
     payload: dict[str, Any] = {"draft_order": draft}
-    if guest is not None and guest.contact():
-        payload["guest_contact"] = guest.contact()
+    if kept:
+        payload["guest_contact"] = kept
     context = _cart_context(cart, currency, discount_codes, company)
     if context:
         payload["cart_context"] = context

@@ -152,8 +152,8 @@ def receive_cart() -> ResponseReturnValue:
                            log="app proxy: a signature already used with another body")
         store: SqlStore = current_app.extensions["store"]
         event = store.get(earlier) if earlier is not None else None
-        if earlier is not None and event is not None:
-            return _accepted(earlier, event["status"], query)
+        if event is not None:
+            return _accepted(event["id"], event["status"], query)
     refuse_guest(customer_id)
     company = signature.named_company(body, customer_id) if config["B2B_ORDERS"] else None
     # Shopify's servers connect to us: the shopper is the address Shopify forwards.
