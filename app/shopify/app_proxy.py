@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..ids import MAX_BIGINT, positive_id
-from .oauth import SIGNED_QUERY_TOLERANCE, fresh, valid_shop
+from .oauth import SIGNED_QUERY_TOLERANCE, fresh, signed_by_any, valid_shop
 
 PREFIX = "apps"  # the storefront's /apps/<subpath>/… (shopify.app.toml's prefix)
 PATH = "/proxy"  # under PUBLIC_URL: the proxy URL shopify.app.toml declares
@@ -96,8 +96,9 @@ def _customer(raw: str) -> int | None | Refused:
 def read_query(pairs: Sequence[tuple[str, str]], query_bytes: int, secrets: Iterable[str],
                now: float, tolerance: float = TOLERANCE) -> ProxyQuery | Refused:
     """The proxied request's signed query, or why it is none: bounded first,
-    then the signature (by any of `secrets`, compared in constant time), then
-    its age and fields. Each of Shopify's names must occur exactly once."""
+    then the signature (by any of `secrets`, compared in constant time:
+    oauth.signed_by_any, as OAuth's `hmac`), then its age and fields. Each of
+    Shopify's names must occur exactly once."""
     if query_bytes > MAX_QUERY_BYTES or len(pairs) > MAX_PARAMS:
         return Refused("signature_invalid", f"the query has {len(pairs)} parameters in "
                        f"{query_bytes} bytes, more than a proxied request's")
@@ -110,9 +111,8 @@ def read_query(pairs: Sequence[tuple[str, str]], query_bytes: int, secrets: Iter
     if "signature" not in given:
         return Refused("signature_missing", "the query carries no app proxy signature; "
                        "the storefront must post through the shop's /apps/ path")
-    signature = given["signature"].lower().encode("utf-8", "replace")
-    if not any(hmac.compare_digest(proxy_signature(pairs, secret).encode(), signature)
-               for secret in secrets if secret):
+    if not signed_by_any(given["signature"], secrets,
+                         lambda secret: proxy_signature(pairs, secret)):
         return Refused("signature_invalid", "the app proxy signature does not match "
                        "SHOPIFY_CLIENT_SECRET (or SHOPIFY_CLIENT_SECRET_PREVIOUS)")
     missing = [name for name in SIGNED_NAMES if name not in given]

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -117,8 +117,16 @@ def signed(params: Mapping[str, str], secrets: Iterable[str]) -> bool:
     given = params.get("hmac", "")
     if not isinstance(given, str) or not given:
         return False
-    return any(hmac.compare_digest(query_signature(params, secret).encode(),
-                                   given.lower().encode()) for secret in secrets if secret)
+    return signed_by_any(given, secrets, lambda secret: query_signature(params, secret))
+
+
+def signed_by_any(given: str, secrets: Iterable[str], sign: Callable[[str], str]) -> bool:
+    """Whether the hex signature `given` (any case) is `sign(secret)` for one of
+    `secrets` (empty ones skipped), compared in constant time: the rule of every
+    signed query Shopify sends (OAuth's `hmac`, the app proxy's `signature`)."""
+    expected = given.lower().encode("utf-8", "replace")
+    return any(hmac.compare_digest(sign(secret).encode(), expected)
+               for secret in secrets if secret)
 
 
 def fresh(timestamp: object, now: float, tolerance: float = SIGNED_QUERY_TOLERANCE) -> bool:

@@ -157,3 +157,12 @@ def test_a_subpath_shopify_would_refuse_is_named_at_start_up(tmp_path, value):
 
 def test_the_subpath_defaults_to_send_cart(tmp_path):
     assert load(settings(tmp_path), str(tmp_path))["APP_PROXY_SUBPATH"] == "send-cart"
+
+
+def test_the_signature_is_compared_as_oauths_hmac_any_case_empty_secrets_skipped():
+    pairs = proxied()
+    upper = [(name, value.upper() if name == "signature" else value) for name, value in pairs]
+    assert isinstance(read(upper, secrets=("", SECRET)), ProxyQuery)
+    assert read(pairs, secrets=("",)).code == "signature_invalid"
+    odd = [(name, "é" * 64 if name == "signature" else value) for name, value in pairs]
+    assert read(odd).code == "signature_invalid"
