@@ -54,7 +54,8 @@ def act(store: SqlStore, row: PendingWebhook, now: float, settings: Mapping[str,
                               ensure_ascii=False)
         export_id = store.export_request(
             subject, now, WEBHOOK_SOURCE, document,
-            partial(_told, data_request_id=request.data_request_id, settings=settings, now=now),
+            partial(messages.data_request_messages, data_request_id=request.data_request_id,
+                    settings=settings, now=now),
             webhook=row["id"], data_request_id=request.data_request_id)
         if export_id is not None:
             log.info("compliance webhook %s: data request answered with export %s",
@@ -72,8 +73,3 @@ def act(store: SqlStore, row: PendingWebhook, now: float, settings: Mapping[str,
         log.info("compliance webhook %s (%s): erased %s", row["id"], request.topic,
                  erased.counts)
     return True
-
-
-def _told(export_id: int, data_request_id: str | None, settings: Mapping[str, Any],
-          now: float) -> list[dict[str, str]]:
-    return messages.data_request_messages(export_id, data_request_id, settings, now)

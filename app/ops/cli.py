@@ -14,7 +14,7 @@ from ..shopify.subscriptions import missing_topics, public_address, subscribe
 from ..shopify.tokens import CredentialsUnavailable, TokenUnavailable
 from ..shopify.webhooks import TOPICS
 from ..store import open_store
-from . import app_toml, doctor, privacy
+from . import app_toml, configured, doctor, privacy
 
 
 @click.command("init-db")
@@ -34,14 +34,6 @@ def init_db_command() -> None:
     click.echo(f"init-db: database {database['DATABASE_SHOWN']}")
     for line in open_store(database["DATABASE_URL"]).migrate():
         click.echo(f"init-db: {line}")
-
-
-def _configured() -> None:
-    """Stop a command of an app whose settings did not load, naming every problem."""
-    error = current_app.extensions.get("config_error")
-    if error:
-        click.echo("\n".join(error.lines()), err=True)
-        raise SystemExit(3)
 
 
 def _listed_webhooks(client: ShopifyBackend) -> list[dict[str, str | None]]:
@@ -65,7 +57,7 @@ def register(app: Flask) -> None:
     @app.cli.command("worker")
     def worker_command() -> None:
         """Run the delivery worker alone (web processes with RUN_WORKER=0)."""
-        _configured()
+        configured()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -78,7 +70,7 @@ def register(app: Flask) -> None:
     def prune_command() -> None:
         """Delete now the settled events older than RETENTION_DAYS, as the worker
         does when idle, and say how many."""
-        _configured()
+        configured()
         days = current_app.config["RETENTION_DAYS"]
         pruned = current_app.extensions["worker"].prune()
         if pruned is None:
@@ -105,7 +97,7 @@ def register(app: Flask) -> None:
     def shopify_config_command(name: str) -> None:
         """Print the shopify.app.toml of this receiver (client id, URLs, access
         scopes, webhooks), for the Dev Dashboard or `shopify app deploy`."""
-        _configured()
+        configured()
         missing = app_toml.missing_settings(current_app.config)
         if missing:
             raise SystemExit(f"shopify-config: set {' and '.join(missing)} first")
@@ -121,7 +113,7 @@ def register(app: Flask) -> None:
     def webhooks_register_command(url: str | None) -> None:
         """Subscribe the shop to draft_orders/update, draft_orders/delete and
         orders/create at the receiver's address; those already there are kept."""
-        _configured()
+        configured()
         settings = current_app.config
         if config.dev_dashboard(settings):
             click.echo(f"webhooks: nothing to register: {app_toml.DECLARED_WEBHOOKS}")
@@ -153,7 +145,7 @@ def register(app: Flask) -> None:
     @webhooks_group.command("list")
     def webhooks_list_command() -> None:
         """List the shop's webhook subscriptions (every topic, every address)."""
-        _configured()
+        configured()
         subscriptions = _listed_webhooks(current_app.extensions["shopify"])
         for subscription in subscriptions:
             click.echo(f"{subscription['topic']}  {subscription['address']}")

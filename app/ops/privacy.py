@@ -19,6 +19,7 @@ from ..delivery.privacy import export_document
 from ..ids import MAX_BIGINT, positive_id
 from ..shopify.compliance import valid_email
 from ..store.base import SqlStore, Subject
+from . import configured
 
 _customer = click.option("--customer", "customer", metavar="ID",
                          help="the Shopify customer id")
@@ -41,10 +42,7 @@ def _subject(customer: str | None, email: str | None) -> Subject:
 
 
 def _store() -> SqlStore:
-    error = current_app.extensions.get("config_error")
-    if error:
-        click.echo("\n".join(error.lines()), err=True)
-        raise SystemExit(3)
+    configured()
     store: SqlStore = current_app.extensions["store"]
     return store
 

@@ -122,6 +122,25 @@ def test_notifiers_claiming_together_stay_within_the_bound(outbox):
     assert len(claimed) == BOUND
 
 
+def digests(store):
+    with store._connect() as conn:
+        return [row["status"] for row in conn.execute(
+            "SELECT status FROM notifications WHERE kind = ?", (DIGEST,))]
+
+
+def test_prune_deletes_a_sent_digest_past_retention_and_keeps_one_still_to_send(outbox):
+    queue(outbox, BOUND + 1)
+    claim_all(outbox, T0)
+    outbox.prune(T0 + 1000, 100)
+    assert digests(outbox) == ["pending"]
+    claim_all(outbox, T0 + WINDOW_SECONDS)
+    assert digests(outbox) == ["sent"]
+    outbox.prune(T0 + WINDOW_SECONDS, 100)  # sent, but not before the cutoff
+    assert digests(outbox) == ["sent"]
+    outbox.prune(T0 + 1000, 100)
+    assert digests(outbox) == []
+
+
 # --- The digest's words. ---
 
 def test_the_digest_says_how_many_were_folded_and_links_the_event_log():
