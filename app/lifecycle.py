@@ -45,6 +45,12 @@ def next_reconcile_at(created_at: float, looks: int, now: float, days: int) -> f
     return at if at <= created_at + days * DAY else None
 
 
+def beyond_belief(at: float | None, now: float) -> bool:
+    """Whether a time Shopify reports is further ahead of `now` than any clock
+    skew explains (MAX_AHEAD_SECONDS): such a date is not taken."""
+    return at is not None and at > now + MAX_AHEAD_SECONDS
+
+
 def changes_for(event: Event, seen: DraftSeen, now: float,
                 days: int) -> dict[str, object] | None:
     """The event columns to change for `seen`, or None when it is no news:
@@ -60,7 +66,7 @@ def changes_for(event: Event, seen: DraftSeen, now: float,
             return _order(seen)
         return None
     if seen.updated_at is not None and (last is not None and seen.updated_at <= last
-                                        or seen.updated_at > now + MAX_AHEAD_SECONDS):
+                                        or beyond_belief(seen.updated_at, now)):
         return None
     changes = {"draft_state": DraftState.COMPLETED if seen.order_id is not None else seen.state,
                **_order(seen)}

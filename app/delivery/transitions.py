@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..event import Event
-from ..lifecycle import FINAL, MAX_AHEAD_SECONDS, DraftSeen, changes_for, next_reconcile_at
+from ..lifecycle import FINAL, DraftSeen, beyond_belief, changes_for, next_reconcile_at
 from ..retry import BACKOFF_BASE, BACKOFF_CAP, backoff
 from ..shopify import Outcome, UntrustedLocation
 from ..shopify.answers import DraftOrder, Line
@@ -223,8 +223,7 @@ def _invoice_transition(event: Event, outcome: Outcome, now: float, policy: Poli
 def _believed(shopify_at: float | None, now: float) -> float | None:
     """Shopify's updated_at in an answer, unless none or dated ahead of this
     clock beyond belief (lifecycle.MAX_AHEAD_SECONDS)."""
-    return shopify_at if shopify_at is not None and shopify_at <= now + MAX_AHEAD_SECONDS \
-        else None
+    return None if shopify_at is None or beyond_belief(shopify_at, now) else shopify_at
 
 
 def _sent_at(outcome: Outcome, now: float) -> float:

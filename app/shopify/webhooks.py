@@ -147,7 +147,7 @@ def judge(event: Event | None, report: Report, now: float,
     if changes is None:
         if event["draft_state"] in lifecycle.FINAL:
             return WebhookStatus.IGNORED, "already final", None
-        ahead = (report.seen.updated_at or 0) > now + lifecycle.MAX_AHEAD_SECONDS
+        ahead = lifecycle.beyond_belief(report.seen.updated_at, now)
         return (WebhookStatus.IGNORED,
                 "dated ahead of this server's clock" if ahead else "out of order", None)
     return WebhookStatus.APPLIED, None, changes
