@@ -61,6 +61,7 @@ DEFAULT_API_VERSION = "2026-10"
 # 519 KB (storefront_body in tests/helpers.py); 1.5 times that leaves room for longer
 # descriptions.
 DEFAULT_MAX_BODY_BYTES = 768 * 1024
+DEFAULT_WEB_THREADS = 16
 
 APP, SERVER, BOTH = "app", "server", "app and server"
 
@@ -170,6 +171,11 @@ def _count(name: str, value: str) -> int:
     if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise ConfigError(f"{name} must be a whole number (0 turns it off), got {value!r}")
     return int(value)
+
+
+def _optional_count(name: str, value: str) -> int | None:
+    """A `_count`, or None when unset (the caller supplies the default)."""
+    return _count(name, value) if value else None
 
 
 def _short_text(limit: int) -> Callable[[str, str], str | None]:
@@ -447,11 +453,12 @@ SETTINGS = (
     Setting("RATE_LIMIT_PER_EMAIL", "5", _count,
             "accepted guest carts per minute per email typed in the guest form; `0` turns "
             "it off"),
-    Setting("STATUS_WAITERS", "8", _count,
+    Setting("STATUS_WAITERS", "", _optional_count,
             "status requests per serving process that may wait for news of their event "
             "(`?wait=`, a long poll, each holding a thread); past it the status URL answers at "
             "once, as a plain poll; `0` turns waiting off; must be fewer than `WEB_THREADS` (see "
-            "Long polling in docs/deploying.md)"),
+            "Long polling in docs/deploying.md)",
+            shown_default="half of `WEB_THREADS` (8)"),
     Setting("TRUSTED_PROXIES", "0", _count,
             "how many proxies in front of the app add `X-Forwarded-*` headers (`0`: the headers "
             "are ignored). Set `1` on Heroku, Render, Railway and Fly, so that status URLs are "
@@ -544,7 +551,7 @@ SETTINGS = (
             "serving processes, one per core of a small dyno (Heroku sets it by dyno size). "
             "Waitress runs Python on one core per process; each process takes about 60 MiB "
             "under load", scope=SERVER),
-    Setting("WEB_THREADS", "16", _whole,
+    Setting("WEB_THREADS", str(DEFAULT_WEB_THREADS), _whole,
             "threads per serving process that run requests. They only ever get complete "
             "requests. On PostgreSQL each one keeps a database connection", scope=SERVER),
     Setting("REQUEST_TIMEOUT", "15", _whole,
@@ -686,14 +693,17 @@ def database_settings(url: str, instance_path: str) -> dict[str, str]:
 def _waiter_problems(settings: Settings, environ: Mapping[str, str]) -> list[str]:
     """Each waiting status request holds one of a process's WEB_THREADS: as many
     waiters as threads would let one status token take them all from the carts.
-    (A malformed WEB_THREADS is the web server's to report.)"""
+    Unset, STATUS_WAITERS is half the threads, so a WEB_THREADS set alone always
+    starts. (A malformed WEB_THREADS is the web server's to report.)"""
     if "STATUS_WAITERS" not in settings:
         return []
     try:
         threads = server_settings(environ)["WEB_THREADS"]
     except ConfigError:
-        return []
-    if settings["STATUS_WAITERS"] >= threads:
+        threads = DEFAULT_WEB_THREADS
+    if settings["STATUS_WAITERS"] is None:
+        settings["STATUS_WAITERS"] = threads // 2
+    elif settings["STATUS_WAITERS"] >= threads:
         return [f"STATUS_WAITERS must be fewer than WEB_THREADS ({threads}), got "
                 f"{settings['STATUS_WAITERS']}: each waiting status request holds a thread, "
                 f"and carts need the others"]

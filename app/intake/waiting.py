@@ -148,7 +148,7 @@ def watcher() -> Watcher:
     if found is None:
         with _MADE:
             found = extensions.setdefault("status_watcher", Watcher(
-                extensions["store"], current_app.config.get("STATUS_WAITERS", 8)))
+                extensions["store"], current_app.config["STATUS_WAITERS"]))
     assert isinstance(found, Watcher)
     return found
 

@@ -394,3 +394,9 @@ def test_status_waiters_as_many_as_the_threads_are_refused_naming_both(waiters, 
 
 def test_status_waiters_fewer_than_the_threads_are_accepted():
     assert settings(STATUS_WAITERS="15", WEB_THREADS="16")["STATUS_WAITERS"] == 15
+
+
+@pytest.mark.parametrize("threads, waiters", [(None, 8), ("8", 4), ("1", 0), ("40", 20)])
+def test_status_waiters_unset_are_half_the_threads_so_web_threads_alone_always_starts(
+        threads, waiters):
+    assert settings(**({"WEB_THREADS": threads} if threads else {}))["STATUS_WAITERS"] == waiters
