@@ -27,13 +27,14 @@ delivery worker.
 
 import importlib
 import json
+import logging
 import os
 import signal
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NoReturn
 from wsgiref.types import WSGIApplication
@@ -54,6 +55,7 @@ LISTEN_BACKLOG = 2048
 # the supervisor stops, as gunicorn's master does on "worker failed to boot".
 BOOT_FAILURE = 3
 RESPAWN_PAUSE_SECONDS = 1.0  # after a child that died within its first second
+QUEUE_DIGEST_SECONDS = 10.0  # at most one "Task queue depth" line this often
 
 
 class _JsonErrorTask(ErrorTask):
@@ -101,6 +103,35 @@ class DeadlineServer(TcpWSGIServer):
         self._waiting_since = waiting_since
 
 
+class QueueDepthDigest(logging.Filter):
+    """Waitress warns "Task queue depth is N" for every request that finds all
+    threads busy, in its event loop and under its dispatcher's lock: 700 lines a
+    second in bench/'s load (a flood's own log flood, and 2% of the samples of
+    bench/profile_intake.py). This lets one
+    line through every `every` seconds, saying the deepest queue since the last
+    one and how many warnings it stands for."""
+
+    def __init__(self, every: float = QUEUE_DIGEST_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.every, self.clock = every, clock
+        self._next = 0.0
+        self._deepest = 0
+        self._folded = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        self._deepest = max(self._deepest, depth if isinstance(depth, int) else 0)
+        self._folded += 1
+        now = self.clock()
+        if now < self._next:
+            return False
+        record.msg = "Task queue depth reached %d (%d such warnings since the last line)"
+        record.args = (self._deepest, self._folded)
+        self._next, self._deepest, self._folded = now + self.every, 0, 0
+        return True
+
+
 def _stop(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(0)  # waitress's loop catches it and stops its threads
 
@@ -109,6 +140,7 @@ def _serve(listener: socket.socket, app_path: str, settings: config.Settings) ->
     """Serve `app_path` on the listening socket in this process until SIGTERM."""
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    logging.getLogger("waitress.queue").addFilter(QueueDepthDigest())
     module, _, name = app_path.partition(":")
     application = getattr(importlib.import_module(module), name)
     server = DeadlineServer(
