@@ -30,6 +30,10 @@ def _finite_float(text: str) -> float:
     return number
 
 
+# Made once: json.loads with hooks builds a decoder per call (a sixth of its time here).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def body_bytes() -> bytes:
     """The raw body, refusing one over MAX_BODY_BYTES even when it came chunked:
     Werkzeug then stops reading at the limit instead of refusing. (Shopify's
@@ -51,7 +55,7 @@ def json_body() -> tuple[str, int, dict[str, Any]]:
     try:
         # Strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates in).
         text = raw.decode("utf-8-sig")
-        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        body = _DECODER.decode(text)
         # A lone "\ud800" escape is valid JSON but no text: Shopify and our pages
         # could not encode it. Only a body with such an escape needs the full check.
         if _SURROGATE_ESCAPE.search(text):
