@@ -17,6 +17,9 @@ every request (bench/wrk_cart.lua) over 16 keep-alive connections.
 - the naive durable peer: bench/naive_app.py checks the signature, maps the lines
   and commits one SQLite INSERT per request (WAL, synchronous=FULL), and skips
   validation, the resubmission check and the limits.
+- the same peer under gunicorn's threaded worker, 2 processes x 8 threads, as
+  issue 19 ran its peers, when gunicorn is installed (`pip install gunicorn`;
+  bench/ only: the project never serves with it). Its ratio is printed too.
 
 Targets: the receiver's throughput >= 1.2x the naive durable peer's (issue 19:
 at least 1.0x, p99 under 100 ms), while doing everything the peer skips; and,
@@ -39,6 +42,7 @@ the database costs in all.
 """
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 import common
@@ -51,6 +55,7 @@ RECEIVER = "receiver (RUN_WORKER=1)"
 BARE = "bare Flask 202 (ceiling)"
 PEER = "naive durable peer (bench/naive_app.py)"
 NO_DATABASE = "receiver, store keeps nothing (bench/nostore_app.py)"
+GUNICORN_PEER = "naive durable peer under gunicorn 2 x 8 threads (issue 19's setup)"
 
 
 def systems(simulator, directory, memory_dir, variants, shop, before=None):
@@ -63,6 +68,11 @@ def systems(simulator, directory, memory_dir, variants, shop, before=None):
               common.bench_app_system(PEER, "naive_app", directory, env=common.receiver_env(
                   simulator.url, directory / "naive.sqlite3", run_worker=False)),
               receiver(RECEIVER)]
+    if importlib.util.find_spec("gunicorn"):
+        chosen.append(common.gunicorn_app_system(GUNICORN_PEER, "naive_app", directory,
+                                                 env=common.receiver_env(
+                                                     simulator.url, directory / "naive-g.sqlite3",
+                                                     run_worker=False)))
     if before:
         chosen.append(receiver(f"receiver at {Path(before).name} (--before)", cwd=before))
     if variants:
@@ -110,7 +120,8 @@ def main():
                       f" p99 {common.verdict(ours.p99 < TARGET_P99_MS)}), "
                       f"bare {common.verdict(to_bare >= TARGET_BARE)}")
         else:
-            target, result = {BARE: ("(ceiling)", ""), PEER: ("(peer)", "")}.get(
+            target, result = {BARE: ("(ceiling)", ""), PEER: ("(peer)", ""),
+                              GUNICORN_PEER: ("(peer, issue 19's server)", "")}.get(
                 name, ("(diagnostic)", ""))
         rows.append((name, f"{ours.rps:.0f}", f"{ours.p50:.1f}", f"{ours.p99:.1f}",
                      f"{to_bare:.2f}", f"{to_peer:.2f}", target, result))
@@ -121,8 +132,11 @@ def main():
                         "ratio to peer", "target", "result"], rows))
     print()
     print(common.details_table(runs))
-    ratios = [f"intake: receiver / naive durable peer = "
-              f"{common.Summary.of(runs[RECEIVER]).rps / peer.rps:.2f}x"]
+    receiver = common.Summary.of(runs[RECEIVER])
+    ratios = [f"intake: receiver / naive durable peer = {receiver.rps / peer.rps:.2f}x"]
+    if GUNICORN_PEER in runs:
+        ratios.append(f"receiver / the peer under gunicorn 2 x 8 = "
+                      f"{receiver.rps / common.Summary.of(runs[GUNICORN_PEER]).rps:.2f}x")
     if options.clicks:
         import click_to_name
 

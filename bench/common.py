@@ -537,6 +537,19 @@ def receiver_system(name, shop_url, directory, watch=(), prepare=None, run_worke
     return System(name, start, watch=watch, prepare=prepare)
 
 
+def gunicorn_app_system(name, module, directory, env=None, workers=2, threads=8):
+    """A small app from bench/ under gunicorn's threaded worker, as issue 19 ran its
+    peers (2 x 8 threads); only where gunicorn is installed (`pip install gunicorn`:
+    the project itself never uses it, app/serve.py says why)."""
+    def start(tag):
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                   "--worker-class", "gthread", "--threads", str(threads),
+                   "--bind", f"127.0.0.1:{port}", f"bench.{module}:app"]
+        return HttpService(name, command, {**os.environ, **(env or {})}, directory, port), None
+    return System(name, start)
+
+
 def bench_app_system(name, module, directory, env=None, **kwargs):
     return System(name, lambda tag: (bench_app(name, module, directory, env), None), **kwargs)
 
