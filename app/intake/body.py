@@ -1,22 +1,13 @@
 """Reading a request's body: its raw bytes, bounded even when it comes
 chunked (`body_bytes`, for Shopify's webhooks too), and the JSON object a cart
 comes in (`json_body`), strictly: UTF-8, no NaN or infinity, no lone surrogate.
-
-orjson reads almost every cart (issue 19): the 14 KB body's parse was the
-largest single share of a submission's CPU under load (17% of the samples in
-bench/profile_intake.py), and orjson takes a third of the standard library's
-time. It refuses by itself what the rules above refuse; wherever it could read
-a body differently (an integer past 64 bits) or refuses one, the standard
-library reads it instead, so the answer to any body is what it was before.
 """
 
-import codecs
 import json
 import math
 import re
 from typing import Any, NoReturn
 
-import orjson
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -41,10 +32,6 @@ def _finite_float(text: str) -> float:
 
 # Made once: json.loads with hooks builds a decoder per call (a sixth of its time here).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
-# 19 digits: every integer orjson reads then has at most 18, well within 64 bits
-# either side of zero (-9223372036854775809 has 19 and would become a float).
-_LONG_NUMBER = b"0" * 19
 
 
 def body_bytes() -> bytes:
@@ -58,20 +45,13 @@ def body_bytes() -> bytes:
     return raw
 
 
-def _parse(raw: bytes) -> tuple[str, Any]:
-    """The body's text and value. orjson reads it when it can be sure to read it
-    as the standard library does: no run of 19 digits (an integer past 64 bits,
-    which orjson would make a float, where the contract takes ids of 20 digits)
-    and nothing orjson refuses; anything else is read by the standard library,
-    which says what is wrong with it."""
-    unmarked = raw.removeprefix(codecs.BOM_UTF8)
-    if _LONG_NUMBER not in unmarked.translate(_DIGITS_AS_ZEROS):
-        try:
-            body = orjson.loads(unmarked)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            return unmarked.decode(), body  # UTF-8: orjson read it
+def json_body() -> tuple[str, int, dict[str, Any]]:
+    """The body's text, its size in bytes, and the JSON object it holds, which
+    carries a cart (text/plain too, which lets the storefront skip the CORS preflight)."""
+    if request.mimetype not in _ACCEPTED_TYPES:
+        raise ApiError(415, "unsupported_media_type",
+                       "Send the body as application/json or text/plain.")
+    raw = body_bytes()
     try:
         # Strict UTF-8 (json.loads would guess UTF-16/32 and let encoded surrogates in).
         text = raw.decode("utf-8-sig")
@@ -82,17 +62,6 @@ def _parse(raw: bytes) -> tuple[str, Any]:
             json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "The body is not valid UTF-8 JSON.") from None
-    return text, body
-
-
-def json_body() -> tuple[str, int, dict[str, Any]]:
-    """The body's text, its size in bytes, and the JSON object it holds, which
-    carries a cart (text/plain too, which lets the storefront skip the CORS preflight)."""
-    if request.mimetype not in _ACCEPTED_TYPES:
-        raise ApiError(415, "unsupported_media_type",
-                       "Send the body as application/json or text/plain.")
-    raw = body_bytes()
-    text, body = _parse(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "The body must be a JSON object.")
     if "cart" not in body:

@@ -18,7 +18,6 @@ FIXED = {
     "requests": ("CVE-2026-25645, extract_zipped_paths temporary file", "2.33.0"),
     "urllib3": ("CVE-2026-44432, decompression bomb in the streaming API", "2.7.0"),
     "cryptography": ("CVE-2026-69247, a Bleichenbacher oracle in PKCS#7 decryption", "50.0.0"),
-    "orjson": ("CVE-2024-27454, no bound on nesting depth", "3.9.15"),
     "waitress": ("CVE-2024-49768, request processing race on pipelined requests", "3.0.1"),
 }
 
