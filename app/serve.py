@@ -107,9 +107,9 @@ class QueueDepthDigest(logging.Filter):
     """Waitress warns "Task queue depth is N" for every request that finds all
     threads busy, in its event loop and under its dispatcher's lock: 700 lines a
     second in bench/'s load (a flood's own log flood, and 2% of the samples of
-    bench/profile_intake.py). This lets one
-    line through every `every` seconds, saying the deepest queue since the last
-    one and how many warnings it stands for."""
+    bench/profile_intake.py). This lets one line through every `every` seconds,
+    saying the deepest queue since the last one and how many warnings it stands
+    for. Only waitress's event loop logs there, so no lock is needed."""
 
     def __init__(self, every: float = QUEUE_DIGEST_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:

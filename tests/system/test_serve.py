@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -114,3 +115,21 @@ def test_a_serving_process_that_cannot_start_stops_the_service(tmp_path):
     assert result.stderr.count("configuration error: SHARED_SECRET is required but not set") \
         in (1, 2)  # each serving process says it, unless the first stops the other first
     assert "starting another" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_burst_past_the_threads_logs_one_queue_depth_line_not_one_per_request(tmp_path):
+    """WEB_THREADS set alone (2) starts, STATUS_WAITERS following it; 60 carts at
+    once queue in waitress, whose per-request warnings app.serve folds."""
+    with procfile_receiver(tmp_path, "http://127.0.0.1:9", TOKEN, SECRET, WEB_CONCURRENCY="1",
+                           WEB_THREADS="2", DEDUPE_WINDOW="0", RATE_LIMIT_PER_IP="0",
+                           RATE_LIMIT_PER_CUSTOMER="0") as receiver:
+        def send(_):
+            return requests.post(f"{receiver.url}/webhooks/cart", json=cart_body(),
+                                 timeout=30).status_code
+
+        with ThreadPoolExecutor(30) as pool:
+            assert set(pool.map(send, range(60))) == {202}
+        log = receiver.log()
+    assert "Task queue depth is" not in log
+    assert log.count("Task queue depth reached") == 1
