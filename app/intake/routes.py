@@ -107,7 +107,7 @@ def status_response(token: str) -> Response:
     try:
         event_id = _tokens().loads(token)
     except BadSignature:
-        raise ApiError(404, "not_found", "There is no event at this address.") from None
+        raise waiting.no_event() from None
     # ?wait=N&since=V: a long poll (waiting.py)
     return waiting.status_response(event_id, request.args)
 
