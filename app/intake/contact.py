@@ -1,6 +1,6 @@
 """A guest's contact form: which fields are asked, their validation, and where
-each lands on the draft order. Pure functions, apart from `read_guest`, which
-takes the CAPTCHA's verify call as a parameter (the I/O at the edge).
+each lands on the draft order. Pure functions, apart from `check_captcha`,
+which asks the CAPTCHA's provider.
 
 Only a guest is asked: a signed-in customer is known to Shopify, so their body's
 `guest` object is never read. A guest's body carries
@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,40 +145,45 @@ def validate(raw: object, fields: tuple[tuple[str, bool], ...],
     return Guest(custom=custom_values, **values)
 
 
-Verify = Callable[[str, str, object, str | None, str | None], bool]
-
-
 def read_guest(body: Mapping[str, Any], customer_id: int | None, settings: Mapping[str, Any],
-               now: float, remote_ip: str | None,
-               verify: Verify | None = None) -> Guest | None:
-    """A guest's submission checked against bots (honeypot, fill time, the
-    CAPTCHA when one is set) and its contact fields validated; None for a
-    signed-in customer, who is never asked. Raises ApiError: 422
-    submission_refused (the same for every spam check), 422 invalid_contact
-    naming the field, 503 captcha_unavailable when the provider cannot be asked.
-    `verify`: the CAPTCHA check (captcha.verify's signature), for a caller's own."""
+               now: float) -> Guest | None:
+    """A guest's submission checked against bots (honeypot, fill time) and its
+    contact fields validated; None for a signed-in customer, who is never
+    asked. Raises ApiError: 422 submission_refused (the same for every spam
+    check), 422 invalid_contact naming the field. The CAPTCHA is `check_captcha`'s."""
     if customer_id is not None:
         return None
-    raw = body.get("guest")
-    form = raw if isinstance(raw, dict) else {}
+    form = _form(body)
     spam.check(form, settings["SECRET_KEY"], settings["GUEST_MIN_FILL_SECONDS"], now)
-    # Fields before the CAPTCHA: its token is single-use, and a shopper fixing a
-    # field must not have to solve it twice.
-    guest = validate(form, settings["GUEST_FIELDS"], settings["GUEST_CUSTOM_FIELDS"])
+    return validate(form, settings["GUEST_FIELDS"], settings["GUEST_CUSTOM_FIELDS"])
+
+
+def check_captcha(body: Mapping[str, Any], settings: Mapping[str, Any],
+                  remote_ip: str | None) -> None:
+    """A guest's CAPTCHA token asked of the provider, when one is set: the
+    last check before the cart is stored, since the token is single-use (a
+    shopper fixing a field or the cart must not solve it twice) and the call
+    is the only one that leaves the process. Raises ApiError: 422
+    submission_refused, or 503 captcha_unavailable when the provider cannot say."""
     provider = settings["CAPTCHA_PROVIDER"]
-    if provider:
-        try:
-            check = verify or captcha.verify
-            passed = check(provider, settings["CAPTCHA_SECRET"], form.get("captcha_token"),
-                           remote_ip, settings["CAPTCHA_VERIFY_URL"])
-        except captcha.Unavailable as error:
-            raise ApiError(503, "captcha_unavailable",
-                           "The store's spam check cannot be reached right now; please try "
-                           "again in a minute.", headers={"Retry-After": "30"},
-                           log=str(error), retry_after=30) from None
-        if not passed:
-            raise spam.refused(f"the {provider} token was not accepted")
-    return guest
+    if not provider:
+        return
+    try:
+        passed = captcha.verify(provider, settings["CAPTCHA_SECRET"],
+                                _form(body).get("captcha_token"), remote_ip,
+                                settings["CAPTCHA_VERIFY_URL"])
+    except captcha.Unavailable as error:
+        raise ApiError(503, "captcha_unavailable",
+                       "The store's spam check cannot be reached right now; please try "
+                       "again in a minute.", headers={"Retry-After": "30"},
+                       log=str(error), retry_after=30) from None
+    if not passed:
+        raise spam.refused(f"the {provider} token was not accepted")
+
+
+def _form(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    raw = body.get("guest")
+    return raw if isinstance(raw, dict) else {}
 
 
 def rate_key(guest: Guest | None, secret_key: str) -> str | None:

@@ -42,8 +42,6 @@ from .routes import accept_cart, accepted, refuse_guest, status_response, status
 
 bp = Blueprint("proxy", __name__, url_prefix=PATH)
 
-_UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
-
 
 class ShopDomain:
     """The myshopify domain the Admin API names for this shop, read once per
@@ -122,10 +120,10 @@ def verified_query(now: float) -> ProxyQuery:
     query = read_query(list(request.args.items(multi=True)), len(request.query_string),
                        secrets, now)
     if isinstance(query, Refused):
-        raise ApiError(401, query.code, _UNCONFIRMED, log=f"app proxy: {query.reason}")
+        raise ApiError(401, query.code, signature.UNCONFIRMED, log=f"app proxy: {query.reason}")
     shop = this_shop()
     if query.shop != shop:
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED,
+        raise ApiError(401, "signature_invalid", signature.UNCONFIRMED,
                        log=f"app proxy: the request is signed for {query.shop}, not {shop}")
     return query
 
@@ -148,7 +146,7 @@ def receive_cart() -> ResponseReturnValue:
     if used is not None:
         allowed, earlier = used.claim(query.signature, text.encode(), now, 2 * TOLERANCE)
         if not allowed:
-            raise ApiError(401, "signature_invalid", _UNCONFIRMED,
+            raise ApiError(401, "signature_invalid", signature.UNCONFIRMED,
                            log="app proxy: a signature already used with another body")
         store: SqlStore = current_app.extensions["store"]
         event = store.get(earlier) if earlier is not None else None

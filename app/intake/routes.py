@@ -54,7 +54,7 @@ def accept_cart(text: str, size: int, body: Mapping[str, Any], customer_id: int 
     the cart mapped to its draft order and stored, within the rate limits, or
     the first submission's event for a resubmission: (event id, status)."""
     config = current_app.config
-    guest = contact.read_guest(body, customer_id, config, now, client_ip)
+    guest = contact.read_guest(body, customer_id, config, now)
     event_id = str(uuid.uuid4())
     payload = cart.draft_order_payload(body["cart"], customer_id, config["DRAFT_ORDER_TAGS"],
                                        event_id, currency=config["CART_CURRENCY"],
@@ -64,6 +64,8 @@ def accept_cart(text: str, size: int, body: Mapping[str, Any], customer_id: int 
     stored = stored_payload(payload)
     # What the event keeps is bounded; a payload too large for it is refused here.
     excerpt = cart.body_excerpt(text, size, len(stored.text.encode()), token)
+    if guest is not None:
+        contact.check_captcha(body, config, client_ip)
 
     store: SqlStore = current_app.extensions["store"]
     window = config["DEDUPE_WINDOW"]
@@ -107,7 +109,7 @@ def status_response(token: str) -> Response:
     try:
         event_id = _tokens().loads(token)
     except BadSignature:
-        raise ApiError(404, "not_found", "There is no event at this address.") from None
+        raise waiting.no_event() from None
     # ?wait=N&since=V: a long poll (waiting.py)
     return waiting.status_response(event_id, request.args)
 

@@ -33,7 +33,8 @@ from .errors import ApiError
 MAX_CLOCK_SKEW = 300
 
 MAX_SIGNED_AT = 10**12 - 1  # unix seconds of at most 12 digits, read like an id
-_UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
+# The 401 detail for a customer we cannot confirm, whichever route refused it.
+UNCONFIRMED = "Please reload the page and try again; if that does not help, contact the store."
 
 
 def _customer_message(customer_id: int | str, signed_at: int | None = None) -> str:
@@ -93,10 +94,10 @@ def verified_customer_id(raw_id: object, raw_signature: object, secret: str,
     if customer_id is None:
         return None
     if _absent(raw_signature):
-        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignature",
+        raise ApiError(401, "signature_missing", UNCONFIRMED, field="customerIdSignature",
                        log="customerId was sent without customerIdSignature")
     if not _matches(sign(customer_id, secret, signed_at), raw_signature):
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignature",
+        raise ApiError(401, "signature_invalid", UNCONFIRMED, field="customerIdSignature",
                        log=f"customerIdSignature does not match customerId {customer_id}; "
                            f"check that the snippet's secret equals SHARED_SECRET")
     return int(customer_id)
@@ -105,13 +106,13 @@ def verified_customer_id(raw_id: object, raw_signature: object, secret: str,
 def _signed_at(raw: object) -> int:
     """The unix seconds a timestamped signature was rendered at."""
     if _absent(raw):
-        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="customerIdSignedAt",
+        raise ApiError(401, "signature_missing", UNCONFIRMED, field="customerIdSignedAt",
                        log="customerIdSignedAt is required: SIGNATURE_MODE=timestamped accepts "
                            "only timestamped signatures; set the snippet's "
                            "draft_order_signature_mode to \"timestamped\"")
     signed_at = positive_id(raw, MAX_SIGNED_AT)
     if signed_at is None:
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignedAt",
+        raise ApiError(401, "signature_invalid", UNCONFIRMED, field="customerIdSignedAt",
                        log="customerIdSignedAt must be the unix time, in whole seconds, at "
                            "which the page was rendered")
     return signed_at
@@ -140,7 +141,7 @@ def signed_customer_id(body: Mapping[str, object], secret: str, *, mode: str, to
                        "This page was signed too long ago; please reload the page and "
                        "try again.", field="customerIdSignedAt")
     if signed_at - now > MAX_CLOCK_SKEW:
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="customerIdSignedAt",
+        raise ApiError(401, "signature_invalid", UNCONFIRMED, field="customerIdSignedAt",
                        log=f"customerIdSignedAt is {signed_at - now:.0f} s in the future; "
                            f"check that the receiver's clock is right")
     return customer_id
@@ -170,16 +171,16 @@ def signed_company(body: Mapping[str, object], secret: str,
     location_id = _company_id(body, "companyLocationId")
     raw_signature = body.get("companyLocationSignature")
     if _absent(raw_signature):
-        raise ApiError(401, "signature_missing", _UNCONFIRMED, field="companyLocationSignature",
+        raise ApiError(401, "signature_missing", UNCONFIRMED, field="companyLocationSignature",
                        log="companyLocationId was sent without companyLocationSignature")
     if customer_id is None:
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="companyLocationSignature",
+        raise ApiError(401, "signature_invalid", UNCONFIRMED, field="companyLocationSignature",
                        log="companyLocationId was sent without a signed customerId")
     raw_signed_at = body.get("customerIdSignedAt")
     signed_at = None if _absent(raw_signed_at) else _signed_at(raw_signed_at)
     if not _matches(sign_location(customer_id, company_id, location_id, secret, signed_at),
                     raw_signature):
-        raise ApiError(401, "signature_invalid", _UNCONFIRMED, field="companyLocationSignature",
+        raise ApiError(401, "signature_invalid", UNCONFIRMED, field="companyLocationSignature",
                        log=f"companyLocationSignature does not match company {company_id} "
                            f"location {location_id} for customer {customer_id}; check that "
                            f"the snippet signs the customer's message, company and location")

@@ -178,10 +178,16 @@ def status_response(event_id: str, args: Mapping[str, str]) -> Response:
     return response
 
 
+def no_event() -> ApiError:
+    """The 404 of a status address naming no event: a token not ours, or an
+    event pruned since (both status routes answer it alike)."""
+    return ApiError(404, "not_found", "There is no event at this address.")
+
+
 def _event(store: SqlStore, event_id: str) -> Event:
     event = store.get(event_id)
     if event is None:
-        raise ApiError(404, "not_found", "There is no event at this address.")
+        raise no_event()
     return event
 
 

@@ -176,6 +176,14 @@ def test_an_unsigned_status_read_through_the_proxy_path_is_refused(proxy_app):
     assert_refused(app.test_client().get(f"/proxy/events/{token}"), 401, "signature_missing")
 
 
+def test_a_guests_form_is_read_through_the_proxy_only_signed(proxy_app):
+    client = proxy_app().test_client()
+    signed = client.get(f"/proxy/guest-form?{query(customer=None)}")
+    assert (signed.status_code, signed.headers["Cache-Control"]) == (200, "no-store")
+    assert signed.get_json()["form_token"]
+    assert_refused(client.get("/proxy/guest-form"), 401, "signature_missing")
+
+
 def test_b2b_the_body_names_the_location_unsigned_for_shopify_to_check(proxy_app):
     app = proxy_app(SHOPIFY_API="graphql", B2B_ORDERS="1")
     response = post(app, {**proxy_body(), "companyId": 11, "companyLocationId": 22})

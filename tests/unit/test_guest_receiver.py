@@ -106,6 +106,21 @@ def test_an_unreachable_captcha_provider_is_a_retryable_503(make_app, monkeypatc
     assert app.extensions["store"].list_events(10) == []
 
 
+@pytest.mark.parametrize(("email", "items"), [("", None), ("ann@example.com", [{"quantity": 1}])],
+                         ids=["a field", "the cart"])
+def test_a_refused_field_or_cart_does_not_spend_the_captcha_token(make_app, monkeypatch,
+                                                                  email, items):
+    asked = []
+    monkeypatch.setattr("app.intake.captcha.verify", lambda *args, **kwargs: asked.append(1))
+    client = make_app(**FORM_SETTINGS, CAPTCHA_PROVIDER="hcaptcha", CAPTCHA_SITE_KEY="s",
+                      CAPTCHA_SECRET="k").test_client()
+    guest = {"form_token": form_token(client, 10), "email": email, "captcha_token": "t"}
+    response = client.post("/webhooks/cart",
+                           json=cart_body(customer_id=None, items=items, guest=guest))
+    assert response.status_code == 422
+    assert asked == []
+
+
 def test_the_setup_page_says_what_a_guest_is_asked(make_app):
     client = make_app(GUEST_FIELDS="email*,name", CAPTCHA_PROVIDER="turnstile",
                       CAPTCHA_SITE_KEY="s", CAPTCHA_SECRET="k").test_client()
