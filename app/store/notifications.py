@@ -96,14 +96,16 @@ class NotificationStatements(Statements):
                                " WHERE folded_into = ?", (digest,)).fetchone()
         return row["n"], row["first"]
 
-    def _prune_digests(self, before: float, batch: int) -> None:
-        """Digests (which belong to no event) finished before `before`: at most
-        one a channel a minute is made, so a batch each prune keeps up."""
+    def _prune_unmatched(self, before: float, batch: int) -> None:
+        """The notifications about no event (digests, credentials problems, data
+        requests' notices), which no event's pruning takes along, finished
+        before `before`: at most one a channel a minute is made, so a batch each
+        prune keeps up."""
         with self._connect(write=True) as conn:
             conn.execute(
                 "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications"
-                f" WHERE kind = ? AND event_id = '' AND status <> {_PENDING}"
-                " AND next_attempt_at < ? LIMIT ?)", (DIGEST, before, batch))
+                f" WHERE event_id = '' AND status <> {_PENDING}"
+                " AND next_attempt_at < ? LIMIT ?)", (before, batch))
 
     def finish_notification(self, claimed: Notification, status: str,
                             next_attempt_at: float | None = None,
