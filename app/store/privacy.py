@@ -217,12 +217,12 @@ class PrivacyStatements(Statements):
         with self._connect() as conn:
             # SQLite's checkpoint answers (busy, ...): busy while another
             # connection reads an older snapshot; it soon ends (a status poll).
-            checkpoint = self.SCRUB_DATABASE
-            for _ in range(SCRUB_TRIES if checkpoint else 0):
-                answer = conn.execute(checkpoint or "").fetchone()
-                if answer is None or not answer[0]:
-                    break
-                time.sleep(SCRUB_PAUSE_SECONDS)
+            if self.SCRUB_DATABASE:
+                for _ in range(SCRUB_TRIES):
+                    answer = conn.execute(self.SCRUB_DATABASE).fetchone()
+                    if answer is None or not answer[0]:
+                        break
+                    time.sleep(SCRUB_PAUSE_SECONDS)
             if self.SCRUB_TABLE:
                 for table in PERSONAL_TABLES + SHOP_TABLES:
                     conn.execute(self.SCRUB_TABLE.format(table=table))
