@@ -36,8 +36,7 @@ def _safe(text: str, *secrets: str) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
-    text = " ".join(text.split())
-    return text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 1] + "…"
+    return contact.cut(" ".join(text.split()), ERROR_CHARS)
 
 
 def send_webhook(url: str, body: str, timeout: float = TIMEOUT_SECONDS) -> None:

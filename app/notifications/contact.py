@@ -22,7 +22,9 @@ def document_part(event: Mapping[str, Any]) -> dict[str, Any]:
     return {"contact": found} if found else {}
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, an ellipsis marking a cut (messages.py
+    and channels.py bound their texts with it too)."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -35,7 +37,7 @@ def who(contact: Mapping[str, Any] | None) -> str:
     if contact.get("email"):
         words += f" ({contact['email']})"
     if contact.get("message"):
-        words += f': "{_cut(str(contact["message"]), MESSAGE_CHARS)}"'
+        words += f': "{cut(str(contact["message"]), MESSAGE_CHARS)}"'
     return words
 
 

@@ -132,9 +132,7 @@ def _text(document: Mapping[str, Any]) -> str:
             else f"customer {customer}"
         return (f"Draft order {draft['name'] or draft['id']} created from a cart of {lines} "
                 f"line{'' if lines == 1 else 's'} for {asked}")
-    detail = str(error["detail"] or "")
-    if len(detail) > DETAIL_CHARS:
-        detail = detail[:DETAIL_CHARS - 1] + "…"
+    detail = contact.cut(str(error["detail"] or ""), DETAIL_CHARS)
     if document["event"] == EVENT_NAMES[WAITING]:
         return (f"Carts are waiting: Shopify gives the app no access token: {error['code']} — "
                 f"{detail} (see /admin)")

@@ -17,11 +17,10 @@ from .shared import (
     _ACTIVE,
     _COMPLETED,
     _FAILED,
-    _JSON_COLUMNS,
     _PROCESSING,
     _QUEUED,
-    _SETTLEABLE,
     Statements,
+    _assignments,
     _event,
 )
 
@@ -163,17 +162,12 @@ class EventStatements(Statements):
         Returns False, changing nothing, when the lease is no longer `owner`'s:
         another worker has taken the event over and its word wins.
         """
-        unknown = set(changes) - _SETTLEABLE
-        if unknown:
-            raise ValueError(f"not settleable: {sorted(unknown)}")
-        changes = {column: json.dumps(value) if column in _JSON_COLUMNS and value is not None
-                   else value for column, value in changes.items()}
-        assignments = "".join(f", {column} = ?" for column in changes)
+        assignments, values = _assignments(changes)
         with self._connect(write=True) as conn:
             updated = conn.execute(
                 f"UPDATE events SET lease_owner = NULL, lease_until = NULL, updated_at = ?"
                 f"{assignments} WHERE id = ? AND lease_owner = ?",
-                (now, *changes.values(), event_id, owner),
+                (now, *values, event_id, owner),
             ).rowcount
             if updated and answer is not None:
                 conn.execute(

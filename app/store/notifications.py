@@ -33,11 +33,7 @@ class NotificationStatements(Statements):
                              notifications: Iterable[Mapping[str, str]]) -> None:
         """`settle`'s outbox: each row (kind, channel, body) pending, due now."""
         for row in notifications:
-            conn.execute(
-                "INSERT INTO notifications (event_id, kind, channel, body, status, attempts,"
-                f" next_attempt_at, created_at) VALUES (?, ?, ?, ?, {_PENDING}, 0, ?, ?)",
-                (event_id, row["kind"], row["channel"], row["body"], now, now),
-            )
+            _insert(conn, event_id, row["kind"], row["channel"], row["body"], now, now)
 
     def claim_notification(self, now: float, lease_seconds: float,
                            per_minute: int = 0) -> Notification | None:
@@ -90,10 +86,7 @@ class NotificationStatements(Statements):
             f"SELECT id FROM notifications WHERE channel = ? AND kind = ? AND status = {_PENDING}"
             " AND claimed_at IS NULL ORDER BY id LIMIT 1", (channel, DIGEST)).fetchone()
         if row is None:
-            row = conn.execute(
-                "INSERT INTO notifications (event_id, kind, channel, body, status, attempts,"
-                f" next_attempt_at, created_at) VALUES ('', ?, ?, '', {_PENDING}, 0, ?, ?)"
-                " RETURNING id", (DIGEST, channel, due, now)).fetchone()
+            return _insert(conn, "", DIGEST, channel, "", due, now)
         return cast(int, row["id"])
 
     def folded(self, digest: int) -> tuple[int, float | None]:
@@ -103,14 +96,16 @@ class NotificationStatements(Statements):
                                " WHERE folded_into = ?", (digest,)).fetchone()
         return row["n"], row["first"]
 
-    def _prune_digests(self, before: float, batch: int) -> None:
-        """Digests (which belong to no event) finished before `before`: at most
-        one a channel a minute is made, so a batch each prune keeps up."""
+    def _prune_unmatched(self, before: float, batch: int) -> None:
+        """The notifications about no event (digests, credentials problems, data
+        requests' notices), which no event's pruning takes along, finished
+        before `before`: at most one a channel a minute is made, so a batch each
+        prune keeps up."""
         with self._connect(write=True) as conn:
             conn.execute(
                 "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications"
-                f" WHERE kind = ? AND event_id = '' AND status <> {_PENDING}"
-                " AND next_attempt_at < ? LIMIT ?)", (DIGEST, before, batch))
+                f" WHERE event_id = '' AND status <> {_PENDING}"
+                " AND next_attempt_at < ? LIMIT ?)", (before, batch))
 
     def finish_notification(self, claimed: Notification, status: str,
                             next_attempt_at: float | None = None,
@@ -140,3 +135,12 @@ class NotificationStatements(Statements):
         rows, total = self._latest("notifications", "id, kind, channel, status, attempts,"
                                    " next_attempt_at, last_error, created_at", event_id, count)
         return cast(list[NotificationShown], rows), total
+
+
+def _insert(conn: Connection, event_id: str, kind: str, channel: str, body: str, due: float,
+            now: float) -> int:
+    """One pending notification, never tried, due at `due`: a message or a digest."""
+    return cast(int, conn.execute(
+        "INSERT INTO notifications (event_id, kind, channel, body, status, attempts,"
+        f" next_attempt_at, created_at) VALUES (?, ?, ?, ?, {_PENDING}, 0, ?, ?) RETURNING id",
+        (event_id, kind, channel, body, due, now)).fetchone()["id"])

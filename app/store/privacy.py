@@ -217,12 +217,12 @@ class PrivacyStatements(Statements):
         with self._connect() as conn:
             # SQLite's checkpoint answers (busy, ...): busy while another
             # connection reads an older snapshot; it soon ends (a status poll).
-            checkpoint = self.SCRUB_DATABASE
-            for _ in range(SCRUB_TRIES if checkpoint else 0):
-                answer = conn.execute(checkpoint or "").fetchone()
-                if answer is None or not answer[0]:
-                    break
-                time.sleep(SCRUB_PAUSE_SECONDS)
+            if self.SCRUB_DATABASE:
+                for _ in range(SCRUB_TRIES):
+                    answer = conn.execute(self.SCRUB_DATABASE).fetchone()
+                    if answer is None or not answer[0]:
+                        break
+                    time.sleep(SCRUB_PAUSE_SECONDS)
             if self.SCRUB_TABLE:
                 for table in PERSONAL_TABLES + SHOP_TABLES:
                     conn.execute(self.SCRUB_TABLE.format(table=table))
@@ -240,7 +240,9 @@ class PrivacyStatements(Statements):
         """`subject`'s rows of each of PERSONAL_TABLES; `lock`: on PostgreSQL,
         lock the events found, so that no worker claims one until the caller's
         transaction ends."""
-        email = subject.email.lower() if subject.email else None
+        # Lowered by the database's LOWER(), as the columns are: SQLite's folds
+        # ASCII only, PostgreSQL's every letter (mentioned_in then decides).
+        email = subject.email or None
         customer = str(subject.customer_id) if subject.customer_id is not None else None
 
         def texts(*columns: str) -> tuple[str, list[object]]:
@@ -250,7 +252,7 @@ class PrivacyStatements(Statements):
             for column in columns:
                 for key in (email, customer):
                     if key is not None:
-                        conditions.append(f"LOWER({column}) LIKE ? ESCAPE '\\'")
+                        conditions.append(f"LOWER({column}) LIKE LOWER(?) ESCAPE '\\'")
                         params.append(_like(key))
             return " OR ".join(conditions), params
 
@@ -278,8 +280,8 @@ class PrivacyStatements(Statements):
         # Another customer's export holding one of the rows (an event naming both) too.
         where, params = texts("body")
         found["privacy_exports"] = [dict(row) for row in conn.execute(
-            f"SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = ? OR {where}"
-            " ORDER BY id", (subject.customer_id, email, *params))
+            "SELECT * FROM privacy_exports WHERE customer_id = ? OR LOWER(email) = LOWER(?)"
+            f" OR {where} ORDER BY id", (subject.customer_id, email, *params))
             if subject.customer_id is not None and row["customer_id"] == subject.customer_id
             or subject.email and row["email"] and _fold(row["email"]) == _fold(subject.email)
             or subject.mentioned_in(row["body"])]

@@ -23,7 +23,7 @@ class RetentionStatements(Statements):
     """Mixed into SqlStore."""
 
     if TYPE_CHECKING:  # notifications.py's, declared for the type checker only
-        def _prune_digests(self, before: float, batch: int) -> None: ...
+        def _prune_unmatched(self, before: float, batch: int) -> None: ...
 
     # --- Retention (the idle worker and `flask --app app prune`). ---
 
@@ -32,13 +32,14 @@ class RetentionStatements(Statements):
         """Delete the settled (completed or failed) events last changed before
         `before`, with their answers, notifications and Shopify webhooks, then
         every webhook about no event received before then, the data requests'
-        exports and the sent digests (notifications.py's) made before then;
+        exports and the notifications about no event (notifications.py's)
+        finished before then;
         `batch` rows to a transaction so that no submission or claim waits long
         behind it; between batches, stop once `go_on()` is false (`done` says
         whether all were deleted). Queued and processing events are never
         deleted."""
         events = answers = webhooks = 0
-        self._prune_digests(before, batch)  # notifications.py's
+        self._prune_unmatched(before, batch)  # notifications.py's
         while True:
             removed, removed_answers = self._prune_batch(before, batch)
             events, answers = events + removed, answers + removed_answers

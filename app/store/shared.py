@@ -11,7 +11,7 @@ postgres.py) supplies `_connect` and the dialect words.
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -57,6 +57,18 @@ def _lock_ids(keys: Iterable[str]) -> list[int]:
     its locks in one order, so two can never wait for each other in a cycle."""
     return sorted({int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big",
                                   signed=True) for key in keys})
+
+
+def _assignments(changes: Mapping[str, object]) -> tuple[str, list[object]]:
+    """`changes` to an event as `, column = ?` assignments and their values, for
+    settle and a webhook's judge alike: only settleable columns (their names are
+    written into the statement), the JSON ones encoded."""
+    unknown = set(changes) - _SETTLEABLE
+    if unknown:
+        raise ValueError(f"not settleable: {sorted(unknown)}")
+    return ("".join(f", {column} = ?" for column in changes),
+            [json.dumps(value) if column in _JSON_COLUMNS and value is not None else value
+             for column, value in changes.items()])
 
 
 def _event(row: Any) -> Event | None:

@@ -8,7 +8,7 @@ from typing import cast
 
 from ..event import Event
 from .rows import Connection, PendingWebhook, WebhookShown
-from .shared import _PENDING, _SETTLEABLE, Statements, _event, _lock_ids
+from .shared import _PENDING, Statements, _assignments, _event, _lock_ids
 
 # What a webhook's judge decides: (status, note, the event's columns to change or None).
 Judgement = tuple[str, str | None, Mapping[str, object] | None]
@@ -92,10 +92,7 @@ class WebhookStatements(Statements):
         status, note, changes = judge(event)
         if changes:
             assert event is not None, "a judge changes columns only of an event it was given"
-            unknown = set(changes) - _SETTLEABLE
-            if unknown:
-                raise ValueError(f"not settleable: {sorted(unknown)}")
-            assignments = "".join(f", {column} = ?" for column in changes)
+            assignments, values = _assignments(changes)
             # Guarded by updated_at, which every claim and settle stamps: a
             # worker's write in between wins, and this webhook is judged again.
             # Nor while a worker holds the lease (a re-read's claim stamps no
@@ -104,7 +101,7 @@ class WebhookStatements(Statements):
             if not conn.execute(f"UPDATE events SET updated_at = ?{assignments}"
                                 " WHERE id = ? AND updated_at = ?"
                                 " AND (lease_until IS NULL OR lease_until <= ?)",
-                                (now, *changes.values(), event["id"],
+                                (now, *values, event["id"],
                                  event["updated_at"], now)).rowcount:
                 raise _Changed()
         draft_order_id = find[1] if find is not None and find[0] == "draft_order_id" else None

@@ -110,6 +110,19 @@ def test_found_by_email_alone_finds_the_customers_and_the_guests_events(store, s
     assert ids(found, "events") == ["ada-customer", "ada-guest"]
 
 
+def test_an_address_with_a_capital_beyond_ascii_is_found_as_it_was_stored(store):
+    """SQLite's LOWER() folds ASCII only, PostgreSQL's every letter: the search
+    lowers the address the way the database lowers the columns."""
+    address = "ÉLODIE.Durand@example.com"
+    add(store, "elodie", time.time(), address, "Élodie Durand")
+    found = store.personal_data(Subject(None, address))
+    assert ids(found, "events") == ["elodie"]
+    assert [row["event_id"] for row in found["answers"]] == ["elodie"]
+    store.export_request(Subject(None, address), time.time(), "command",
+                         lambda found: "{}", lambda export_id: ())
+    assert len(store.personal_data(Subject(None, address))["privacy_exports"]) == 1
+
+
 def test_an_email_is_found_whole_not_inside_a_longer_address(store, seeded):
     assert store.personal_data(Subject(None, "lovelace@example.com"))["events"] == []
 

@@ -93,6 +93,20 @@ def test_prune_deletes_data_request_exports_past_retention(store):
     assert store.exports(10) == []
 
 
+def test_prune_deletes_the_shops_own_sent_notifications_past_retention(store):
+    """A data request's notice, as a credentials problem's, is about no event:
+    no event's pruning takes it along."""
+    then = time.time() - 40 * DAY
+    store.export_request(Subject(1, None), then, "command", lambda found: "{}",
+                         lambda export_id: [{"kind": "data_request", "channel": "webhook",
+                                             "body": "{}"}])
+    claimed = store.claim_notification(then, 60)
+    assert store.finish_notification(claimed, "sent")
+    store.prune(time.time() - 30 * DAY, 100)
+    with store._connect() as conn:
+        assert conn.execute("SELECT COUNT(*) AS n FROM notifications").fetchone()["n"] == 0
+
+
 def test_prune_keeps_an_event_that_settled_after_the_cutoff_however_old(store):
     now = time.time()
     add_event(store, "late", now - 40 * DAY, settled=now - 10 * DAY)

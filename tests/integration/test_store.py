@@ -188,6 +188,16 @@ def test_add_counts_a_rate_limit_by_customer(store):
                      limits=(RateLimit("customer_id", 5, 1, 0.0),)).new
 
 
+def test_add_counts_a_rate_limit_by_guest_key_which_the_event_keeps(store):
+    limit = RateLimit("guest_key", "keyed-hash-1", 1, 0.0)
+    assert store.add("e1", "{}", STORED, None, 100.0, limits=(limit,)).new
+    assert store.get("e1")["guest_key"] == "keyed-hash-1"
+    refused = store.add("e2", "{}", STORED, None, 110.0, limits=(limit,))
+    assert (refused.new, refused.limited_by, refused.oldest) == (False, "guest_key", 100.0)
+    assert store.add("e3", "{}", STORED, None, 110.0,
+                     limits=(limit._replace(value="keyed-hash-2"),)).new
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("column,value", [("client_ip", "203.0.113.9"), ("customer_id", 5)])
 def test_concurrent_adds_stay_exactly_within_a_rate_limit(store, column, value):

@@ -95,6 +95,7 @@ def test_a_batch_that_fails_is_written_again_one_by_one_and_the_bad_one_fails_al
 
     batcher = Batcher(write)
     results = _add_together(batcher, ["a", "bad", "c"])
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
     assert isinstance(results["bad"], RuntimeError)
     assert results["a"] == Added("a", True, "queued") and results["c"] == Added("c", True, "queued")
     assert sorted(written) == ["a", "c"]

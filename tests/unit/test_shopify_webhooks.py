@@ -251,6 +251,17 @@ def test_a_webhook_kept_by_another_worker_first_is_skipped(client, store, worker
     assert not store.apply_webhook(webhook, 2000.0, None, lambda event: ("applied", None, None))
 
 
+def test_a_judge_changing_an_unsettleable_column_is_refused_and_changes_nothing(
+        client, store, drafted):
+    post(client, "draft_orders/delete", {"id": DRAFT_ID})
+    webhook = rows(store)[0]["id"]
+    with pytest.raises(ValueError, match="payload"):
+        store.apply_webhook(webhook, 2000.0, ("id", drafted),
+                            lambda event: ("applied", None, {"payload": "{}"}))
+    assert rows(store)[0]["status"] == "pending"
+    assert store.get(drafted)["payload"]["draft_order"]["line_items"]
+
+
 def test_a_webhook_about_an_event_changed_meanwhile_stays_pending(client, store, drafted):
     post(client, "draft_orders/delete", {"id": DRAFT_ID})
     webhook = rows(store)[0]["id"]
